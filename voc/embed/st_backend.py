@@ -1,0 +1,53 @@
+"""sentence-transformers backend, for users who bring a model name (with a hub) or a local path."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from voc.embed.base import normalise_rows
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model.
+
+    Parameters
+    ----------
+    model : str
+        A local directory (loaded offline) or a hub name (needs network the first time).
+    batch_size : int
+        Texts per forward pass.
+    """
+
+    def __init__(self, model: str, batch_size: int = 64):
+        from sentence_transformers import SentenceTransformer
+
+        self.batch_size = batch_size
+        path = Path(model).expanduser()
+        if path.exists():
+            # A local directory must never trigger a hub look-up (offline machines fail on it).
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            source = str(path.resolve())
+        else:
+            source = model
+        try:
+            self._model = SentenceTransformer(source, device="cpu")
+        except OSError as exc:  # hub unreachable or name unknown
+            raise RuntimeError(
+                f"could not load sentence-transformers model {model!r}: {exc}. "
+                "Give a local model directory when the machine has no access to a model hub."
+            ) from exc
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
+        self.model_id = f"st/{path.name if path.exists() else model}"
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts), batch_size=self.batch_size, show_progress_bar=False, convert_to_numpy=True
+        )
+        return normalise_rows(vectors)

@@ -1,0 +1,226 @@
+"""The priority list: which themes to fix first, each with the numbers and a plain reason.
+
+Components per theme (all computed over the records passed in, which the caller limits to the
+reporting period; the trend uses the windows before ``now``):
+
+- **volume**: records and unique customers mentioning it (a record without a customer id counts
+  as its own customer); ``share`` = records mentioning it / records with a non-empty comment.
+- **trend**: see :mod:`voc.impact.trend` (exact Poisson-rate test, minimum-volume guard).
+- **negativity**: share of its mentions with sentiment below -0.15; ``mean_sentiment``.
+- **nps_impact**: taken from the key drivers table (NPS points the theme costs; negative = cost).
+- **churn_uplift**: churn rate among customers who raised it / churn rate among customers with
+  known churn who did not. NaN without churn data or with fewer than ``min_volume`` such customers.
+- **revenue_at_risk**: ``sum(value of customers who raised it) * max(0, churn_with - churn_without)``:
+  the yearly revenue expected to be lost *beyond* the baseline churn, i.e. customer value times
+  the excess churn probability (``churn_without * (uplift - 1)``). NaN without value or churn data.
+- **cost_to_serve**: records from contact sources (ticket, complaint) x ``cost_per_contact``.
+
+Priority score: each component is rank-normalised over the themes (the share of themes this one
+beats or ties on it; 0 when the component is zero, negative or unknown, so a theme that is not
+growing gets nothing for trend), then ``score = sum(w_k * r_k) / sum(w_k)`` with the weights in
+``settings.weights``, giving a value in [0, 1]. Ranks are robust to the very different scales of
+euros, customers and NPS points; the price is that magnitude beyond the order is ignored, which
+the ``why`` text restores for the reader. Ties are broken by ``theme_id`` so the order is stable.
+The trend component is ``-log10(p)`` of a significant rise (p < 0.05), 0 otherwise.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from voc.config import ImpactSettings
+from voc.impact._frames import (
+    CONTACT_SOURCES,
+    NEGATIVE_BELOW,
+    customers_table,
+    has_text,
+    label_of,
+    ordinal,
+    theme_labels,
+    theme_mentions,
+)
+from voc.impact.trend import Windows, theme_trends
+from voc.schemas import PRIORITY_COLUMNS
+
+#: A rise must be at least this significant to count as growth in the score and the ``why``.
+TREND_ALPHA: Final = 0.05
+
+#: Weight name -> the component column it scores.
+COMPONENTS: Final[dict[str, str]] = {
+    "volume": "n_customers",
+    "trend": "_trend_strength",
+    "negativity": "negativity",
+    "nps_impact": "_nps_cost",
+    "churn": "_churn_excess",
+    "revenue": "revenue_at_risk",
+    "cost": "cost_to_serve",
+}
+
+
+def rank_normalise(values: pd.Series) -> pd.Series:
+    """Share of items each value beats or ties (average ranks), 0 for values <= 0 or NaN.
+
+    Shape (n,) -> (n,), values in [0, 1]; the largest positive value gets 1.
+    """
+    x = pd.to_numeric(values, errors="coerce").astype(float)
+    positive = x > 0
+    if not positive.any():
+        return pd.Series(0.0, index=values.index)
+    ranks = x.where(positive, 0.0).rank(method="average")
+    return (ranks / len(x)).where(positive, 0.0)
+
+
+def rank_priorities(
+    records: pd.DataFrame,
+    record_themes: pd.DataFrame,
+    themes: pd.DataFrame,
+    drivers: pd.DataFrame,
+    *,
+    settings: ImpactSettings,
+    now: datetime,
+) -> pd.DataFrame:
+    """Rank the themes by business impact.
+
+    Parameters
+    ----------
+    records : DataFrame
+        :data:`voc.schemas.RECORD_COLUMNS` (``customer_id``, ``churned``, ``customer_value``,
+        ``source_type`` and ``created_at`` are used).
+    record_themes : DataFrame
+        :data:`voc.schemas.RECORD_THEME_COLUMNS`; unassigned mentions (theme -1) are ignored.
+    themes : DataFrame
+        :data:`voc.schemas.THEME_COLUMNS` (``theme_id``, ``label``); may be empty.
+    drivers : DataFrame
+        Key drivers, one row per theme with ``theme_id`` and ``nps_impact``; may be empty.
+    settings : ImpactSettings
+        Weights, periods, minimum volume and cost per contact.
+    now : datetime
+        End of the current period (naive UTC).
+
+    Returns
+    -------
+    DataFrame with exactly :data:`voc.schemas.PRIORITY_COLUMNS`, one row per theme mentioned at
+    least once, ``rank`` 1..n (1 = fix first).
+    """
+    mentions = theme_mentions(records, record_themes)
+    if mentions.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in PRIORITY_COLUMNS})
+    table = _volume_and_tone(mentions, n_commented=int(has_text(records).sum()))
+    windows = Windows(now, settings.current_days, settings.baseline_days)
+    table = table.join(theme_trends(mentions, windows, min_volume=settings.min_volume))
+    table["nps_impact"] = _nps_impact(drivers, table.index)
+    table = table.join(churn_and_revenue(records, mentions, min_volume=settings.min_volume))
+    table["cost_to_serve"] = table["n_contacts"] * settings.cost_per_contact
+    table["priority_score"] = _score(table, settings)
+    table = table.reset_index()
+    table["_order_score"] = table["priority_score"].round(12)
+    table = table.sort_values(["_order_score", "theme_id"], ascending=[False, True], kind="mergesort")
+    table["rank"] = np.arange(1, len(table) + 1)
+    labels = theme_labels(themes)
+    table["theme_label"] = [label_of(labels, t) for t in table["theme_id"]]
+    table["why"] = [_why(row, windows, settings.currency) for row in table.itertuples()]
+    table["n_records"] = table["n_records"].astype(int)
+    table["n_customers"] = table["n_customers"].astype(int)
+    return table[list(PRIORITY_COLUMNS)].reset_index(drop=True)
+
+
+def _volume_and_tone(mentions: pd.DataFrame, *, n_commented: int) -> pd.DataFrame:
+    """Per theme: records, customers, share, contacts, negativity, mean sentiment."""
+    is_contact = mentions.get("source_type", pd.Series("", index=mentions.index)).isin(CONTACT_SOURCES)
+    frame = mentions.assign(
+        _neg=(mentions["sentiment"] < NEGATIVE_BELOW).astype(float).where(mentions["sentiment"].notna()),
+        _contact=np.where(is_contact, mentions["record_id"], None),
+    )
+    grouped = frame.groupby("theme_id", sort=True)
+    table = pd.DataFrame(
+        {
+            "n_records": grouped["record_id"].nunique(),
+            "n_customers": grouped["customer_key"].nunique(),
+            "n_contacts": grouped["_contact"].nunique(),
+            "negativity": grouped["_neg"].mean(),
+            "mean_sentiment": grouped["sentiment"].mean(),
+        }
+    )
+    table["share"] = table["n_records"] / max(n_commented, 1)
+    return table
+
+
+def _nps_impact(drivers: pd.DataFrame, index: pd.Index) -> np.ndarray:
+    """nps_impact aligned to the theme index; NaN where the drivers table has no row."""
+    if drivers is None or drivers.empty or "nps_impact" not in drivers or "theme_id" not in drivers:
+        return np.full(len(index), np.nan)
+    by_theme = drivers.assign(theme_id=drivers["theme_id"].astype(int)).drop_duplicates("theme_id").set_index("theme_id")
+    return pd.to_numeric(by_theme["nps_impact"], errors="coerce").reindex(index).to_numpy(float)
+
+
+def churn_and_revenue(records: pd.DataFrame, mentions: pd.DataFrame, *, min_volume: int) -> pd.DataFrame:
+    """Per theme: churn uplift and revenue at risk (see the module docstring for the formulas)."""
+    customers = customers_table(records)
+    known = customers["churned"].notna()
+    themes = np.sort(mentions["theme_id"].unique())
+    out = pd.DataFrame(index=pd.Index(themes, name="theme_id"), columns=["churn_uplift", "revenue_at_risk"], dtype=float)
+    if known.sum() == 0:
+        return out
+    churn = customers.loc[known, "churned"].astype(float)
+    total_churned, total_known = churn.sum(), len(churn)
+    raised_by_theme = mentions.groupby("theme_id")["customer_key"].unique()
+    for theme_id, raised in raised_by_theme.items():
+        raised_known = churn.reindex(raised).dropna()
+        n_with = len(raised_known)
+        n_without = total_known - n_with
+        if n_with < min_volume or n_without == 0:
+            continue
+        rate_with = raised_known.mean()
+        rate_without = (total_churned - raised_known.sum()) / n_without
+        # +0.5 / +1 smoothing keeps the ratio finite when nobody outside the theme churned.
+        out.loc[theme_id, "churn_uplift"] = ((raised_known.sum() + 0.5) / (n_with + 1)) / (
+            (total_churned - raised_known.sum() + 0.5) / (n_without + 1)
+        )
+        value = customers["value"].reindex(raised).dropna()
+        if len(value):
+            out.loc[theme_id, "revenue_at_risk"] = float(value.sum()) * max(0.0, rate_with - rate_without)
+    return out
+
+
+def _score(table: pd.DataFrame, settings: ImpactSettings) -> pd.Series:
+    """Weighted mean of rank-normalised components, in [0, 1]."""
+    growth = (table["trend_p_value"] < TREND_ALPHA) & ((table["trend_pct"] > 0) | table["is_new"])
+    parts = table.assign(
+        _trend_strength=np.where(growth, -np.log10(table["trend_p_value"].clip(lower=1e-300)), 0.0),
+        _nps_cost=-table["nps_impact"],
+        _churn_excess=table["churn_uplift"] - 1.0,
+    )
+    weights = settings.weights.model_dump()
+    total = sum(weights.values())
+    if total <= 0:
+        raise ValueError("impact.weights: at least one weight must be positive")
+    score = pd.Series(0.0, index=table.index)
+    for name, column in COMPONENTS.items():
+        score += weights.get(name, 0.0) * rank_normalise(parts[column])
+    return score / total
+
+
+def _why(row, windows: Windows, currency: str) -> str:
+    """Plain-language reason, e.g. "3rd: 412 customers, NPS impact -4.1 pts, churn 2.3x baseline"."""
+    parts = [f"{ordinal(int(row.rank))}: {int(row.n_customers):,} customer{'s' if row.n_customers != 1 else ''}"]
+    if pd.notna(row.nps_impact):
+        parts.append(f"NPS impact {row.nps_impact:+.1f} pts")
+    if pd.notna(row.churn_uplift):
+        parts.append(f"churn {row.churn_uplift:.1f}x baseline")
+    if pd.notna(row.revenue_at_risk) and row.revenue_at_risk > 0:
+        parts.append(f"{currency} {row.revenue_at_risk:,.0f} revenue at risk")
+    if pd.notna(row.trend_p_value) and row.trend_p_value < TREND_ALPHA:
+        if row.is_new:
+            parts.append(f"new: {int(row.n_current)} mentions in the last {windows.current_days} days")
+        elif pd.notna(row.trend_pct):
+            verb = "growing" if row.trend_pct > 0 else "falling"
+            parts.append(f"{verb} {row.trend_pct:+.0f} % {windows.describe()}")
+    if pd.notna(row.negativity):
+        parts.append(f"{100 * row.negativity:.0f} % of mentions negative")
+    if row.cost_to_serve > 0:
+        parts.append(f"{currency} {row.cost_to_serve:,.0f} cost to serve")
+    return ", ".join(parts)

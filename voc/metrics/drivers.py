@@ -1,0 +1,177 @@
+"""Key drivers: which themes move NPS, CSAT, CES or stars, and by how much.
+
+Each scored record has a *record value* whose mean is the metric: NPS +100 / 0 / -100
+(promoter / passive / detractor), CSAT 100 for a top-2-box answer else 0, CES and stars their raw
+answer. A record "mentions" a theme when ``record_themes`` links them.
+
+Columns (one row per theme, kept stable for the priority ranking):
+
+- ``n_mentions``: records mentioning the theme (scored or not); ``n_scored``: of those, with a score
+  of the metric's type.
+- ``score_with`` / ``score_without``: the metric among scored records that mention / do not
+  mention the theme (the latter includes scored records with no comment at all).
+- ``nps_impact``: **the change in the overall metric caused by the theme's mentioners scoring
+  differently from everyone else**: ``overall - score_without = (n_scored / N) * (score_with -
+  score_without)``. Negative = points the theme costs; fixing the theme so that its mentioners
+  scored like the rest would raise the overall score by ``-nps_impact``. Unlike "its detractors
+  became passives" it does not credit a big theme for detractors who would be detractors anyway,
+  so a small theme with a large effect can outrank a large harmless one. Named ``nps_impact``
+  for every metric; the unit is the metric's (points, percent, scale units).
+- ``p_value``: Welch's t-test of the record values with vs without the theme (for NPS and CSAT
+  this is the two-sample z-test of the difference in NPS / share).
+- ``importance``: relative importance from a logistic regression of the *bad outcome* (NPS
+  detractor 0-6, CSAT not top-2-box, CES < 5 "not easy", stars <= 3) on all theme indicators
+  together, so co-mentioned themes share credit: the theme's coefficient (log-odds ratio) divided
+  by the sum of absolute coefficients; > 0 raises the odds of a bad outcome.
+  ``importance_lo`` / ``importance_hi``: percentile bootstrap interval (records resampled).
+- ``stated_rank``: rank by mentions (1 = most mentioned); ``derived_rank``: rank by importance
+  (1 = most harmful effect). The gap between them is the point of the table: what customers mention
+  most is often not what moves their score.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.linear_model import LogisticRegression
+
+from voc.schemas import UNASSIGNED_THEME
+
+DRIVER_COLUMNS: tuple[str, ...] = (
+    "theme_id",
+    "n_mentions",
+    "n_scored",
+    "score_with",
+    "score_without",
+    "nps_impact",
+    "p_value",
+    "importance",
+    "importance_lo",
+    "importance_hi",
+    "stated_rank",
+    "derived_rank",
+)
+#: metric -> (score_type it reads, record value, bad outcome)
+_RECORD_VALUE = {
+    "nps": ("nps", lambda s: np.where(s >= 9, 100.0, np.where(s <= 6, -100.0, 0.0)), lambda s: s <= 6),
+    "csat": ("csat", lambda s: np.where(s >= 4, 100.0, 0.0), lambda s: s < 4),
+    "ces": ("ces", lambda s: s.astype(float), lambda s: s < 5),
+    "stars": ("stars", lambda s: s.astype(float), lambda s: s <= 3),
+}
+#: inverse L2 strength; moderate, so a theme seen a handful of times cannot claim a huge effect
+REGULARISATION_C = 1.0
+
+
+def theme_drivers(
+    records: pd.DataFrame,
+    record_themes: pd.DataFrame,
+    *,
+    metric: str = "nps",
+    n_boot: int = 500,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Driver table for ``metric`` (see the module docstring for every column).
+
+    Parameters
+    ----------
+    records : DataFrame
+        Canonical records with ``record_id``, ``score``, ``score_type``.
+    record_themes : DataFrame
+        Long table with ``record_id`` and ``theme_id`` (unassigned theme -1 is ignored).
+    metric : {"nps", "csat", "ces", "stars"}
+    n_boot : int
+        Bootstrap resamples for the importance interval (0 skips it, bounds NaN).
+    seed : int
+    confidence : float
+        Level of the bootstrap interval.
+
+    Returns
+    -------
+    DataFrame with columns :data:`DRIVER_COLUMNS`, one row per theme, sorted by ``derived_rank``.
+    """
+    if metric not in _RECORD_VALUE:
+        raise ValueError(f"metric must be one of {sorted(_RECORD_VALUE)}, got {metric!r}")
+    for name, frame, cols in (("records", records, ["record_id", "score", "score_type"]), ("record_themes", record_themes, ["record_id", "theme_id"])):
+        missing = [c for c in cols if c not in frame.columns]
+        if missing:
+            raise KeyError(f"{name} is missing column(s) {missing}; it has {list(frame.columns)}")
+    score_type, to_value, to_bad = _RECORD_VALUE[metric]
+    mentions = _mention_matrix(record_themes)
+    themes = list(mentions.columns)
+    if not themes:
+        return pd.DataFrame(columns=list(DRIVER_COLUMNS))
+    is_scored = records["score_type"].astype(str).str.lower().eq(score_type) & records["score"].notna()
+    scored = records.loc[is_scored, ["record_id", "score"]].drop_duplicates("record_id")
+    scores = pd.to_numeric(scored["score"], errors="coerce").to_numpy(dtype=float)
+    X = mentions.reindex(scored["record_id"].to_numpy(), fill_value=False).to_numpy(dtype=bool)
+    values, bad = to_value(scores), to_bad(scores).astype(int)
+    rows = [_contrast(values, X[:, j]) for j in range(len(themes))]
+    table = pd.DataFrame(rows, columns=["n_scored", "score_with", "score_without", "nps_impact", "p_value"])
+    table.insert(0, "theme_id", themes)
+    table.insert(1, "n_mentions", mentions.sum(axis=0).to_numpy().astype(int))
+    table["importance"] = _relative_importance(X, bad)
+    low, high = _bootstrap_importance(X, bad, n_boot=n_boot, seed=seed, confidence=confidence)
+    table["importance_lo"], table["importance_hi"] = low, high
+    table["stated_rank"] = table["n_mentions"].rank(ascending=False, method="min").astype(int)
+    table["derived_rank"] = table["importance"].fillna(-np.inf).rank(ascending=False, method="min").astype(int)
+    return table.sort_values(["derived_rank", "stated_rank"]).reset_index(drop=True)[list(DRIVER_COLUMNS)]
+
+
+def _mention_matrix(record_themes: pd.DataFrame) -> pd.DataFrame:
+    """Boolean (record_id x theme_id) matrix of mentions, assigned themes only."""
+    pairs = record_themes.loc[record_themes["theme_id"] != UNASSIGNED_THEME, ["record_id", "theme_id"]].drop_duplicates()
+    if pairs.empty:
+        return pd.DataFrame(dtype=bool)
+    pairs = pairs.assign(theme_id=pairs["theme_id"].astype(int), _one=True)
+    return pairs.pivot_table(index="record_id", columns="theme_id", values="_one", aggfunc="any", fill_value=False).astype(bool)
+
+
+def _contrast(values: np.ndarray, mask: np.ndarray) -> tuple[int, float, float, float, float]:
+    """(n_scored, score_with, score_without, impact, p_value) for one theme's mention mask."""
+    with_, without = values[mask], values[~mask]
+    n_with = int(mask.sum())
+    if n_with == 0 or len(without) == 0:
+        mean_with = float(with_.mean()) if n_with else math.nan
+        return (n_with, mean_with, float(without.mean()) if len(without) else math.nan, math.nan, math.nan)
+    score_with, score_without = float(with_.mean()), float(without.mean())
+    impact = float(values.mean()) - score_without
+    return (n_with, score_with, score_without, impact, _welch_p(with_, without))
+
+
+def _welch_p(a: np.ndarray, b: np.ndarray) -> float:
+    if len(a) < 2 or len(b) < 2:
+        return math.nan
+    if a.var() == 0 and b.var() == 0:
+        return 1.0 if a.mean() == b.mean() else 0.0
+    return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
+
+
+def _relative_importance(X: np.ndarray, bad: np.ndarray) -> np.ndarray:
+    """Coefficients of bad ~ theme indicators, divided by their absolute sum; shape (n_themes,)."""
+    if len(np.unique(bad)) < 2 or len(bad) < 2:
+        return np.full(X.shape[1], np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        coef = LogisticRegression(C=REGULARISATION_C, max_iter=1000).fit(X.astype(float), bad).coef_[0]
+    total = np.abs(coef).sum()
+    return coef / total if total > 0 else np.zeros_like(coef)
+
+
+def _bootstrap_importance(
+    X: np.ndarray, bad: np.ndarray, *, n_boot: int, seed: int, confidence: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval of :func:`_relative_importance` over resampled records."""
+    if n_boot <= 0 or len(bad) < 2:
+        nan = np.full(X.shape[1], np.nan)
+        return nan, nan.copy()
+    rng = np.random.default_rng(seed)
+    draws = np.array([_relative_importance(X[idx], bad[idx]) for idx in (rng.integers(0, len(bad), len(bad)) for _ in range(n_boot))])
+    tail = (1 - confidence) / 2 * 100
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # all-NaN columns when every draw is one-sided
+        return np.nanpercentile(draws, tail, axis=0), np.nanpercentile(draws, 100 - tail, axis=0)

@@ -1,0 +1,81 @@
+"""A pipeline is data: named nodes with named inputs and outputs, run by interchangeable runners.
+
+The plain runner here (used by the library and tests) and the Prefect flow in ``flows/nightly.py``
+run the same :data:`voc.pipeline.pipeline.NIGHTLY` nodes in the same order; they differ only in how a
+node is wrapped (a function call, or a Prefect task with retries and a run page).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Node:
+    """One step: ``outputs = func(**{name: catalog[name] for name in inputs})``.
+
+    ``retries`` applies to steps that touch I/O (reading sources, delivering alerts); computing
+    steps are deterministic and retrying them only hides bugs.
+    """
+
+    name: str
+    func: Callable[..., Any]
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...] = ()
+    retries: int = 0
+    description: str = ""
+
+    def __call__(self, catalog: Mapping[str, Any]) -> dict[str, Any]:
+        missing = [name for name in self.inputs if name not in catalog]
+        if missing:
+            raise KeyError(f"node {self.name!r} needs {missing}, which no earlier node produced")
+        return self.bind(self.func(**{name: catalog[name] for name in self.inputs}))
+
+    def bind(self, result: Any) -> dict[str, Any]:
+        """Name a function result by ``outputs`` (a tuple result is spread over several names)."""
+        if not self.outputs:
+            return {}
+        if len(self.outputs) == 1:
+            return {self.outputs[0]: result}
+        if not isinstance(result, tuple) or len(result) != len(self.outputs):
+            raise TypeError(f"node {self.name!r} must return {len(self.outputs)} values {self.outputs}")
+        return dict(zip(self.outputs, result))
+
+
+@dataclass
+class RunTimings:
+    """Seconds per node, for the run summary and the speed benchmark."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def run_nodes(
+    nodes: Iterable[Node],
+    catalog: dict[str, Any],
+    *,
+    on_start: Callable[[Node], None] | None = None,
+    on_end: Callable[[Node, float], None] | None = None,
+    call: Callable[[Node, dict[str, Any]], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Run ``nodes`` in order over ``catalog`` (updated in place and returned).
+
+    ``call(node, catalog)`` runs one node; orchestrators pass their own (the Prefect flow wraps
+    each node in a task) while the order and the data passed stay defined here once.
+    """
+    timings = catalog.setdefault("timings", RunTimings())
+    for node in nodes:
+        if on_start:
+            on_start(node)
+        started = time.perf_counter()
+        catalog.update(call(node, catalog) if call else node(catalog))
+        elapsed = time.perf_counter() - started
+        timings.seconds[node.name] = elapsed
+        log.info("node finished", extra={"node": node.name, "seconds": round(elapsed, 3)})
+        if on_end:
+            on_end(node, elapsed)
+    return catalog

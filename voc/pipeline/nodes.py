@@ -1,0 +1,286 @@
+"""The nightly steps as functions over DataFrames.
+
+Each node is a thin adapter: it reads what it needs from the store or from earlier nodes, calls the
+step's library function (``voc.ingest``, ``voc.themes``, ...), and returns plain DataFrames. Only
+nodes named ``store_*``/``persist_*`` write to the store, each inside one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from voc.config import Settings
+from voc.schemas import QUARANTINE_COLUMNS, RECORD_COLUMNS, UNASSIGNED_THEME
+from voc.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Ingested:
+    """What the night read: new candidate records, rejected rows and counts."""
+
+    records: pd.DataFrame
+    quarantine: pd.DataFrame
+    stats: dict[str, int] = field(default_factory=dict)
+
+
+def night_start(night: date) -> datetime:
+    """The analysis clock: a night's results describe everything before its midnight."""
+    return datetime.combine(night, time.min)
+
+
+# --- extract ------------------------------------------------------------------------------
+def ingest_sources(settings: Settings) -> Ingested:
+    """Read every configured source in chunks, map, clean, redact and dedup it."""
+    from voc.ingest import ingest_source
+
+    if not settings.sources:
+        raise ValueError("no sources configured: give --input files or `sources:` in voc.yaml")
+    records, quarantine, stats = [], [], {}
+    for source in settings.sources:
+        for batch in ingest_source(source, settings=settings.ingest):
+            records.append(batch.records)
+            quarantine.append(batch.quarantine)
+            for key, value in batch.stats.items():
+                if isinstance(value, (int, np.integer)):
+                    stats[key] = stats.get(key, 0) + int(value)
+    return Ingested(
+        records=_concat(records, RECORD_COLUMNS),
+        quarantine=_concat(quarantine, QUARANTINE_COLUMNS),
+        stats=stats,
+    )
+
+
+def store_new_records(store: Store, ingested: Ingested, run_id: str) -> pd.DataFrame:
+    """Store unseen records and the night's quarantine together; return the new records."""
+    with store.transaction():
+        new = store.add_records(ingested.records, run_id=run_id)
+        store.execute("DELETE FROM quarantine WHERE run_id = ?", [run_id])
+        store.insert("quarantine", ingested.quarantine.assign(run_id=run_id))
+    log.info("records stored", extra={"offered": len(ingested.records), "new": len(new)})
+    return new
+
+
+def load_history(store: Store, night: date) -> pd.DataFrame:
+    """All stored records up to the night (the analysis window of every later step)."""
+    records = store.get_records(RECORD_COLUMNS)
+    cutoff = night_start(night) + pd.Timedelta(days=1)
+    return records[records["created_at"].isna() | (records["created_at"] < cutoff)].reset_index(drop=True)
+
+
+# --- transform -----------------------------------------------------------------------------
+def build_units(store: Store, records: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """Split records into sentence units (the grain of themes and mention sentiment)."""
+    from voc.themes.segment import split_units
+
+    units = split_units(records, split_sentences=settings.themes.split_sentences)
+    with store.transaction():
+        store.insert("units", units, on_conflict="ignore")
+    return units
+
+
+def embed_units(store: Store, units: pd.DataFrame, settings: Settings) -> np.ndarray:
+    """Embed every unit, computing only texts missing from the cache. Shape (n_units, dim)."""
+    from voc.embed import embed_with_cache, get_embedder
+    from voc.pipeline.progress import progress_bar
+
+    embedder = get_embedder(settings.embedding)
+    texts = units["text"].tolist()
+    cached = store.get_embeddings(list(dict.fromkeys(units["text_hash"])), embedder.model_id)
+    to_do = len(set(units["text_hash"]) - set(cached))
+    with progress_bar("embedding", total=to_do) as advance:
+        return embed_with_cache(
+            texts, embedder, lookup=store.get_embeddings, save=store.put_embeddings, progress=advance
+        )
+
+
+def discover_themes(
+    store: Store, units: pd.DataFrame, embeddings: np.ndarray, settings: Settings, run_id: str, night: date, refit: bool
+) -> Any:
+    """Assign units to known themes, find emerging ones, refit on schedule (ids persist)."""
+    from voc.themes import update_themes
+
+    return update_themes(
+        store, units, embeddings, settings=settings.themes, run_id=run_id, now=night_start(night), refit=refit or None
+    )
+
+
+def score_feedback(
+    records: pd.DataFrame, units: pd.DataFrame, embeddings: np.ndarray, theme_update: Any, settings: Settings
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Sentiment per unit and record, effort/churn cues, and the joined record/theme tables.
+
+    Returns
+    -------
+    records : records + theme_id, theme_label, sentiment, sentiment_label, effort_cue, churn_cue
+    units : units + theme_id, theme_similarity, sentiment, sentiment_label
+    record_themes : RECORD_THEME_COLUMNS, with the mean sentiment of the record's units per theme
+    sentiment_info : which head scored (default or learned from ratings) and its cross-validated AUC
+    """
+    from voc.sentiment import detect_cues, fit_from_ratings, score_sentiment
+
+    record_vectors, record_index = _mean_vectors(units["record_id"].to_numpy(), embeddings)
+    scored = records.set_index("record_id")
+    vec_of = dict(zip(record_index, range(len(record_index))))
+    has_vec = scored.index.isin(record_index)
+    model, info = _sentiment_model(scored[has_vec], record_vectors, vec_of, settings, fit_from_ratings)
+
+    unit_sent = score_sentiment(embeddings, model=model, neutral_band=settings.sentiment.neutral_band)
+    units = units.reset_index(drop=True).copy()
+    assigned = theme_update.units.set_index("unit_id")[["theme_id", "theme_similarity"]]
+    units = units.join(assigned, on="unit_id")
+    units["theme_id"] = units["theme_id"].fillna(UNASSIGNED_THEME).astype(int)
+    units[["sentiment", "sentiment_label"]] = unit_sent[["sentiment", "sentiment_label"]].to_numpy()
+    units["sentiment"] = units["sentiment"].astype(float)
+
+    rec_sent = score_sentiment(record_vectors, model=model, neutral_band=settings.sentiment.neutral_band)
+    rec_sent.index = record_index
+    scored = scored.join(rec_sent)
+    cues = detect_cues(scored["text"].fillna("").tolist(), scored["language"].fillna("und").tolist())
+    cues.index = scored.index
+    scored = scored.join(cues)
+
+    record_themes = theme_update.record_themes.drop(columns=["sentiment"], errors="ignore")
+    mention = units[units["theme_id"] != UNASSIGNED_THEME].groupby(["record_id", "theme_id"])["sentiment"].mean()
+    record_themes = record_themes.join(mention, on=["record_id", "theme_id"])
+    primary = record_themes[record_themes["is_primary"]].set_index("record_id")["theme_id"]
+    scored["theme_id"] = primary.reindex(scored.index).fillna(UNASSIGNED_THEME).astype(int)
+    labels = theme_update.themes.set_index("theme_id")["label"]
+    scored["theme_label"] = scored["theme_id"].map(labels).fillna("unassigned")
+    return scored.reset_index(), units, record_themes, info
+
+
+def _sentiment_model(scored, record_vectors, vec_of, settings: Settings, fit_from_ratings):
+    """Learn from the user's ratings when allowed and sufficient, else the shipped default."""
+    from voc.sentiment import load_default_model
+
+    if not settings.sentiment.learn_from_ratings:
+        return load_default_model(), {"used": "default", "reason": "learning from ratings is off"}
+    rated = scored[scored["score"].notna() & scored["score_type"].notna()]
+    rows = [vec_of[i] for i in rated.index]
+    vectors = record_vectors[rows] if rows else np.zeros((0, record_vectors.shape[1]), np.float32)
+    return fit_from_ratings(
+        vectors, rated["score"].to_numpy(float), rated["score_type"].to_numpy(object), settings=settings.sentiment
+    )
+
+
+def _mean_vectors(groups: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit-length mean vector per group: (n_groups, dim) and the group keys in that order."""
+    if len(groups) == 0:
+        return np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 0), np.float32), np.array([], dtype=object)
+    keys, inverse = np.unique(groups, return_inverse=True)
+    sums = np.zeros((len(keys), vectors.shape[1]), dtype=np.float64)
+    np.add.at(sums, inverse, vectors)
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    return (sums / np.where(norms == 0, 1, norms)).astype(np.float32), keys
+
+
+def measure_surveys(records: pd.DataFrame, record_themes: pd.DataFrame, settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """NPS/CSAT/CES overall and by period, segment, channel, journey stage and theme; drivers; volumes."""
+    from voc.metrics import compute_survey_metrics, theme_drivers, theme_volumes
+
+    cfg = settings.metrics
+    frames = [
+        compute_survey_metrics(
+            records, by=by, period=period, record_themes=record_themes if by == ("theme",) else None,
+            confidence=cfg.confidence, min_sample=cfg.min_sample,
+        )
+        for by, period in [((), None), ((), cfg.period), (("segment",), None), (("channel",), None),
+                           (("journey_stage",), None), (("source_type",), None), (("language",), None), (("theme",), None)]
+    ]
+    metrics = pd.concat([f for f in frames if not f.empty], ignore_index=True) if frames else pd.DataFrame()
+    drivers = theme_drivers(records, record_themes, metric="nps")
+    volumes = theme_volumes(record_themes, records, period=cfg.period)
+    return metrics, drivers, volumes
+
+
+def rank_issues(records, record_themes, themes, drivers, settings: Settings, night: date) -> pd.DataFrame:
+    """The priority list with its `why` per row."""
+    from voc.impact import rank_priorities
+
+    return rank_priorities(records, record_themes, themes, drivers, settings=settings.impact, now=night_start(night) + pd.Timedelta(days=1))
+
+
+def find_unsaid(records, record_themes, themes, drivers, customers, settings: Settings, night: date) -> dict[str, Any]:
+    """What customers don't say (silent detractors, blind spots, ...)."""
+    from voc.impact import detect_signals
+
+    return detect_signals(
+        records, record_themes, themes, drivers, customers=customers, now=night_start(night) + pd.Timedelta(days=1), settings=settings.impact
+    )
+
+
+def map_cx_taxonomy(themes: pd.DataFrame, record_themes: pd.DataFrame, records: pd.DataFrame, settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each theme's CX area, pillar and journey stage, and a percentage score per area/pillar."""
+    from voc.embed import get_embedder
+    from voc.impact import map_taxonomy, score_cx_areas
+
+    theme_map = map_taxonomy(themes, embedder=get_embedder(settings.embedding))
+    return theme_map, score_cx_areas(theme_map, record_themes, records)
+
+
+def raise_alerts(store: Store, records, record_themes, themes, settings: Settings, night: date) -> pd.DataFrame:
+    """Spikes, new themes and sentiment drops, with a cooldown against earlier nights' alerts."""
+    from voc.impact import detect_alerts
+
+    history = store.query("SELECT kind, theme_id, segment, created_at FROM alerts WHERE night < ?", [night])
+    return detect_alerts(records, record_themes, themes, history=history, settings=settings.alerts, now=night_start(night) + pd.Timedelta(days=1))
+
+
+def deliver_alerts(alerts: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """POST alerts to the webhook when one is configured; a failure is logged, never fatal."""
+    from voc.impact import deliver_alerts as post
+
+    alerts = alerts.copy()
+    alerts["delivered"] = False
+    if settings.alerts.webhook_url and not alerts.empty:
+        alerts["delivered"] = post(alerts, webhook_url=settings.alerts.webhook_url, retries=settings.alerts.retries)
+    return alerts
+
+
+def load_customers(settings: Settings) -> pd.DataFrame | None:
+    """The optional customer list used to study non-responders."""
+    if not settings.customers_path:
+        return None
+    path = Path(settings.customers_path)
+    if not path.exists():
+        raise FileNotFoundError(f"customers file not found: {path}")
+    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype={"customer_id": str})
+
+
+# --- load ----------------------------------------------------------------------------------
+def persist_results(store: Store, night: date, units, metrics, priorities, alerts) -> None:
+    """Write the night's results; rerunning a night replaces them (idempotent)."""
+    with store.transaction():
+        store.insert("unit_scores", units[["unit_id", "sentiment", "sentiment_label"]], on_conflict="replace")
+        store.replace_night("metrics", night, metrics)
+        store.replace_night("priorities", night, priorities)
+        store.replace_night("alerts", night, alerts)
+
+
+def persist_record_scores(store: Store, records: pd.DataFrame, sentiment_info: dict[str, Any]) -> None:
+    frame = records[["record_id", "sentiment", "sentiment_label", "effort_cue", "churn_cue", "cue_text"]].assign(
+        model=str(sentiment_info.get("used", "default"))
+    )
+    with store.transaction():
+        store.insert("record_scores", frame, on_conflict="replace")
+
+
+def _concat(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:
+    frames = [f for f in frames if f is not None and not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=list(columns))
+    return pd.concat(frames, ignore_index=True)
+
+
+def summary_json(**values: Any) -> str:
+    return json.dumps(values, default=str, ensure_ascii=False)

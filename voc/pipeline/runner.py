@@ -1,0 +1,90 @@
+"""Run the nightly pipeline without Prefect: the library's own entry point, used by tests and scripts."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from voc.config import Settings
+from voc.pipeline.core import Node, run_nodes
+from voc.pipeline.nodes import summary_json
+from voc.pipeline.pipeline import NIGHTLY
+from voc.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    """What a night produced: its id, output files, per-step seconds and the full catalog."""
+
+    run_id: str
+    night: date
+    paths: dict[str, Path]
+    seconds: dict[str, float]
+    catalog: dict[str, Any]
+
+
+def open_run(settings: Settings, night: date, out_dir: Path | None, refit: bool) -> tuple[Store, dict[str, Any]]:
+    """Open the store, register a run and build the starting catalog."""
+    store = Store(settings.db_path)
+    run_id = store.start_run(night)
+    catalog: dict[str, Any] = {
+        "settings": settings, "store": store, "run_id": run_id, "night": night, "refit": refit,
+        "out_dir": Path(out_dir or settings.out_dir),
+    }
+    return store, catalog
+
+
+def close_run(store: Store, catalog: dict[str, Any], *, failed: BaseException | None) -> None:
+    """Mark the run succeeded or failed (a failed run's partial writes were already rolled back)."""
+    ingested = catalog.get("ingested")
+    counts = {
+        "n_read": int(ingested.stats.get("rows_read", len(ingested.records))) if ingested else None,
+        "n_new": len(catalog["new_records"]) if "new_records" in catalog else None,
+        "n_quarantined": len(ingested.quarantine) if ingested else None,
+    }
+    timings = catalog.get("timings")
+    summary = summary_json(seconds=timings.seconds if timings else {}, error=repr(failed) if failed else None)
+    store.finish_run(catalog["run_id"], status="failed" if failed else "succeeded", counts=counts, summary=summary)
+
+
+def run_pipeline(
+    settings: Settings,
+    *,
+    night: date | None = None,
+    out_dir: Path | None = None,
+    refit: bool = False,
+    nodes: Iterable[Node] = NIGHTLY,
+    on_node: Callable[[Node], None] | None = None,
+    call: Callable[[Node, dict[str, Any]], dict[str, Any]] | None = None,
+    seed_catalog: dict[str, Any] | None = None,
+) -> RunResult:
+    """Run every node of the nightly pipeline in this process.
+
+    Parameters
+    ----------
+    settings : Settings
+        Sources, store path and all step options.
+    night : date, optional
+        The night being processed (default today). Rerunning a night replaces its results.
+    out_dir : Path, optional
+        Where the deliverables go (default ``settings.out_dir``).
+    refit : bool
+        Refit the theme model from all history now instead of on its schedule.
+    """
+    night = night or date.today()
+    store, catalog = open_run(settings, night, out_dir, refit)
+    catalog.update(seed_catalog or {})
+    try:
+        run_nodes(nodes, catalog, on_start=on_node, call=call)
+    except BaseException as exc:
+        close_run(store, catalog, failed=exc)
+        store.close()
+        raise
+    close_run(store, catalog, failed=None)
+    store.close()
+    return RunResult(catalog["run_id"], night, catalog.get("paths", {}), catalog["timings"].seconds, catalog)

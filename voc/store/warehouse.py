@@ -1,0 +1,259 @@
+"""The DuckDB warehouse: one file, versioned migrations, atomic runs.
+
+DuckDB lets one process hold the file for writing, so only the flow (or CLI) process writes;
+workers compute on batches and hand DataFrames back. Every write of a run happens inside one
+transaction (:meth:`Store.transaction`) so a crash leaves the previous state intact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from datetime import date, datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterator, Literal, Mapping, Sequence
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+Conflict = Literal["error", "ignore", "replace"]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _migration_files() -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every ``migrations/NNN_name.sql``, ordered by version."""
+    folder = resources.files("voc.store") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:3].isdigit():
+            found.append((int(name[:3]), name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class Store:
+    """A DuckDB file holding feedback, caches and every night's results.
+
+    Parameters
+    ----------
+    path : str or Path
+        The database file (created with its folder when missing); ``":memory:"`` for tests.
+    read_only : bool
+        Open without taking the writer lock (reports, notebooks while a run is writing elsewhere).
+    """
+
+    def __init__(self, path: str | Path = "voc.duckdb", *, read_only: bool = False):
+        self.path = str(path)
+        self.read_only = read_only
+        if self.path != ":memory:" and not read_only:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._in_transaction = False
+
+    # -- connection ---------------------------------------------------------------------------
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            if self.read_only and not Path(self.path).exists():
+                raise FileNotFoundError(f"no voc store at {self.path}: run `voc run` first")
+            self._con = duckdb.connect(self.path, read_only=self.read_only)
+            if not self.read_only:
+                self.migrate()
+        return self._con
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def migrate(self) -> list[str]:
+        """Apply migrations not yet applied, each in its own transaction. Returns their names."""
+        con = self._con if self._con is not None else self.con
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
+        )
+        done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+        applied = []
+        for version, name, sql in _migration_files():
+            if version in done:
+                continue
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute(sql)
+                con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, _utcnow()])
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+            applied.append(name)
+            log.info("migration applied", extra={"migration": name})
+        return applied
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator["Store"]:
+        """All writes inside commit together or not at all (nested use joins the outer one)."""
+        if self._in_transaction:
+            yield self
+            return
+        self.con.execute("BEGIN TRANSACTION")
+        self._in_transaction = True
+        try:
+            yield self
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        finally:
+            self._in_transaction = False
+
+    # -- generic access ---------------------------------------------------------------------
+    def query(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """Run a read query and return a DataFrame."""
+        return self.con.execute(sql, params or []).df()
+
+    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> None:
+        self.con.execute(sql, params or [])
+
+    def table_columns(self, table: str) -> list[str]:
+        rows = self.con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+            [table],
+        ).fetchall()
+        if not rows:
+            raise KeyError(f"no table {table!r} in the store")
+        return [r[0] for r in rows]
+
+    def insert(self, table: str, frame: pd.DataFrame, *, on_conflict: Conflict = "error") -> int:
+        """Insert the columns of ``frame`` that the table has; returns rows offered.
+
+        Columns the table lacks are ignored, so steps can hand over richer frames.
+        """
+        if frame is None or frame.empty:
+            return 0
+        columns = [c for c in self.table_columns(table) if c in frame.columns]
+        verb = {"error": "INSERT", "ignore": "INSERT OR IGNORE", "replace": "INSERT OR REPLACE"}[on_conflict]
+        quoted = ", ".join(f'"{c}"' for c in columns)
+        view = f"_incoming_{uuid.uuid4().hex[:8]}"
+        self.con.register(view, frame[columns])
+        try:
+            self.con.execute(f"{verb} INTO {table} ({quoted}) SELECT {quoted} FROM {view}")
+        finally:
+            self.con.unregister(view)
+        return len(frame)
+
+    def replace_night(self, table: str, night: date, frame: pd.DataFrame) -> None:
+        """Replace a night's rows of a per-night table, so rerunning a night is idempotent."""
+        with self.transaction():
+            self.con.execute(f"DELETE FROM {table} WHERE night = ?", [night])
+            if frame is not None and not frame.empty:
+                self.insert(table, frame.assign(night=night))
+
+    # -- feedback ---------------------------------------------------------------------------
+    def add_records(self, records: pd.DataFrame, *, run_id: str) -> pd.DataFrame:
+        """Store records not seen before and return exactly those.
+
+        A record is already known when its ``record_id`` exists, or when the same customer left the
+        same (non-empty) text in the same source before: re-exports of a source often renumber rows.
+        """
+        if records.empty:
+            return records
+        view = f"_new_{uuid.uuid4().hex[:8]}"
+        self.con.register(view, records[["record_id", "source", "customer_id", "text_hash", "text"]])
+        try:
+            known = self.con.execute(
+                f"""
+                SELECT n.record_id FROM {view} n
+                WHERE EXISTS (SELECT 1 FROM feedback f WHERE f.record_id = n.record_id)
+                   OR (n.text <> '' AND n.customer_id IS NOT NULL AND EXISTS (
+                        SELECT 1 FROM feedback f WHERE f.source = n.source
+                          AND f.customer_id = n.customer_id AND f.text_hash = n.text_hash))
+                """
+            ).fetchall()
+        finally:
+            self.con.unregister(view)
+        known_ids = {r[0] for r in known}
+        fresh = records[~records["record_id"].isin(known_ids)].drop_duplicates("record_id")
+        if not fresh.empty:
+            self.insert("feedback", fresh.assign(run_id=run_id, ingested_at=_utcnow()))
+        return fresh
+
+    def get_records(self, columns: Sequence[str] | None = None, *, since: datetime | None = None) -> pd.DataFrame:
+        """Read stored records (only the columns asked for; the history can be large)."""
+        cols = ", ".join(f'"{c}"' for c in columns) if columns else "*"
+        sql = f"SELECT {cols} FROM feedback"
+        params: list[Any] = []
+        if since is not None:
+            sql += " WHERE created_at >= ?"
+            params.append(since)
+        return self.query(sql + " ORDER BY created_at, record_id", params)
+
+    # -- embedding cache ----------------------------------------------------------------------
+    def get_embeddings(self, hashes: Sequence[str], model_id: str) -> dict[str, np.ndarray]:
+        """Cached vectors for ``hashes`` under ``model_id`` (missing ones are simply absent)."""
+        if not hashes:
+            return {}
+        view = f"_hashes_{uuid.uuid4().hex[:8]}"
+        self.con.register(view, pd.DataFrame({"text_hash": list(hashes)}))
+        try:
+            table = self.con.sql(
+                f"SELECT e.text_hash, e.vector FROM embeddings e JOIN {view} h USING (text_hash) "
+                "WHERE e.model_id = $model_id",
+                params={"model_id": model_id},
+            ).to_arrow_table()
+        finally:
+            self.con.unregister(view)
+        if table.num_rows == 0:
+            return {}
+        keys = table.column("text_hash").to_pylist()
+        flat = table.column("vector").combine_chunks()
+        matrix = np.asarray(flat.flatten(), dtype=np.float32).reshape(table.num_rows, -1)
+        return dict(zip(keys, matrix))
+
+    def put_embeddings(self, hashes: Sequence[str], vectors: np.ndarray, model_id: str) -> None:
+        if len(hashes) == 0:
+            return
+        frame = pd.DataFrame(
+            {"text_hash": list(hashes), "model_id": model_id, "vector": list(np.asarray(vectors, np.float32))}
+        )
+        self.insert("embeddings", frame, on_conflict="ignore")
+
+    # -- runs ---------------------------------------------------------------------------------
+    def start_run(self, night: date) -> str:
+        run_id = f"{night.isoformat()}-{uuid.uuid4().hex[:8]}"
+        self.execute(
+            "INSERT INTO runs (run_id, night, started_at, status) VALUES (?, ?, ?, 'running')",
+            [run_id, night, _utcnow()],
+        )
+        return run_id
+
+    def finish_run(self, run_id: str, *, status: str, counts: Mapping[str, int] | None = None, summary: str = "{}") -> None:
+        counts = counts or {}
+        self.execute(
+            "UPDATE runs SET finished_at = ?, status = ?, n_read = ?, n_new = ?, n_quarantined = ?, summary = ? "
+            "WHERE run_id = ?",
+            [_utcnow(), status, counts.get("n_read"), counts.get("n_new"), counts.get("n_quarantined"), summary, run_id],
+        )
+
+    def last_run(self, *, status: str = "succeeded", before: str | None = None) -> dict[str, Any] | None:
+        sql = "SELECT * FROM runs WHERE status = ?"
+        params: list[Any] = [status]
+        if before:
+            sql += " AND run_id <> ? AND started_at < (SELECT started_at FROM runs WHERE run_id = ?)"
+            params += [before, before]
+        frame = self.query(sql + " ORDER BY started_at DESC LIMIT 1", params)
+        return None if frame.empty else frame.iloc[0].to_dict()

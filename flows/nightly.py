@@ -57,7 +57,7 @@ def publish_artifacts(result: RunResult) -> None:
         f"# voc nightly run {result.night.isoformat()}",
         f"- run id: `{result.run_id}`",
         f"- new records: {len(catalog.get('new_records', []))}",
-        f"- themes: {len(catalog['themes_table']) if 'themes_table' in catalog else 0}",
+        f"- themes: {len(catalog['themes']) if 'themes' in catalog else 0}",
         f"- alerts: {0 if alerts is None else len(alerts)}",
         f"- report: `{result.paths.get('report')}`",
         "",

@@ -10,12 +10,14 @@ from voc.config import load_settings
 
 def serve(config: str | None = None) -> None:
     """Register the deployment and run flow runs as the schedule fires (blocks)."""
+    from prefect.schedules import Cron
+
     from flows.nightly import voc_nightly
 
     settings = load_settings(config)
     voc_nightly.serve(
         name=settings.schedule.deployment_name,
-        cron=settings.schedule.cron,
+        schedule=Cron(settings.schedule.cron, timezone=settings.schedule.timezone),
         parameters={"config": config} if config else {},
         description="Nightly Voice-of-Customer run: themes, sentiment, metrics, priorities, report.",
         tags=["voc"],

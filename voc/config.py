@@ -77,8 +77,10 @@ class SourceSettings(_Section):
 class IngestSettings(_Section):
     chunk_size: int = Field(50_000, gt=0, description="rows read and processed per batch")
     min_language_confidence: float = Field(0.5, ge=0, le=1)
-    #: text shorter than this (after normalisation) is kept but its language is taken from the
-    #: source's majority, since detectors guess on a handful of letters
+    #: ISO 639-1 codes the detector may answer; fewer candidates means fewer confusions
+    languages: list[str] = Field(default_factory=lambda: ["pl", "fi", "uk", "en", "de", "ru", "sv", "es", "fr", "it", "nl", "cs"])
+    #: text shorter than this is accepted only with a very confident detection; otherwise it takes
+    #: the source's majority language within its script (detectors guess on a handful of letters)
     min_chars_for_language: int = 12
     redact: bool = True
     #: drop a record whose normalised text repeats one already seen for the same customer and source
@@ -128,10 +130,16 @@ class MetricsSettings(_Section):
 
 
 class ImpactWeights(_Section):
+    """Weights of the priority score's rank-normalised components (see voc.impact.priorities).
+
+    Negativity (a share) weighs little by default: on real aspect-labelled feedback a high weight
+    pushed broad, often-mentioned themes below rare ones and ranked worse than plain counts.
+    """
+
     volume: float = 0.20
     trend: float = 0.15
-    negativity: float = 0.15
-    nps_impact: float = 0.25
+    negativity: float = 0.05
+    nps_impact: float = 0.35
     churn: float = 0.10
     revenue: float = 0.10
     cost: float = 0.05

@@ -11,7 +11,7 @@ from voc.config import ColumnMapping, Settings, SourceSettings, load_settings
 #: How the sample's columns map onto the canonical schema (mirrors the project's voc.yaml).
 SAMPLE_COLUMNS = ColumnMapping(
     text="text", id="feedback_id", date="created_at", language="language", score="score",
-    score_type_column="score_type", segments=["segment", "region"], channel="channel",
+    score_type_column="score_type", segments=["segment", "market"], channel="channel",
     journey_stage="journey_stage", source_type="source_type", customer="customer_id",
     value="customer_value", churn="churned",
 )
@@ -22,11 +22,17 @@ def prepare_demo(sample_dir: Path, *, n_records: int = 4000, seed: int = 7) -> t
     from voc.sample import write_sample
 
     planted_file = sample_dir / "planted.json"
-    if not planted_file.exists() or json.loads(planted_file.read_text(encoding="utf-8")).get("n_records") != n_records:
+    wanted = {"n_records": n_records, "seed": seed}
+    if not planted_file.exists() or _generator_params(planted_file, wanted) != wanted:
         write_sample(sample_dir, n_records=n_records, seed=seed)
-    planted = json.loads(planted_file.read_text(encoding="utf-8"))
-    end = date.fromisoformat(str(planted["end_date"])[:10])
+    generator = json.loads(planted_file.read_text(encoding="utf-8"))["generator"]
+    end = date.fromisoformat(str(generator["end_date"])[:10])
     return end + timedelta(days=1), sample_dir
+
+
+def _generator_params(planted_file: Path, wanted: dict) -> dict:
+    generator = json.loads(planted_file.read_text(encoding="utf-8")).get("generator", {})
+    return {key: generator.get(key) for key in wanted}
 
 
 def demo_settings(sample_dir: Path, out_dir: Path, *, config: Path | None = None) -> Settings:

@@ -1,3 +1,5 @@
+"""Fixtures for the ingest tests: a small messy export and a warm language detector."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -6,12 +8,11 @@ import pytest
 from voc.config import ColumnMapping, SourceSettings
 
 POLISH = "zażółć gęślą jaźń"
-GERMAN = "Größe, Übergabe, schön, Straße"
 
 
 @pytest.fixture
 def feedback_frame() -> pd.DataFrame:
-    """A small export with the usual mess: a duplicate, an empty row, a bad date, a bad score."""
+    """A small export with the usual mess: a score-only answer, an empty row, a bad date, a bad score."""
     return pd.DataFrame(
         {
             "id": ["a1", "a2", "a3", "a4", "a5", "a6"],
@@ -41,7 +42,8 @@ def warm_detector():
     from voc.ingest.language import get_detector
 
     detector = get_detector()
-    detector.compute_language_confidence_values("warm up the models once")
+    # lingua skips models of other scripts, so warm up with Latin and Cyrillic text
+    detector.compute_language_confidence_values_in_parallel(["warm up the models once", "Прогріти мовні моделі"])
     return detector
 
 

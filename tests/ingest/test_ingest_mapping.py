@@ -10,7 +10,7 @@ import pytest
 
 from voc.config import ColumnMapping
 from voc.ingest import IngestError, ingest_frame
-from voc.ingest.mapping import map_chunk, parse_dates, parse_number, stable_record_id
+from voc.ingest.mapping import map_chunk, parse_dates, parse_number, parse_score, stable_record_id
 
 
 def _map(frame: pd.DataFrame, mapping: ColumnMapping, **kw):
@@ -62,8 +62,8 @@ def test_quarantined_raw_row_is_redacted(mapping):
 
 
 def test_dates_iso_day_first_offsets_and_explicit_format():
-    values = pd.Series(["2024-03-05", "2024-03-05T23:30:00+02:00", "05.03.2024", "05/03/2024 14:30", None, "soon"],
-                       dtype=object)
+    values = pd.Series(["2024-03-05", "2024-03-05T23:30:00+02:00", "05.03.2024", "05/03/2024 14:30", None, "soon",
+                        "2026-13-05T09:00:00", "5 March 2024"], dtype=object)
     parsed = parse_dates(values)
     assert str(parsed.dtype) == "datetime64[us]"
     assert parsed.iloc[0] == pd.Timestamp("2024-03-05")
@@ -71,6 +71,8 @@ def test_dates_iso_day_first_offsets_and_explicit_format():
     assert parsed.iloc[2] == pd.Timestamp("2024-03-05")  # day first, not 3 May
     assert parsed.iloc[3] == pd.Timestamp("2024-03-05 14:30")
     assert pd.isna(parsed.iloc[4]) and pd.isna(parsed.iloc[5])
+    assert pd.isna(parsed.iloc[6])  # month 13 is not read as day 13
+    assert parsed.iloc[7] == pd.Timestamp("2024-03-05")
     us = parse_dates(pd.Series(["03/05/2024"], dtype=object), date_format="%m/%d/%Y")
     assert us.iloc[0] == pd.Timestamp("2024-03-05")
 
@@ -107,6 +109,11 @@ def test_churn_value_segments_and_channel():
 def test_parse_number_rejects_text():
     assert parse_number("n/a") is None and parse_number(None) is None
     assert parse_number("-3.25") == -3.25
+
+
+def test_parse_score_is_strict():
+    assert [parse_score(v) for v in ["9", " 7,5 ", "4/5", "9 / 10", "ten", "9.5.1", None]] == [
+        9.0, 7.5, 4.0, 9.0, None, None, None]
 
 
 def test_record_ids_from_column_else_stable_and_distinct():

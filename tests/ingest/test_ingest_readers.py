@@ -8,7 +8,7 @@ import sqlite3
 import pandas as pd
 import pytest
 
-from voc.config import ColumnMapping, SourceSettings
+from voc.config import SourceSettings
 from voc.ingest import IngestError
 from voc.ingest.readers import detect_encoding, mask_url, read_source
 
@@ -58,6 +58,14 @@ def test_semicolon_csv_and_quoted_newlines(tmp_path):
     frame = _read_all(SourceSettings(path=str(path)))
     assert list(frame.columns) == ["id", "text"]
     assert frame["text"].tolist() == ["first line\nsecond; line", "plain"]
+
+
+def test_single_column_csv_keeps_commas(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("comment\nGood, fast; cheap\nSlow, bad\n", encoding="utf-8")
+    frame = _read_all(SourceSettings(path=str(path)))
+    assert list(frame.columns) == ["comment"]
+    assert frame["comment"].tolist() == ["Good, fast; cheap", "Slow, bad"]
 
 
 def test_csv_chunks_number_rows_across_chunks(tmp_path):
@@ -154,6 +162,10 @@ def test_sql_errors_do_not_leak_password(tmp_path):
         _read_all(source)
     assert "missing_table" in str(info.value)
     assert mask_url("postgresql+psycopg://bob:s3cret@db.example.com/voc") == "postgresql+psycopg://bob:***@db.example.com/voc"
+    remote = SourceSettings(url="postgresql+psycopg://bob:s3cret@127.0.0.1:1/voc", query="select 1")
+    with pytest.raises(IngestError) as info:
+        _read_all(remote)
+    assert "bob:***@127.0.0.1" in str(info.value) and "s3cret" not in str(info.value)
 
 
 def test_missing_file_and_unknown_suffix_name_the_file(tmp_path):

@@ -12,7 +12,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from voc.schemas import UNASSIGNED_THEME
+from voc.schemas import RECORD_COLUMNS, UNASSIGNED_THEME
 
 #: Mentions whose sentiment is below this are negative; mirrors ``SentimentSettings.neutral_band``'s
 #: default so a mention labelled negative upstream is counted negative here.
@@ -47,6 +47,17 @@ _MENTION_RECORD_COLUMNS: Final[tuple[str, ...]] = (
     "churned",
     "customer_value",
 )
+
+
+def with_record_columns(records: pd.DataFrame) -> pd.DataFrame:
+    """``records`` with every :data:`voc.schemas.RECORD_COLUMNS` present (missing ones all None).
+
+    Lets callers pass a partial table (no segments, no churn) while the steps read one shape.
+    """
+    missing = [c for c in RECORD_COLUMNS if c not in records]
+    if "record_id" in missing:
+        raise KeyError(f"records needs a 'record_id' column; it has {list(records.columns)}")
+    return records.assign(**{c: None for c in missing}) if missing else records
 
 
 def customer_key(records: pd.DataFrame) -> pd.Series:
@@ -94,7 +105,7 @@ def theme_mentions(records: pd.DataFrame, record_themes: pd.DataFrame) -> pd.Dat
         rt["sentiment"] = np.nan
     rt = rt.drop(columns=[c for c in rec.columns if c in rt and c != "record_id"])
     merged = rt.merge(rec, on="record_id", how="inner", validate="many_to_one")
-    merged["created_at"] = pd.to_datetime(merged["created_at"])
+    merged["created_at"] = naive_utc(merged["created_at"])
     return merged
 
 
@@ -107,6 +118,14 @@ def customers_table(records: pd.DataFrame) -> pd.DataFrame:
     frame["churned"] = pd.to_numeric(churned.astype(object).where(churned.notna(), np.nan), errors="coerce").to_numpy()
     frame["value"] = pd.to_numeric(value, errors="coerce").to_numpy()
     return frame.groupby("customer_key", sort=True).agg(churned=("churned", "max"), value=("value", "max"))
+
+
+def naive_utc(values) -> pd.Series:
+    """Datetimes as naive UTC (the schema's convention); tz-aware input is converted, not rejected."""
+    out = pd.to_datetime(pd.Series(values) if not isinstance(values, pd.Series) else values, errors="coerce")
+    if getattr(out.dt, "tz", None) is not None:
+        out = out.dt.tz_convert("UTC").dt.tz_localize(None)
+    return out
 
 
 def theme_labels(themes: pd.DataFrame) -> dict[int, str]:

@@ -6,8 +6,8 @@ Method
   last day and in the last 7 days are compared with the daily rate of the ``baseline_days``
   before that window, with the exact conditional Poisson test (one-sided,
   :func:`voc.impact.trend.one_sided_excess_p`). An alert needs at least ``min_count`` mentions
-  in the window and p < ``p_value``; of the two windows the more significant is kept, so one spike
-  gives one alert.
+  in the window and p < ``p_value``. One spike gives one alert: the most significant window, under
+  the segment it is concentrated in, else under "(all)" (see :func:`_one_per_theme`).
 - **new_theme**: a theme born in the last 7 days (not retired) that was never alerted before.
 - **sentiment_drop**: mean mention sentiment over the last 7 days at least ``sentiment_drop``
   below the baseline mean, Welch's t-test p < ``p_value``, at least ``min_count`` mentions.
@@ -17,6 +17,7 @@ Method
 
 from __future__ import annotations
 
+import warnings
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -25,7 +26,7 @@ import pandas as pd
 from scipy import stats
 
 from voc.config import AlertSettings
-from voc.impact._frames import label_of, theme_labels, theme_mentions
+from voc.impact._frames import label_of, theme_labels, theme_mentions, with_record_columns
 from voc.impact.trend import one_sided_excess_p
 
 ALERT_COLUMNS: Final[tuple[str, ...]] = (
@@ -37,6 +38,10 @@ SPIKE_WINDOWS: Final[tuple[int, ...]] = (1, 7)
 #: Days of the "recent" period for new themes and sentiment drops.
 RECENT_DAYS: Final = 7
 BASELINE_DAYS: Final = 28
+#: A segment holding at least this share of a theme's overall spike names the spike.
+SEGMENT_SHARE: Final = 0.8
+#: ... and its share must exceed its baseline share by this much.
+SEGMENT_LIFT: Final = 0.25
 
 
 def detect_alerts(
@@ -65,7 +70,7 @@ def detect_alerts(
     -------
     DataFrame with :data:`ALERT_COLUMNS`, ordered by kind then p-value.
     """
-    mentions = theme_mentions(records, record_themes)
+    mentions = theme_mentions(with_record_columns(records), record_themes)
     labels = theme_labels(themes)
     now_ts = pd.Timestamp(now)
     found = [
@@ -111,13 +116,36 @@ def _spikes(mentions: pd.DataFrame, settings: AlertSettings, now: pd.Timestamp) 
         p = one_sided_excess_p(cur.to_numpy(), base.to_numpy(), current_exposure=window, baseline_exposure=BASELINE_DAYS)
         expected = base.to_numpy() * window / BASELINE_DAYS
         hit = (cur.to_numpy() >= settings.min_count) & (p < settings.p_value) & (cur.to_numpy() > expected)
-        for (theme_id, segment), obs, exp, pv in zip(cur.index[hit], cur.to_numpy()[hit], expected[hit], p[hit]):
+        for (theme_id, segment), obs, b, exp, pv in zip(cur.index[hit], cur.to_numpy()[hit], base.to_numpy()[hit], expected[hit], p[hit]):
             rows.append({"kind": "spike", "theme_id": int(theme_id), "segment": str(segment), "observed": float(obs),
-                         "expected": float(exp), "p_value": float(pv), "window_days": window})
+                         "expected": float(exp), "p_value": float(pv), "window_days": window, "_baseline": float(b)})
     if not rows:
         return pd.DataFrame()
-    spikes = pd.DataFrame(rows).sort_values(["p_value", "window_days"])
-    return spikes.drop_duplicates(["theme_id", "segment"]).reset_index(drop=True)
+    spikes = pd.DataFrame(rows)
+    chosen = pd.concat([_one_per_theme(group) for _, group in spikes.groupby("theme_id")], ignore_index=True)
+    return chosen.drop(columns=["window_days", "_baseline"])
+
+
+def _one_per_theme(spikes: pd.DataFrame) -> pd.DataFrame:
+    """One spike, one alert.
+
+    A theme spiking overall is reported once: under a segment when the spike is concentrated
+    there (the segment holds at least :data:`SEGMENT_SHARE` of the window's mentions *and* that
+    share is at least :data:`SEGMENT_LIFT` above its share of the baseline; a segment that is
+    simply most of the customers does not name a spike), else under "(all)". Without an overall
+    spike, each segment's own spike (hidden in a flat total) is kept, in its most significant window.
+    """
+    overall = spikes.loc[spikes["segment"] == ALL_SEGMENTS].sort_values(["p_value", "window_days"])
+    if overall.empty:
+        return spikes.sort_values(["p_value", "window_days"]).drop_duplicates("segment")
+    best = overall.iloc[0]
+    same_window = spikes.loc[(spikes["segment"] != ALL_SEGMENTS) & (spikes["window_days"] == best["window_days"])]
+    share_now = same_window["observed"] / best["observed"]
+    share_before = same_window["_baseline"] / best["_baseline"] if best["_baseline"] > 0 else 0.0
+    concentrated = same_window.loc[(share_now >= SEGMENT_SHARE) & (share_now >= share_before + SEGMENT_LIFT)]
+    if not concentrated.empty:
+        return concentrated.sort_values("observed", ascending=False).head(1)
+    return overall.head(1)
 
 
 def _new_themes(themes: pd.DataFrame, mentions: pd.DataFrame, now: pd.Timestamp) -> pd.DataFrame:
@@ -151,28 +179,50 @@ def _sentiment_drops(mentions: pd.DataFrame, settings: AlertSettings, now: pd.Ti
         drop = base.mean() - cur.mean()
         if drop < settings.sentiment_drop:
             continue
-        p = stats.ttest_ind(cur, base, equal_var=False, alternative="less").pvalue
+        with warnings.catch_warnings():  # near-constant groups warn; the NaN case is handled below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            p = stats.ttest_ind(cur, base, equal_var=False, alternative="less").pvalue
         if np.isnan(p) and np.ptp(np.concatenate([cur, base])) > 0:
             continue
         p = 0.0 if np.isnan(p) else float(p)  # constant groups that differ: the drop is certain
         if p < settings.p_value:
             rows.append({"kind": "sentiment_drop", "theme_id": int(theme_id), "segment": str(segment),
                          "observed": float(cur.mean()), "expected": float(base.mean()), "p_value": p})
-    return pd.DataFrame(rows)
+    if not rows:
+        return pd.DataFrame()
+    drops = pd.DataFrame(rows)
+    # One drop per theme: the segment (or the whole) where it fell furthest; "(all)" wins ties.
+    drops["_drop"] = drops["expected"] - drops["observed"]
+    drops["_all"] = drops["segment"] != ALL_SEGMENTS
+    drops = drops.sort_values(["theme_id", "_drop", "_all"], ascending=[True, False, True])
+    return drops.drop_duplicates("theme_id").drop(columns=["_drop", "_all"]).reset_index(drop=True)
 
 
 def _apply_cooldown(alerts: pd.DataFrame, history: pd.DataFrame | None, settings: AlertSettings, now: pd.Timestamp) -> pd.DataFrame:
     """Drop alerts already raised recently (same kind, theme and segment)."""
     if history is None or history.empty:
         return alerts
+    missing = [c for c in ("kind", "theme_id", "created_at") if c not in history]
+    if missing:
+        raise KeyError(f"alert history is missing column(s) {missing}; it has {list(history.columns)}")
+    segment = history["segment"] if "segment" in history else pd.Series(ALL_SEGMENTS, index=history.index)
     hist = history.assign(
         theme_id=history["theme_id"].astype(int),
-        segment=history["segment"].fillna(ALL_SEGMENTS).astype(str),
+        segment=segment.fillna(ALL_SEGMENTS).astype(str),
         created_at=pd.to_datetime(history["created_at"]),
     )
     recent = hist.loc[(hist["created_at"] > now - timedelta(days=settings.cooldown_days)) | (hist["kind"] == "new_theme")]
     seen = set(zip(recent["kind"], recent["theme_id"], recent["segment"]))
-    keep = [(k, int(t), str(s)) not in seen for k, t, s in zip(alerts["kind"], alerts["theme_id"], alerts["segment"])]
+    # A spike reported under "(all)" one night and under its main segment the next is the same spike.
+    seen_any = {(k, t) for k, t, s in seen if s == ALL_SEGMENTS}
+    seen_seg = {(k, t) for k, t, _ in seen}
+
+    def fresh(kind: str, theme_id: int, segment: str) -> bool:
+        if (kind, theme_id, segment) in seen or (kind, theme_id) in seen_any:
+            return False
+        return not (segment == ALL_SEGMENTS and (kind, theme_id) in seen_seg)
+
+    keep = [fresh(k, int(t), str(s)) for k, t, s in zip(alerts["kind"], alerts["theme_id"], alerts["segment"])]
     return alerts.loc[keep].reset_index(drop=True)
 
 

@@ -5,9 +5,17 @@ reporting period; the trend uses the windows before ``now``):
 
 - **volume**: records and unique customers mentioning it (a record without a customer id counts
   as its own customer); ``share`` = records mentioning it / records with a non-empty comment.
+  The volume *component* of the score counts the customers with a negative mention (all customers
+  when no sentiment is known): a topic praised by thousands is not a problem to fix, while one
+  complained about by hundreds is, even if it is praised as often.
 - **trend**: see :mod:`voc.impact.trend` (exact Poisson-rate test, minimum-volume guard).
-- **negativity**: share of its mentions with sentiment below -0.15; ``mean_sentiment``.
-- **nps_impact**: taken from the key drivers table (NPS points the theme costs; negative = cost).
+- **negativity**: share of its mentions with sentiment below -0.15; ``mean_sentiment``. Its score
+  component shrinks the share towards the all-theme share by 20 pseudo-mentions, so a theme with
+  three negative mentions out of three does not outrank one with 300 out of 400 by chance.
+- **nps_impact**: taken from the key drivers table (NPS points the theme costs; negative = cost),
+  shown as is. Its score *component* is the theme's complaint cost (:func:`complaint_cost`): the
+  net-score points the theme's negative mentions cost, over every score type, so that praise of a
+  topic does not hide the complaints about it; without sentiment it falls back to ``-nps_impact``.
 - **churn_uplift**: churn rate among customers who raised it / churn rate among customers with
   known churn who did not. NaN without churn data or with fewer than ``min_volume`` such customers.
 - **revenue_at_risk**: ``sum(value of customers who raised it) * max(0, churn_with - churn_without)``:
@@ -35,6 +43,7 @@ import pandas as pd
 from voc.config import ImpactSettings
 from voc.impact._frames import (
     CONTACT_SOURCES,
+    score_band,
     NEGATIVE_BELOW,
     customers_table,
     has_text,
@@ -42,24 +51,15 @@ from voc.impact._frames import (
     ordinal,
     theme_labels,
     theme_mentions,
+    with_record_columns,
 )
 from voc.impact.trend import Windows, theme_trends
 from voc.schemas import PRIORITY_COLUMNS
 
+#: Pseudo-mentions at the overall negativity added to every theme before ranking negativity.
+NEGATIVITY_PRIOR: Final = 20
 #: A rise must be at least this significant to count as growth in the score and the ``why``.
 TREND_ALPHA: Final = 0.05
-
-#: Weight name -> the component column it scores.
-COMPONENTS: Final[dict[str, str]] = {
-    "volume": "n_customers",
-    "trend": "_trend_strength",
-    "negativity": "negativity",
-    "nps_impact": "_nps_cost",
-    "churn": "_churn_excess",
-    "revenue": "revenue_at_risk",
-    "cost": "cost_to_serve",
-}
-
 
 def rank_normalise(values: pd.Series) -> pd.Series:
     """Share of items each value beats or ties (average ranks), 0 for values <= 0 or NaN.
@@ -106,13 +106,17 @@ def rank_priorities(
     DataFrame with exactly :data:`voc.schemas.PRIORITY_COLUMNS`, one row per theme mentioned at
     least once, ``rank`` 1..n (1 = fix first).
     """
+    records = with_record_columns(records)
     mentions = theme_mentions(records, record_themes)
     if mentions.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in PRIORITY_COLUMNS})
     table = _volume_and_tone(mentions, n_commented=int(has_text(records).sum()))
     windows = Windows(now, settings.current_days, settings.baseline_days)
     table = table.join(theme_trends(mentions, windows, min_volume=settings.min_volume))
-    table["nps_impact"] = _nps_impact(drivers, table.index)
+    # themes not seen in either window: no trend, not new
+    table = table.fillna({"n_current": 0, "n_baseline": 0, "is_new": False}).astype({"is_new": bool})
+    table["nps_impact"] = _driver_column(drivers, table.index, "nps_impact")
+    table["_complaint_cost"] = complaint_cost(records, mentions).reindex(table.index)
     table = table.join(churn_and_revenue(records, mentions, min_volume=settings.min_volume))
     table["cost_to_serve"] = table["n_contacts"] * settings.cost_per_contact
     table["priority_score"] = _score(table, settings)
@@ -141,20 +145,49 @@ def _volume_and_tone(mentions: pd.DataFrame, *, n_commented: int) -> pd.DataFram
             "n_records": grouped["record_id"].nunique(),
             "n_customers": grouped["customer_key"].nunique(),
             "n_contacts": grouped["_contact"].nunique(),
+            "_neg_customers": frame.loc[frame["_neg"] == 1].groupby("theme_id")["customer_key"].nunique(),
             "negativity": grouped["_neg"].mean(),
             "mean_sentiment": grouped["sentiment"].mean(),
+            "_n_rated": grouped["sentiment"].count(),
         }
     )
+    table["_neg_customers"] = table["_neg_customers"].fillna(0)
     table["share"] = table["n_records"] / max(n_commented, 1)
     return table
 
 
-def _nps_impact(drivers: pd.DataFrame, index: pd.Index) -> np.ndarray:
-    """nps_impact aligned to the theme index; NaN where the drivers table has no row."""
-    if drivers is None or drivers.empty or "nps_impact" not in drivers or "theme_id" not in drivers:
+def complaint_cost(records: pd.DataFrame, mentions: pd.DataFrame) -> pd.Series:
+    """Net-score points the theme's *negative* mentions cost, per theme (positive = cost).
+
+    Every scored record gets a net value: +100 in the high band, -100 in the low band, 0 between
+    (NPS's promoter/detractor logic applied to every scale via
+    :data:`voc.impact._frames.SCORE_BANDS`). The cost of a theme is the mean value without the
+    records that complain about it minus the mean over all records: how much the overall net score
+    would rise if those complainers scored like everyone else. Praise of the same topic does not
+    offset it, which matters for topic-like themes ("the app") that collect both.
+    Returns a Series indexed by theme_id (themes without negative scored mentions absent).
+    """
+    band = score_band(records)
+    scored = band.notna().to_numpy()
+    if not scored.any():
+        return pd.Series(dtype=float)
+    values = pd.Series(np.where(band == "high", 100.0, np.where(band == "low", -100.0, 0.0))[scored],
+                       index=records["record_id"].to_numpy()[scored])
+    values = values[~values.index.duplicated()]
+    total, n = float(values.sum()), len(values)
+    negative = mentions.loc[mentions["sentiment"] < NEGATIVE_BELOW, ["theme_id", "record_id"]].drop_duplicates()
+    negative = negative.assign(value=negative["record_id"].map(values)).dropna(subset=["value"])
+    inside = negative.groupby("theme_id")["value"].agg(["sum", "count"])
+    inside = inside.loc[inside["count"] < n]
+    return (total - inside["sum"]) / (n - inside["count"]) - total / n
+
+
+def _driver_column(drivers: pd.DataFrame, index: pd.Index, column: str) -> np.ndarray:
+    """A drivers column aligned to the theme index; NaN where the table has no row or column."""
+    if drivers is None or drivers.empty or column not in drivers or "theme_id" not in drivers:
         return np.full(len(index), np.nan)
     by_theme = drivers.assign(theme_id=drivers["theme_id"].astype(int)).drop_duplicates("theme_id").set_index("theme_id")
-    return pd.to_numeric(by_theme["nps_impact"], errors="coerce").reindex(index).to_numpy(float)
+    return pd.to_numeric(by_theme[column], errors="coerce").reindex(index).to_numpy(float)
 
 
 def churn_and_revenue(records: pd.DataFrame, mentions: pd.DataFrame, *, min_volume: int) -> pd.DataFrame:
@@ -186,21 +219,37 @@ def churn_and_revenue(records: pd.DataFrame, mentions: pd.DataFrame, *, min_volu
     return out
 
 
+def _shrunk_negativity(table: pd.DataFrame) -> pd.Series:
+    """Negativity pulled towards the all-theme share by :data:`NEGATIVITY_PRIOR` pseudo-mentions.
+
+    Three negative mentions out of three is weaker evidence than 300 out of 400; without the pull
+    every rare theme would top the negativity component by chance.
+    """
+    n = table["_n_rated"].astype(float)
+    k = table["negativity"] * n
+    prior = k.sum() / n.sum() if n.sum() > 0 else 0.0
+    return (k + NEGATIVITY_PRIOR * prior) / (n + NEGATIVITY_PRIOR)
+
+
 def _score(table: pd.DataFrame, settings: ImpactSettings) -> pd.Series:
     """Weighted mean of rank-normalised components, in [0, 1]."""
     growth = (table["trend_p_value"] < TREND_ALPHA) & ((table["trend_pct"] > 0) | table["is_new"])
-    parts = table.assign(
-        _trend_strength=np.where(growth, -np.log10(table["trend_p_value"].clip(lower=1e-300)), 0.0),
-        _nps_cost=-table["nps_impact"],
-        _churn_excess=table["churn_uplift"] - 1.0,
-    )
+    ranks = {
+        "volume": rank_normalise(table["_neg_customers"] if table["negativity"].notna().any() else table["n_customers"]),
+        "trend": rank_normalise(pd.Series(np.where(growth, -np.log10(table["trend_p_value"].clip(lower=1e-300)), 0.0), index=table.index)),
+        "negativity": rank_normalise(_shrunk_negativity(table)),
+        "nps_impact": rank_normalise(-table["nps_impact"]),
+        "churn": rank_normalise(table["churn_uplift"] - 1.0),
+        "revenue": rank_normalise(table["revenue_at_risk"]),
+        "cost": rank_normalise(table["cost_to_serve"]),
+    }
+    if table["_complaint_cost"].notna().any():
+        ranks["nps_impact"] = rank_normalise(table["_complaint_cost"])
     weights = settings.weights.model_dump()
     total = sum(weights.values())
     if total <= 0:
         raise ValueError("impact.weights: at least one weight must be positive")
-    score = pd.Series(0.0, index=table.index)
-    for name, column in COMPONENTS.items():
-        score += weights.get(name, 0.0) * rank_normalise(parts[column])
+    score = sum(weights.get(name, 0.0) * rank for name, rank in ranks.items())
     return score / total
 
 

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from voc.impact._frames import naive_utc
+
 
 @dataclass(frozen=True)
 class Windows:
@@ -38,7 +40,7 @@ class Windows:
 
     def label(self, when: pd.Series) -> pd.Series:
         """"current", "baseline" or None per timestamp (shape (n,))."""
-        when = pd.to_datetime(when)
+        when = naive_utc(when)
         now = pd.Timestamp(self.now)
         out = pd.Series(None, index=when.index, dtype=object)
         out[(when > self.current_start) & (when <= now)] = "current"

@@ -1,6 +1,6 @@
 """Deliver alerts to a webhook: one JSON POST per alert, retried with backoff, never fatal.
 
-The body is the alert's fields plus ``text`` (the message), which chat tools such as Slack or
+The body is the alert's fields plus ``text`` (the message), which chat apps such as Slack or
 Teams incoming webhooks display as is. A delivery that still fails after the retries is logged and
 reported as ``False``; the nightly run carries on.
 """

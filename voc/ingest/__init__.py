@@ -22,8 +22,8 @@ import pandas as pd
 from voc.config import ColumnMapping, IngestSettings, SourceSettings
 from voc.ingest.dedup import drop_duplicates, text_hashes
 from voc.ingest.errors import IngestError
-from voc.ingest.language import DEFAULT_LANGUAGES, detect_confident, majority_language
-from voc.ingest.mapping import check_columns, map_chunk
+from voc.ingest.language import DEFAULT_LANGUAGES, LanguageTally, detect_confident
+from voc.ingest.mapping import map_chunk
 from voc.ingest.normalise import normalise_text, normalise_texts
 from voc.ingest.pii import redact_text, redact_texts
 from voc.ingest.readers import read_source, source_label, to_raw_frame
@@ -64,8 +64,8 @@ class IngestBatch:
 class _SourceState:
     """What must survive from one chunk of a source to the next."""
 
-    seen: set[Hashable] = field(default_factory=set)
-    languages: Counter = field(default_factory=Counter)
+    seen: dict[Hashable, list] = field(default_factory=dict)
+    languages: LanguageTally = field(default_factory=LanguageTally)
 
 
 def ingest_source(source: SourceSettings, *, settings: IngestSettings | None = None) -> Iterator[IngestBatch]:
@@ -129,21 +129,12 @@ def _ingest(
     date_format: str | None,
     state: _SourceState,
 ) -> IngestBatch:
-    check_columns(list(raw.columns), columns, file=source_file)
+    """The per-chunk pipeline: map -> clean text -> quarantine -> hash -> dedup -> language."""
     mapped = map_chunk(raw, columns=columns, source_name=source_name, source_file=source_file, rows=rows,
                        date_format=date_format)
     fields, problems = mapped.fields, mapped.problems
-    texts = normalise_texts(fields["text"].tolist())
-    empty = np.array([not t for t in texts], dtype=bool) & fields["score"].isna().to_numpy()
-    for pos in np.flatnonzero(empty):
-        problems.append((int(pos), columns.text, "empty text"))
-    if settings.redact:
-        texts, counts = redact_texts(texts)
-    else:
-        counts = [0] * len(texts)
-    fields["text"] = texts
-    fields["n_redactions"] = np.asarray(counts, dtype=np.int32)
-    bad = {p for p, _, _ in problems}
+    _clean_text(fields, text_column=columns.text, redact=settings.redact, problems=problems)
+    bad = {pos for pos, _, _ in problems}
     quarantine = _quarantine(raw, problems, rows, source_file, redact=settings.redact)
     kept = fields.iloc[[i for i in range(len(fields)) if i not in bad]].copy()
     kept["text_hash"] = text_hashes(kept["text"].tolist())
@@ -158,19 +149,32 @@ def _ingest(
     return IngestBatch(records, quarantine, stats)
 
 
+def _clean_text(fields: pd.DataFrame, *, text_column: str, redact: bool, problems: list) -> None:
+    """Normalise and redact ``fields["text"]`` in place; flag rows with neither text nor score.
+
+    Score-only survey answers stay: they are how silent detractors are found.
+    """
+    texts = normalise_texts(fields["text"].tolist())
+    empty = np.array([not t for t in texts], dtype=bool) & fields["score"].isna().to_numpy()
+    problems.extend((int(pos), text_column, "empty text") for pos in np.flatnonzero(empty))
+    texts, counts = redact_texts(texts) if redact else (texts, [0] * len(texts))
+    fields["text"] = texts
+    fields["n_redactions"] = np.asarray(counts, dtype=np.int32)
+
+
 def _languages(kept: pd.DataFrame, settings: IngestSettings, state: _SourceState) -> list[str]:
-    """Detected codes; short/unsure texts take the source's majority so far, else "und"."""
+    """Detected codes; unsure texts take the source's majority so far in their script."""
+    texts = kept["text"].tolist()
     found = detect_confident(
-        kept["text"].tolist(),
+        texts,
         languages=tuple(getattr(settings, "languages", None) or DEFAULT_LANGUAGES),
         min_chars=settings.min_chars_for_language,
         min_confidence=settings.min_language_confidence,
         hints=kept["language_hint"].tolist(),
     )
-    state.languages.update(c for c in found if c)
-    fallback = majority_language(list(state.languages.elements())) if state.languages else "und"
-    # a score-only answer has no language; guessing one would skew per-language counts
-    return [c or (fallback if text else "und") for c, text in zip(found, kept["text"].tolist())]
+    state.languages.update(texts, found)
+    # a score-only answer (empty text) has no language; guessing one would skew per-language counts
+    return [code or state.languages.fallback(text) for code, text in zip(found, texts)]
 
 
 def _quarantine(

@@ -41,8 +41,10 @@ SOURCE_TYPES: dict[str, str] = {
 _SCORE_TYPE_ALIASES = {"star": "stars", "rating": "stars", "nps": "nps", "csat": "csat", "ces": "ces", "stars": "stars"}
 
 # Day-first layouts common in PL/FI/DE/UK exports; tried vectorised before the slow generic parser.
+_MONTH_WORD = r"[^\W\d_]{3,}"
 _DAY_FIRST_FORMATS = ("%d.%m.%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d/%m/%Y", "%d/%m/%Y %H:%M",
-                      "%d/%m/%Y %H:%M:%S", "%d-%m-%Y", "%d-%m-%Y %H:%M", "%d.%m.%y", "%d/%m/%y")
+                      "%d/%m/%Y %H:%M:%S", "%d-%m-%Y", "%d-%m-%Y %H:%M", "%d.%m.%y", "%d/%m/%y", "%Y/%m/%d",
+                      "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y.%m.%d")
 
 
 @dataclass
@@ -176,7 +178,9 @@ def parse_dates(values: pd.Series, *, date_format: str | None = None) -> pd.Seri
         if not todo.any():
             break
     if todo.any() and not date_format:
-        for idx in values.index[todo]:
+        # only dates with a month name ("5 Mar 2024") go to the generic parser: it would read an
+        # impossible numeric date such as 2026-13-05 by swapping day and month
+        for idx in values.index[todo & values.str.contains(_MONTH_WORD, na=False)]:
             out.loc[idx] = pd.to_datetime(values[idx], dayfirst=True, errors="coerce", utc=True)
     return out.dt.tz_convert(None).astype("datetime64[us]")
 
@@ -216,28 +220,45 @@ def parse_numbers(values: pd.Series) -> pd.Series:
     return pd.Series([parse_number(v) for v in values.tolist()], index=values.index, dtype="float64")
 
 
+_SCORE = re.compile(r"([+-]?\d+(?:[.,]\d+)?)(?:\s*/\s*\d+)?")
+
+
+def parse_score(value: str | None) -> float | None:
+    """A survey score: ``"9"``, ``"7,5"``, ``"4/5"`` -> float; anything else -> None.
+
+    Stricter than :func:`parse_number`: ``"9/10"`` must not become 910.
+    """
+    if value is None:
+        return None
+    match = _SCORE.fullmatch(value.strip())
+    return float(match.group(1).replace(",", ".")) if match else None
+
+
 def _scores(
     values: pd.Series, types: pd.Series, mapping: ColumnMapping, problems: list
 ) -> tuple[pd.Series, pd.Series]:
-    score = parse_numbers(values)
-    kind = types.map(lambda v: _SCORE_TYPE_ALIASES.get(v.lower(), f"?{v}"), na_action="ignore")
+    score = pd.Series([parse_score(v) for v in values.tolist()], index=values.index, dtype="float64")
+    kind = types.map(lambda v: _SCORE_TYPE_ALIASES.get(v.lower(), f"?{v}"), na_action="ignore").astype(object)
     kind = kind.where(kind.notna(), mapping.score_type).astype(object)
     kind = kind.where(kind.notna(), None)
-    present = values.notna()
-    for pos in np.flatnonzero(present.to_numpy()):
-        raw, t, s = values.iat[pos], kind.iat[pos], score.iat[pos]
-        if np.isnan(s):
-            problems.append((pos, mapping.score or "", f"unparseable score '{raw}'"))
-        elif t is None:
-            problems.append((pos, mapping.score_type_column or "", "score without a score type"))
-        elif t.startswith("?"):
-            problems.append((pos, mapping.score_type_column or "", f"unknown score type '{t[1:]}'"))
+    present = values.notna().to_numpy()
+    low = kind.map(lambda t: SCORE_SCALES[t][0] if t in SCORE_SCALES else np.nan).to_numpy(dtype=float)
+    high = kind.map(lambda t: SCORE_SCALES[t][1] if t in SCORE_SCALES else np.nan).to_numpy(dtype=float)
+    s = score.to_numpy()
+    unknown = kind.map(lambda t: isinstance(t, str) and t.startswith("?")).to_numpy(dtype=bool)
+    no_type = kind.isna().to_numpy()
+    outside = ~np.isnan(s) & ~np.isnan(low) & ((s < low) | (s > high))
+    for pos in np.flatnonzero(present & (np.isnan(s) | unknown | no_type | outside)):
+        raw, t = values.iat[pos], kind.iat[pos]
+        if np.isnan(s[pos]):
+            problems.append((int(pos), mapping.score or "", f"unparseable score '{raw}'"))
+        elif no_type[pos]:
+            problems.append((int(pos), mapping.score_type_column or "", "score without a score type"))
+        elif unknown[pos]:
+            problems.append((int(pos), mapping.score_type_column or "", f"unknown score type '{t[1:]}'"))
         else:
-            low, high = SCORE_SCALES[t]
-            if not low <= s <= high:
-                problems.append((pos, mapping.score or "", f"score {raw} outside {t} {low:g}-{high:g}"))
-    kind = kind.where(present, None)
-    kind = kind.map(lambda t: None if t is None or t.startswith("?") else t)
+            problems.append((int(pos), mapping.score or "", f"score {raw} outside {t} {low[pos]:g}-{high[pos]:g}"))
+    kind = kind.where(present & ~unknown, None)
     return score, kind.astype(object)
 
 

@@ -30,9 +30,50 @@ def normalise_text(text: str | None) -> str:
     """
     if not text:
         return ""
+    # each step can expose work for another (a repaired sequence may hold a zero-width space,
+    # a removed control may make a garbled run repairable), so repeat to a fixed point
+    for _ in range(4):
+        cleaned = _normalise_once(text)
+        if cleaned == text:
+            break
+        text = cleaned
+    return text
+
+
+def _normalise_once(text: str) -> str:
     text = _CONTROL_RE.sub("", _INVISIBLE_RE.sub("", text))
+    text = repair_mojibake(_WHITESPACE_RE.sub(" ", text))
     text = unicodedata.normalize("NFC", text)
     return _WHITESPACE_RE.sub(" ", text).strip()
+
+
+# Lead characters of UTF-8 read as cp1252/cp1250/cp1251 ("Ã³" for "ó", "Å¼"/"Ĺź" for "ż",
+# "Ð´"/"Рґ" for "д").
+_MOJIBAKE_HINT = re.compile("[\u00c2-\u00df\u0412-\u042f\u0102\u0139\u0143\u0147\u0150\u0158\u016e\u0170\u0154\u010e\u0110\u00e2]")
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo UTF-8 that an upstream system decoded as cp1252, cp1250 or cp1251 (``ZamÃ³wienie``).
+
+    Only a text whose every character maps back to bytes forming valid UTF-8 is repaired; real
+    accented text essentially never does (an accented capital would have to be followed by a
+    symbol such as ``«`` or ``³``), so correct text is left alone. Repeated until stable, for
+    text garbled twice.
+    """
+    for _ in range(3):
+        if text.isascii() or not _MOJIBAKE_HINT.search(text):
+            return text
+        for encoding in ("cp1252", "cp1250", "cp1251"):
+            try:
+                fixed = text.encode(encoding).decode("utf-8")
+            except (UnicodeEncodeError, UnicodeDecodeError):
+                continue
+            if fixed != text:
+                text = fixed
+                break
+        else:
+            return text
+    return text
 
 
 def normalise_texts(texts: Iterable[str | None]) -> list[str]:

@@ -35,9 +35,13 @@ class Redactor:
     #: lower runs first; URLs and e-mails go before digit patterns so their digits are not
     #: mistaken for phones, and checked numbers (IBAN, card, ids) before the looser phone rule
     order: int = 100
+    #: cheap pre-check; the full pattern runs only on texts it finds (most feedback has no digits)
+    trigger: re.Pattern[str] | None = None
 
     def redact(self, text: str) -> tuple[str, int]:
         """Replace every validated match in ``text``; return the new text and the count."""
+        if self.trigger is not None and not self.trigger.search(text):
+            return text, 0
         count = 0
 
         def _swap(match: re.Match[str]) -> str:
@@ -62,13 +66,23 @@ REGISTRY: dict[str, Redactor] = {}
 
 
 def register(
-    name: str, *, placeholder: str, pattern: str | re.Pattern[str], order: int = 100, flags: int = 0
+    name: str,
+    *,
+    placeholder: str,
+    pattern: str | re.Pattern[str],
+    order: int = 100,
+    flags: int = 0,
+    trigger: str | None = None,
 ) -> Callable[[Validator], Validator]:
-    """Decorator adding a validator function as the redactor ``name`` to :data:`REGISTRY`."""
+    """Decorator adding a validator function as the redactor ``name`` to :data:`REGISTRY`.
+
+    ``trigger`` is an optional cheap regex that must occur in a text for ``pattern`` to be tried.
+    """
     compiled = re.compile(pattern, flags) if isinstance(pattern, str) else pattern
+    quick = re.compile(trigger, flags) if trigger else None
 
     def _add(validate: Validator) -> Validator:
-        REGISTRY[name] = Redactor(name, placeholder, compiled, validate, order)
+        REGISTRY[name] = Redactor(name, placeholder, compiled, validate, order, quick)
         return validate
 
     return _add
@@ -202,6 +216,7 @@ _RANDOMISH = re.compile(r"(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9_\-.~%+/=]{24,}")
     "url",
     placeholder="[URL]",
     order=10,
+    trigger=r"https?://|www\.",
     pattern=r"\b(?:https?://|www\.)[^\s<>\"'\[\]]+[^\s<>\"'\[\].,;:!?)]",
     flags=re.IGNORECASE,
 )
@@ -223,6 +238,7 @@ def _secret_url(url: str) -> bool:
     "email",
     placeholder="[EMAIL]",
     order=20,
+    trigger="@",
     pattern=r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}\b",
 )
 def _any_email(_: str) -> bool:
@@ -233,6 +249,7 @@ def _any_email(_: str) -> bool:
     "iban",
     placeholder="[IBAN]",
     order=30,
+    trigger=r"\d",
     # Country code + check digits + BBAN, grouped by four or compact; also the Polish 26-digit
     # NRB that is usually written without "PL" (validated as a PL IBAN).
     pattern=r"(?<![\w])(?:[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?|\d{2}(?:[ ]?\d{4}){6})(?![\w])",
@@ -248,15 +265,18 @@ def _iban(candidate: str) -> bool:
     "card",
     placeholder="[CARD]",
     order=40,
+    trigger=r"\d",
     # 13-19 digits written compact, in groups of four, or Amex-style 4-6-5
-    pattern=r"(?<![\d\-])(?:\d{13,19}|\d{4}(?:[ \-]\d{4}){2,3}(?:[ \-]\d{1,3})?|\d{4}[ \-]\d{6}[ \-]\d{4,5})(?![\d\-])",
+    # (not inside a longer grouped number such as a mistyped IBAN)
+    pattern=r"(?<![\d\-])(?<!\d[ \-])(?:\d{13,19}|\d{4}(?:[ \-]\d{4}){2,3}(?:[ \-]\d{1,3})?|\d{4}[ \-]\d{6}[ \-]\d{4,5})"
+    r"(?![\d\-])(?![ \-]\d)",
 )
 def _card(candidate: str) -> bool:
     digits = _digits(candidate)
     return 13 <= len(digits) <= 19 and len(set(digits)) > 1 and luhn_valid(digits)
 
 
-@register("pesel", placeholder="[PESEL]", order=50, pattern=r"(?<![\d\-])\d{11}(?![\d\-])")
+@register("pesel", placeholder="[PESEL]", order=50, trigger=r"\d", pattern=r"(?<![\d\-])\d{11}(?![\d\-])")
 def _pesel(candidate: str) -> bool:
     return pesel_valid(candidate)
 
@@ -265,6 +285,7 @@ def _pesel(candidate: str) -> bool:
     "hetu",
     placeholder="[HETU]",
     order=60,
+    trigger=r"\d",
     pattern=r"(?<![\w+\-])\d{6}[-+A-FU-Y]\d{3}[0-9A-FHJ-NPR-Y](?![\w])",
     flags=re.IGNORECASE,
 )
@@ -292,12 +313,12 @@ _PHONE_CUE = (
 )
 
 
-@register("phone_cue", placeholder="[PHONE]", order=95, pattern=_PHONE_CUE, flags=re.IGNORECASE)
+@register("phone_cue", placeholder="[PHONE]", order=95, pattern=_PHONE_CUE, flags=re.IGNORECASE, trigger=r"\d")
 def _phone_after_cue(candidate: str) -> bool:
     return True
 
 
-@register("phone", placeholder="[PHONE]", order=90, pattern=_PHONE, flags=re.IGNORECASE)
+@register("phone", placeholder="[PHONE]", order=90, pattern=_PHONE, flags=re.IGNORECASE, trigger=r"\d")
 def _phone(candidate: str) -> bool:
     digits = _digits(candidate)
     if candidate.startswith(("+", "00")):

@@ -10,7 +10,6 @@ that a missing column is reported even for an empty export.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime as dt
 import io
@@ -24,13 +23,12 @@ import numpy as np
 import pandas as pd
 
 from voc.config import SourceSettings
+from voc.ingest.encoding import detect_encoding
 from voc.ingest.errors import IngestError
 
 log = logging.getLogger(__name__)
 
-#: Encodings tried when a file is not valid UTF-8; the detector chooses among them by which
-#: gives coherent text, since Polish in cp1250 is also "valid" latin-1, only garbled.
-LEGACY_ENCODINGS: tuple[str, ...] = ("cp1250", "cp1252", "iso8859_2", "latin_1", "cp1251", "koi8_u", "iso8859_15")
+_NO_DELIMITER = "\x1f"
 
 _SUFFIX_FORMATS = {
     ".csv": "csv", ".tsv": "csv", ".txt": "csv",
@@ -153,67 +151,7 @@ def _frame(rows: list[list[Any]] | list[dict[str, Any]], columns: list[str], fir
     return pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in data.items()}, columns=columns).set_axis(index)
 
 
-# --- encodings ------------------------------------------------------------------------------
-
-
-def detect_encoding(path: str | Path, *, sample_bytes: int = 256_000) -> str:
-    """The text encoding of ``path``: a BOM, else strict UTF-8, else the best legacy code page.
-
-    A strict UTF-8 decode of the whole file is tried first (cheap, and decisive: legacy 8-bit text
-    is almost never valid UTF-8). Otherwise charset-normalizer judges the lines that contain
-    non-ASCII bytes among :data:`LEGACY_ENCODINGS`.
-
-    Raises
-    ------
-    IngestError
-        When no candidate fits, rather than guessing and storing mojibake.
-    """
-    path = Path(path)
-    with path.open("rb") as fh:
-        head = fh.read(4)
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    if _is_utf8(path):
-        return "utf-8"
-    sample = _non_ascii_lines(path, sample_bytes)
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(sample, cp_isolation=list(LEGACY_ENCODINGS)).best()
-    if best is None:
-        raise IngestError(
-            "cannot tell the text encoding (not UTF-8, cp1250, latin-1, cp1251); set `encoding`", file=str(path)
-        )
-    encoding = codecs.lookup(best.encoding).name
-    log.info("%s: detected encoding %s", path, encoding)
-    return encoding
-
-
-def _is_utf8(path: Path) -> bool:
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
-    try:
-        with path.open("rb") as fh:
-            while block := fh.read(1 << 20):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _non_ascii_lines(path: Path, limit: int) -> bytes:
-    """The lines holding non-ASCII bytes, up to ``limit`` bytes: the only ones that tell encodings apart."""
-    kept: list[bytes] = []
-    size = 0
-    with path.open("rb") as fh:
-        for line in fh:
-            if max(line, default=0) >= 0x80:
-                kept.append(line)
-                size += len(line)
-                if size >= limit:
-                    break
-    return b"".join(kept)
+# --- encodings ----------------------------------------------------------------------------
 
 
 def _open_text(source: SourceSettings) -> tuple[io.TextIOWrapper, str]:
@@ -251,16 +189,22 @@ def _read_csv(source: SourceSettings, chunk_size: int) -> Iterator[pd.DataFrame]
             raise IngestError("the file is empty (no header row)", file=source.path) from exc
         if not yielded:
             header = next(csv.reader(io.StringIO(sample), delimiter=delimiter), [])
-            yield _frame([], [h for h in header], 1)
+            yield _frame([], list(header), 1)
 
 
 def _sniff_delimiter(sample: str, *, tab: bool) -> str:
+    """The delimiter that splits the header line most; a header with none means one column.
+
+    Judged on the header alone because free-text answers are full of commas and semicolons
+    that a whole-sample sniffer takes for delimiters.
+    """
     if tab:
         return "\t"
-    try:
-        return csv.Sniffer().sniff(sample[:20_000], delimiters=",;\t|").delimiter
-    except csv.Error:
-        return ","
+    header = sample.splitlines()[0] if sample else ""
+    splits = {d: len(next(csv.reader([header], delimiter=d), [])) - 1 for d in (",", ";", "\t", "|")}
+    best = max(splits, key=lambda d: splits[d])
+    # a single-column export: use a separator that never occurs in text so commas stay in it
+    return best if splits[best] > 0 else _NO_DELIMITER
 
 
 def _read_xlsx(source: SourceSettings, chunk_size: int) -> Iterator[pd.DataFrame]:

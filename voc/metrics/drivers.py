@@ -18,7 +18,7 @@ Columns (one row per theme, kept stable for the priority ranking):
   so a small theme with a large effect can outrank a large harmless one. Named ``nps_impact``
   for every metric; the unit is the metric's (points, percent, scale units).
 - ``p_value``: Welch's t-test of the record values with vs without the theme (for NPS and CSAT
-  this is the two-sample z-test of the difference in NPS / share).
+  it tends to the two-sample z-test of the difference in NPS / share as the groups grow).
 - ``importance``: relative importance from a logistic regression of the *bad outcome* (NPS
   detractor 0-6, CSAT not top-2-box, CES < 5 "not easy", stars <= 3) on all theme indicators
   together, so co-mentioned themes share credit: the theme's coefficient (log-odds ratio) divided
@@ -37,7 +37,6 @@ import warnings
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.linear_model import LogisticRegression
 
 from voc.schemas import UNASSIGNED_THEME
 
@@ -114,7 +113,7 @@ def theme_drivers(
     table = pd.DataFrame(rows, columns=["n_scored", "score_with", "score_without", "nps_impact", "p_value"])
     table.insert(0, "theme_id", themes)
     table.insert(1, "n_mentions", mentions.sum(axis=0).to_numpy().astype(int))
-    table["importance"] = _relative_importance(X, bad)
+    table["importance"] = _relative_importance(*_collapse(X, bad))
     low, high = _bootstrap_importance(X, bad, n_boot=n_boot, seed=seed, confidence=confidence)
     table["importance_lo"], table["importance_hi"] = low, high
     table["stated_rank"] = table["n_mentions"].rank(ascending=False, method="min").astype(int)
@@ -148,18 +147,57 @@ def _welch_p(a: np.ndarray, b: np.ndarray) -> float:
         return math.nan
     if a.var() == 0 and b.var() == 0:
         return 1.0 if a.mean() == b.mean() else 0.0
-    return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
-
-
-def _relative_importance(X: np.ndarray, bad: np.ndarray) -> np.ndarray:
-    """Coefficients of bad ~ theme indicators, divided by their absolute sum; shape (n_themes,)."""
-    if len(np.unique(bad)) < 2 or len(bad) < 2:
-        return np.full(X.shape[1], np.nan)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        coef = LogisticRegression(C=REGULARISATION_C, max_iter=1000).fit(X.astype(float), bad).coef_[0]
+        warnings.simplefilter("ignore")  # one group constant (e.g. all detractors) is fine here
+        return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
+
+
+def _relative_importance(X: np.ndarray, bad: np.ndarray, counts: np.ndarray | None = None) -> np.ndarray:
+    """Coefficients of bad ~ theme indicators, divided by their absolute sum; shape (n_themes,).
+
+    ``counts`` weights each row (used with the collapsed cells of :func:`_collapse`).
+    """
+    weights = np.ones(len(bad)) if counts is None else counts
+    keep = weights > 0
+    if len(np.unique(bad[keep])) < 2:
+        return np.full(X.shape[1], np.nan)
+    coef = _fit_logistic(X[keep].astype(float), bad[keep].astype(float), weights[keep], C=REGULARISATION_C)
     total = np.abs(coef).sum()
     return coef / total if total > 0 else np.zeros_like(coef)
+
+
+def _fit_logistic(X: np.ndarray, y: np.ndarray, w: np.ndarray, *, C: float, n_iter: int = 50) -> np.ndarray:
+    """Weighted L2 logistic regression by Newton's method; returns coefficients, shape (k,).
+
+    Minimises ``sum_i w_i logloss_i + ||beta||^2 / (2 C)`` with an unpenalised intercept (the
+    objective of scikit-learn's ``LogisticRegression``), but on a handful of collapsed cells a
+    few Newton steps take microseconds where a general solver's overhead would dominate the
+    bootstrap.
+    """
+    design = np.column_stack([X, np.ones(len(X))])
+    penalty = np.full(design.shape[1], 1.0 / C)
+    penalty[-1] = 0.0
+    beta = np.zeros(design.shape[1])
+    for _ in range(n_iter):
+        p = 1.0 / (1.0 + np.exp(-(design @ beta)))
+        grad = design.T @ (w * (p - y)) + penalty * beta
+        hess = (design * (w * p * (1 - p))[:, None]).T @ design + np.diag(penalty) + 1e-9 * np.eye(len(beta))
+        step = np.linalg.solve(hess, grad)
+        beta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return beta[:-1]
+
+
+def _collapse(X: np.ndarray, bad: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (mention pattern, outcome) cells and their counts.
+
+    Records with the same themes and outcome are interchangeable for the regression, and there
+    are far fewer cells than records, so fits and bootstrap draws (multinomial over cells) are
+    fast even with thousands of records and hundreds of resamples.
+    """
+    cells, counts = np.unique(np.column_stack([X.astype(np.int8), bad.astype(np.int8)]), axis=0, return_counts=True)
+    return cells[:, :-1].astype(bool), cells[:, -1].astype(int), counts.astype(float)
 
 
 def _bootstrap_importance(
@@ -169,8 +207,12 @@ def _bootstrap_importance(
     if n_boot <= 0 or len(bad) < 2:
         nan = np.full(X.shape[1], np.nan)
         return nan, nan.copy()
+    cells, outcome, counts = _collapse(X, bad)
     rng = np.random.default_rng(seed)
-    draws = np.array([_relative_importance(X[idx], bad[idx]) for idx in (rng.integers(0, len(bad), len(bad)) for _ in range(n_boot))])
+    # resampling n records with replacement == multinomial counts over the cells
+    draws = np.array(
+        [_relative_importance(cells, outcome, rng.multinomial(len(bad), counts / counts.sum()).astype(float)) for _ in range(n_boot)]
+    )
     tail = (1 - confidence) / 2 * 100
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # all-NaN columns when every draw is one-sided

@@ -8,6 +8,7 @@ segment and week (tens to hundreds), checked by simulation in ``tests/metrics``.
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy as np
 from scipy import stats
@@ -26,7 +27,7 @@ def nps_interval(n_promoters: int, n_passives: int, n_detractors: int, *, confid
     ``Var(NPS) = (p_pro + p_det - (p_pro - p_det)^2) / n``. The interval is computed on counts
     with one pseudo-answer added to each of the three groups (an Agresti-Coull-style adjustment):
     the plain Wald interval has zero width when every answer is a promoter, and under-covers
-    at small n. The point value is the unadjusted NPS.
+    at small n. The point value is the unadjusted NPS, and the interval always contains it.
 
     Returns
     -------
@@ -40,7 +41,10 @@ def nps_interval(n_promoters: int, n_passives: int, n_detractors: int, *, confid
     pro, det = (n_promoters + 1) / n_adj, (n_detractors + 1) / n_adj
     centre = pro - det
     half = _z(confidence) * math.sqrt(max(pro + det - centre**2, 0.0) / n_adj)
-    return (value, max(-100.0, 100.0 * (centre - half)), min(100.0, 100.0 * (centre + half)))
+    # the adjusted centre can sit beside the observed value at tiny n; never exclude what was seen
+    low = max(-100.0, min(100.0 * (centre - half), value))
+    high = min(100.0, max(100.0 * (centre + half), value))
+    return (value, low, high)
 
 
 def wilson_interval(successes: int, n: int, *, confidence: float = 0.95) -> tuple[float, float, float]:
@@ -56,7 +60,8 @@ def wilson_interval(successes: int, n: int, *, confidence: float = 0.95) -> tupl
     denom = 1 + z**2 / n
     centre = (p + z**2 / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return (100.0 * p, 100.0 * max(0.0, centre - half), 100.0 * min(1.0, centre + half))
+    # min/max guard against rounding at k = 0 or k = n, where a bound equals the share exactly
+    return (100.0 * p, 100.0 * max(0.0, min(centre - half, p)), 100.0 * min(1.0, max(centre + half, p)))
 
 
 def mean_interval(values: np.ndarray, *, confidence: float = 0.95) -> tuple[float, float, float]:
@@ -74,7 +79,7 @@ def mean_interval(values: np.ndarray, *, confidence: float = 0.95) -> tuple[floa
 
 
 def bootstrap_interval(
-    values: np.ndarray, statistic, *, n_boot: int = 1000, confidence: float = 0.95, seed: int = 0
+    values: np.ndarray, statistic: Callable[[np.ndarray], float], *, n_boot: int = 1000, confidence: float = 0.95, seed: int = 0
 ) -> tuple[float, float]:
     """Percentile bootstrap interval of ``statistic(values)`` over resampled rows, shape-agnostic."""
     values = np.asarray(values)

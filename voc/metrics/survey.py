@@ -88,7 +88,10 @@ def compute_survey_metrics(
     min_sample: int = 30,
     record_themes: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """NPS, CSAT, CES, share easy and stars, overall and per group, per period and in total.
+    """NPS, CSAT, CES, share easy and stars, overall or per group, per period or in total.
+
+    One call gives one view; call again for another (overall and by segment, weekly and in total)
+    and concatenate: no row is repeated across views.
 
     Parameters
     ----------
@@ -96,11 +99,12 @@ def compute_survey_metrics(
         Canonical records (:data:`voc.schemas.RECORD_COLUMNS`); ``score``, ``score_type`` and, with
         a period, ``created_at`` are read, plus the ``by`` columns.
     by : sequence of str
-        Dimensions to break down by, e.g. ``("segment", "channel", "journey_stage", "theme")``.
+        Dimensions to break down by, each on its own, e.g. ``("segment", "channel",
+        "journey_stage", "theme")``; empty gives the overall rows (dimension and group "all").
         ``"theme"`` needs ``record_themes``; a record counts once in every theme it mentions.
     period : {"day", "week", "month"} or None
-        Time grain. Rows with ``period_start`` NaT cover the whole time range and are always
-        present; with a period, one row per period follows as well.
+        Time grain: one row per period, or, with None, one row for the whole range
+        (``period_start`` NaT).
     confidence : float
         Two-sided level of every interval.
     min_sample : int
@@ -121,7 +125,7 @@ def compute_survey_metrics(
     scored = records[records["score"].notna() & records["score_type"].notna()].copy()
     scored["score"] = pd.to_numeric(scored["score"], errors="coerce")
     scored["_period"] = period_start(scored["created_at"], period) if period else pd.NaT
-    frames = [_long_by_dimension(scored, dim, record_themes) for dim in (ALL, *by)]
+    frames = [_long_by_dimension(scored, dim, record_themes) for dim in (tuple(by) or (ALL,))]
     rows: list[tuple] = []
     for frame in frames:
         for metric, source in METRIC_SOURCE.items():
@@ -129,6 +133,8 @@ def compute_survey_metrics(
             if answers.empty:
                 continue
             rows += _metric_rows(answers, metric, confidence, min_sample, period is not None)
+    if not rows:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in METRIC_COLUMNS})
     out = pd.DataFrame(rows, columns=list(METRIC_COLUMNS))
     out["period_start"] = pd.to_datetime(out["period_start"])
     return out.astype({"n": "int64", "small_sample": bool, "group": object, "dimension": object})
@@ -137,15 +143,13 @@ def compute_survey_metrics(
 def _metric_rows(answers: pd.DataFrame, metric: str, confidence: float, min_sample: int, per_period: bool) -> list[tuple]:
     func = METRICS[metric]
     rows = []
-    keys = [("_group", None)] + ([("_group", "_period")] if per_period else [])
-    for group_col, period_col in keys:
-        cols = [group_col] + ([period_col] if period_col else [])
-        for key, part in answers.groupby(cols, sort=True, dropna=True):
-            group = key[0] if isinstance(key, tuple) else key
-            start = key[1] if period_col else pd.NaT
-            value, low, high = func(part["score"].to_numpy(dtype=float), confidence=confidence)
-            n = len(part)
-            rows.append((metric, start, part["_dimension"].iat[0], str(group), n, value, low, high, n < min_sample))
+    cols = ["_group", "_period"] if per_period else ["_group"]
+    for key, part in answers.groupby(cols, sort=True, dropna=True):
+        group = key[0]
+        start = key[1] if per_period else pd.NaT
+        value, low, high = func(part["score"].to_numpy(dtype=float), confidence=confidence)
+        n = len(part)
+        rows.append((metric, start, part["_dimension"].iat[0], str(group), n, value, low, high, n < min_sample))
     return rows
 
 
@@ -159,7 +163,8 @@ def _long_by_dimension(scored: pd.DataFrame, dim: str, record_themes: pd.DataFra
         _check_columns(record_themes, ["record_id", "theme_id"], "record_themes")
         _check_columns(scored, ["record_id"], "records")
         pairs = record_themes[["record_id", "theme_id"]].drop_duplicates()
-        merged = scored.merge(pairs, on="record_id", how="inner")
+        # the records' own primary theme column would collide with the mention table's
+        merged = scored.drop(columns=["theme_id"], errors="ignore").merge(pairs, on="record_id", how="inner")
         return merged.assign(_dimension="theme", _group=merged["theme_id"].astype(int).astype(str))
     _check_columns(scored, [dim], "records")
     part = scored[scored[dim].notna()]

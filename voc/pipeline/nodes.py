@@ -78,11 +78,11 @@ def load_history(store: Store, night: date) -> pd.DataFrame:
 
 
 # --- transform -----------------------------------------------------------------------------
-def build_units(store: Store, records: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+def build_units(store: Store, history: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """Split records into sentence units (the grain of themes and mention sentiment)."""
     from voc.themes.segment import split_units
 
-    units = split_units(records, split_sentences=settings.themes.split_sentences)
+    units = split_units(history, split_sentences=settings.themes.split_sentences)
     with store.transaction():
         store.insert("units", units, on_conflict="ignore")
     return units
@@ -115,7 +115,7 @@ def discover_themes(
 
 
 def score_feedback(
-    records: pd.DataFrame, units: pd.DataFrame, embeddings: np.ndarray, theme_update: Any, settings: Settings
+    history: pd.DataFrame, units: pd.DataFrame, embeddings: np.ndarray, theme_update: Any, settings: Settings
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Sentiment per unit and record, effort/churn cues, and the joined record/theme tables.
 
@@ -129,7 +129,7 @@ def score_feedback(
     from voc.sentiment import detect_cues, fit_from_ratings, score_sentiment
 
     record_vectors, record_index = _mean_vectors(units["record_id"].to_numpy(), embeddings)
-    scored = records.set_index("record_id")
+    scored = history.set_index("record_id")
     vec_of = dict(zip(record_index, range(len(record_index))))
     has_vec = scored.index.isin(record_index)
     model, info = _sentiment_model(scored[has_vec], record_vectors, vec_of, settings, fit_from_ratings)
@@ -236,11 +236,11 @@ def raise_alerts(store: Store, records, record_themes, themes, settings: Setting
     return detect_alerts(records, record_themes, themes, history=history, settings=settings.alerts, now=night_start(night) + pd.Timedelta(days=1))
 
 
-def deliver_alerts(alerts: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+def deliver_alerts(raw_alerts: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     """POST alerts to the webhook when one is configured; a failure is logged, never fatal."""
     from voc.impact import deliver_alerts as post
 
-    alerts = alerts.copy()
+    alerts = raw_alerts.copy()
     alerts["delivered"] = False
     if settings.alerts.webhook_url and not alerts.empty:
         alerts["delivered"] = post(alerts, webhook_url=settings.alerts.webhook_url, retries=settings.alerts.retries)
@@ -258,10 +258,10 @@ def load_customers(settings: Settings) -> pd.DataFrame | None:
 
 
 # --- load ----------------------------------------------------------------------------------
-def persist_results(store: Store, night: date, units, metrics, priorities, alerts) -> None:
+def persist_results(store: Store, night: date, scored_units, metrics, priorities, alerts) -> None:
     """Write the night's results; rerunning a night replaces them (idempotent)."""
     with store.transaction():
-        store.insert("unit_scores", units[["unit_id", "sentiment", "sentiment_label"]], on_conflict="replace")
+        store.insert("unit_scores", scored_units[["unit_id", "sentiment", "sentiment_label"]], on_conflict="replace")
         store.replace_night("metrics", night, metrics)
         store.replace_night("priorities", night, priorities)
         store.replace_night("alerts", night, alerts)

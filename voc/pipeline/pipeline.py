@@ -29,6 +29,8 @@ def build_report_context(
     quality["languages"] = records["language"].value_counts().to_dict()
     changes = _changes(theme_update, priorities, previous_priorities)
     info = dict(run_info, sentiment=sentiment_info)
+    if "n" not in volumes.columns and "n_records" in volumes.columns:
+        volumes = volumes.rename(columns={"n_records": "n"})
     return ReportContext(
         run=info, records=records, themes=themes_view, priorities=priorities, metrics=metrics, theme_volumes=volumes,
         signals={name: getattr(s, "table", s) for name, s in signals.items()},
@@ -79,24 +81,24 @@ NIGHTLY: tuple[Node, ...] = (
     # transform
     Node("units", nodes.build_units, ("store", "history", "settings"), ("units",)),
     Node("embed", nodes.embed_units, ("store", "units", "settings"), ("embeddings",)),
-    Node("themes", nodes.discover_themes, ("store", "units", "embeddings", "settings", "run_id", "night", "refit"), ("theme_update",)),
-    Node("theme_table", lambda theme_update: theme_update.themes, ("theme_update",), ("themes_table",)),
+    Node("discover_themes", nodes.discover_themes, ("store", "units", "embeddings", "settings", "run_id", "night", "refit"), ("theme_update",)),
+    Node("theme_table", lambda theme_update: theme_update.themes, ("theme_update",), ("themes",)),
     Node("sentiment", nodes.score_feedback, ("history", "units", "embeddings", "theme_update", "settings"),
          ("records", "scored_units", "record_themes", "sentiment_info")),
     Node("metrics", nodes.measure_surveys, ("records", "record_themes", "settings"), ("metrics", "drivers", "volumes")),
-    Node("taxonomy", nodes.map_cx_taxonomy, ("themes_table", "record_themes", "records", "settings"), ("theme_map", "cx_scores")),
-    Node("priorities", nodes.rank_issues, ("records", "record_themes", "themes_table", "drivers", "settings", "night"), ("priorities",)),
-    Node("signals", nodes.find_unsaid, ("records", "record_themes", "themes_table", "drivers", "customers", "settings", "night"), ("signals",)),
-    Node("alerts", nodes.raise_alerts, ("store", "records", "record_themes", "themes_table", "settings", "night"), ("raw_alerts",)),
+    Node("taxonomy", nodes.map_cx_taxonomy, ("themes", "record_themes", "records", "settings"), ("theme_map", "cx_scores")),
+    Node("priorities", nodes.rank_issues, ("records", "record_themes", "themes", "drivers", "settings", "night"), ("priorities",)),
+    Node("signals", nodes.find_unsaid, ("records", "record_themes", "themes", "drivers", "customers", "settings", "night"), ("signals",)),
+    Node("alerts", nodes.raise_alerts, ("store", "records", "record_themes", "themes", "settings", "night"), ("raw_alerts",)),
     Node("deliver_alerts", nodes.deliver_alerts, ("raw_alerts", "settings"), ("alerts",), retries=1),
     # load
     Node("persist", nodes.persist_results, ("store", "night", "scored_units", "metrics", "priorities", "alerts")),
     Node("persist_scores", nodes.persist_record_scores, ("store", "records", "sentiment_info")),
     Node("previous", previous_priorities, ("store", "night"), ("previous_priorities",)),
     Node("run_info", run_info, ("run_id", "night", "new_records", "ingested", "settings", "theme_update"), ("run_info",)),
-    Node("context", build_report_context, ("run_info", "records", "themes_table", "theme_map", "priorities", "metrics", "volumes",
+    Node("context", build_report_context, ("run_info", "records", "themes", "theme_map", "priorities", "metrics", "volumes",
          "signals", "alerts", "cx_scores", "ingested", "theme_update", "sentiment_info", "previous_priorities"), ("context",)),
-    Node("outputs", write_run_outputs, ("out_dir", "context", "records", "themes_table", "theme_map", "priorities", "ingested", "settings"),
+    Node("outputs", write_run_outputs, ("out_dir", "context", "records", "themes", "theme_map", "priorities", "ingested", "settings"),
          ("paths",), retries=1),
 )
 

@@ -105,7 +105,8 @@ class ReportContext:
     signals : dict of str to DataFrame
         "What customers don't say": one table per name in :data:`SIGNAL_NAMES` (others allowed).
     signal_notes : dict of str to str
-        Plain-language explanation of how each signal was found.
+        Plain-language explanation of how each signal was found; the key ``cx_scores``, when
+        present, explains how the CX area and pillar percentages are defined.
     alerts : DataFrame
         :data:`ALERT_COLUMNS`.
     cx_scores : DataFrame

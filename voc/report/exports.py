@@ -37,6 +37,13 @@ THEME_CONTEXT_COLUMNS: Final[tuple[str, ...]] = ("parent_label", "area", "pillar
 
 _INT_COLUMNS: Final = ("rank", "theme_id", "n_records", "n_customers")
 _FORMULA_START: Final = re.compile(r"^[=+\-@\t\r]")
+#: Excel number formats of known columns: values stay exact, only their display changes.
+_NUMBER_FORMATS: Final = {
+    "share": "0.0%", "negativity": "0.0%", "score_pct": "0.0", "priority_score": "0.000",
+    "mean_sentiment": "+0.00;-0.00;0.00", "trend_pct": "+0.0;-0.0;0.0", "trend_p_value": "0.0000",
+    "nps_impact": "+0.0;-0.0;0.0", "churn_uplift": "0.00", "revenue_at_risk": "#,##0", "cost_to_serve": "#,##0",
+    "taxonomy_confidence": "0.00", "p_value": "0.0000", "expected": "0.0",
+}
 _WIDE_COLUMNS: Final = {"why": 80, "message": 70, "verbatims": 90, "text": 70, "keywords": 60, "note": 90}
 
 
@@ -98,9 +105,20 @@ def _loads(raw: Any, default: Any) -> Any:
         return default
 
 
+def _array_columns(frame: pd.DataFrame) -> list[str]:
+    """Columns holding vectors (e.g. theme centroids): machine data, not for a spreadsheet."""
+    out = []
+    for col in frame.columns:
+        if frame[col].dtype == object:
+            first = frame[col].dropna().head(1)
+            if len(first) and isinstance(first.iloc[0], np.ndarray):
+                out.append(col)
+    return out
+
+
 def theme_frame(ctx: ReportContext) -> pd.DataFrame:
     """Themes with keywords and verbatims flattened to readable text for a spreadsheet."""
-    th = ctx.themes.copy()
+    th = ctx.themes.drop(columns=_array_columns(ctx.themes))
     if "keywords" in th:
         th["keywords"] = th["keywords"].map(_flat_keywords)
     if "verbatims" in th:
@@ -144,7 +162,11 @@ def _guard_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 def write_csv(ctx: ReportContext, path: Path) -> Path:
     """``priorities.csv``: :func:`priority_frame` as UTF-8 with BOM."""
     path = Path(path)
-    _guard_formulas(priority_frame(ctx)).to_csv(path, index=False, encoding="utf-8-sig")
+    frame = priority_frame(ctx)
+    floats = frame.select_dtypes("float").columns
+    # Six decimals are plenty for a priority list and spare readers 0.30666666666666664.
+    frame[floats] = frame[floats].round(6)
+    _guard_formulas(frame).to_csv(path, index=False, encoding="utf-8-sig")
     return path
 
 
@@ -166,6 +188,8 @@ def _excel_ready(frame: pd.DataFrame) -> pd.DataFrame:
 def _width(frame: pd.DataFrame, col: str) -> float:
     if col in _WIDE_COLUMNS:
         return _WIDE_COLUMNS[col]
+    if pd.api.types.is_float_dtype(frame[col]):
+        return float(max(len(str(col)) + 2, 12))
     sample = frame[col].head(200).map(lambda v: "" if fmt.is_missing(v) else str(v))
     longest = max([len(str(col)), *sample.map(len).tolist()]) if len(sample) else len(str(col))
     return float(min(max(longest + 2, 8), 50))
@@ -177,8 +201,8 @@ def _write_sheet(writer: pd.ExcelWriter, name: str, frame: pd.DataFrame, fmts: d
     sheet = writer.sheets[name]
     for i, col in enumerate(frame.columns):
         sheet.write_string(0, i, str(col), fmts["header"])
-        wide = col in _WIDE_COLUMNS
-        sheet.set_column(i, i, _width(frame, col), fmts["wrap"] if wide else None)
+        cell_format = fmts["wrap"] if col in _WIDE_COLUMNS else fmts.get(f"num:{col}")
+        sheet.set_column(i, i, _width(frame, col), cell_format)
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, max(len(frame), 1), max(len(frame.columns) - 1, 0))
 
@@ -202,7 +226,7 @@ def write_xlsx(ctx: ReportContext, path: Path) -> Path:
             "header": book.add_format({"bold": True, "bg_color": "#E8EDFB", "bottom": 1, "text_wrap": True,
                                        "valign": "top"}),
             "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
-        }
+        } | {f"num:{col}": book.add_format({"num_format": f, "valign": "top"}) for col, f in _NUMBER_FORMATS.items()}
         for name, frame in sheets.items():
             _write_sheet(writer, name, frame, fmts)
     return path
@@ -225,7 +249,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (np.floating, float)):
         return float(value) if math.isfinite(float(value)) else None
     if isinstance(value, (pd.Timestamp, dt.datetime)):
-        return pd.Timestamp(value).isoformat()
+        ts = pd.Timestamp(value)
+        # Times in the pipeline are naive UTC; say so, as RFC 3339 requires an offset.
+        return (ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")).isoformat()
     if isinstance(value, dt.date):
         return value.isoformat()
     return value

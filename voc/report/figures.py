@@ -184,6 +184,7 @@ def theme_map_figure(themes: pd.DataFrame) -> go.Figure | None:
             mode="markers+text",
             text=[_safe(v) for v in frame["label"]],
             textposition="top center",
+            cliponaxis=False,
             textfont={"size": 11, "color": MUTED},
             customdata=[[int(t), int(v), "–" if s is None else f"{s:+.2f}"]
                         for t, v, s in zip(frame["theme_id"], volume, sentiment)],
@@ -219,23 +220,24 @@ def theme_hierarchy_figure(themes: pd.DataFrame) -> go.Figure | None:
     if parents.notna().sum() == 0:
         return None
     known = set(pd.to_numeric(themes["theme_id"], errors="coerce").dropna().astype(int))
-    ids: list[str] = []
-    labels: list[str] = []
-    parent_of: list[str] = []
-    values: list[int] = []
+    # One explicit root: without it Plotly draws an implicit, dark one around everything.
+    ids: list[str] = ["root"]
+    labels: list[str] = ["All themes"]
+    parent_of: list[str] = [""]
+    values: list[int] = [0]
     # Parents that are not themes themselves still need a box to hang their children on.
     for pid, plabel in (themes.loc[parents.notna(), ["parent_id", "parent_label"]]
                         .drop_duplicates("parent_id").itertuples(index=False)):
         if int(pid) not in known:
             ids.append(f"t{int(pid)}")
             labels.append(_safe(plabel) if pd.notna(plabel) else f"theme {int(pid)}")
-            parent_of.append("")
+            parent_of.append("root")
             values.append(0)
     volume = pd.to_numeric(themes.get("n_records", pd.Series(1, index=themes.index)), errors="coerce").fillna(0)
     for tid, label, pid, n in zip(themes["theme_id"], themes["label"], parents, volume):
         ids.append(f"t{int(tid)}")
         labels.append(_safe(label))
-        parent_of.append("" if pd.isna(pid) or int(pid) == int(tid) else f"t{int(pid)}")
+        parent_of.append("root" if pd.isna(pid) or int(pid) == int(tid) else f"t{int(pid)}")
         values.append(int(n))
     fig = go.Figure(
         go.Treemap(
@@ -245,44 +247,60 @@ def theme_hierarchy_figure(themes: pd.DataFrame) -> go.Figure | None:
             values=values,
             branchvalues="remainder",
             hovertemplate="<b>%{label}</b><br>%{value} records<extra></extra>",
-            marker={"colorscale": [[0, "#e8edfb"], [1, ACCENT]], "colors": values},
-            tiling={"pad": 2},
+            marker={"colorscale": [[0, "#dfe6fa"], [1, ACCENT]], "colors": values,
+                    "line": {"color": "#ffffff", "width": 2}},
+            root={"color": "#ffffff"},
+            pathbar={"visible": False},
+            tiling={"pad": 3},
+            textfont={"family": _FONT, "size": 13},
         )
     )
     fig.update_layout(**_layout(height=420, margin={"l": 4, "r": 4, "t": 8, "b": 4}))
     return fig
 
 
+_LEVEL_TITLES: Final[dict[str, str]] = {"area": "CX areas", "pillar": "CX pillars", "journey_stage": "Journey stages"}
+
+
 def cx_scores_figure(cx_scores: pd.DataFrame) -> go.Figure | None:
-    """CX areas and pillars as a percentage each, side by side."""
+    """CX areas, pillars (and journey stages) as a percentage each, one panel per level.
+
+    Panels are stacked, not side by side, so long category names keep their room. A category
+    with no rated mention has no bar and says "no data".
+    """
     if cx_scores is None or cx_scores.empty:
         return None
-    levels = [lv for lv in ("area", "pillar") if lv in set(cx_scores["level"])]
-    levels += sorted(set(cx_scores["level"].astype(str)) - set(levels))
-    fig = make_subplots(rows=1, cols=len(levels),
-                        subplot_titles=[f"CX {lv}s" for lv in levels], horizontal_spacing=0.28)
-    for col, level in enumerate(levels, start=1):
-        part = cx_scores.loc[cx_scores["level"] == level].sort_values("score_pct")
+    present = list(dict.fromkeys(cx_scores["level"].astype(str)))
+    levels = [lv for lv in _LEVEL_TITLES if lv in present] + [lv for lv in present if lv not in _LEVEL_TITLES]
+    counts = [int((cx_scores["level"] == lv).sum()) for lv in levels]
+    height = 70 * len(levels) + 28 * sum(counts) + 40
+    # About 64 px between panels for the x ticks of one and the title of the next.
+    spacing = min(0.3, 64 / height) if len(levels) > 1 else 0.0
+    fig = make_subplots(rows=len(levels), cols=1, row_heights=[max(c, 1) for c in counts],
+                        subplot_titles=[_LEVEL_TITLES.get(lv, lv.replace("_", " ").capitalize()) for lv in levels],
+                        vertical_spacing=spacing)
+    for row, level in enumerate(levels, start=1):
+        part = cx_scores.loc[cx_scores["level"] == level].sort_values("score_pct", na_position="first")
         score = _floats(part["score_pct"])
         fig.add_trace(
             go.Bar(
-                x=score,
+                x=[0.0 if s is None else s for s in score],
                 y=[_safe(n) for n in part["name"]],
                 orientation="h",
-                marker={"color": [NEGATIVE if (s or 0) < 50 else ("#e0a31f" if (s or 0) < 70 else POSITIVE)
+                marker={"color": [NEUTRAL if s is None else (NEGATIVE if s < 50 else ("#e0a31f" if s < 70 else POSITIVE))
                                   for s in score]},
-                text=[f"{s:.0f} %" if s is not None else "–" for s in score],
+                text=["no data" if s is None else f"{s:.0f} %" for s in score],
                 textposition="outside",
                 cliponaxis=False,
-                hovertemplate="%{y}: %{x:.1f} %<extra></extra>",
+                hovertemplate="%{y}: %{text}<extra></extra>",
             ),
-            row=1,
-            col=col,
+            row=row,
+            col=1,
         )
-        fig.update_xaxes(range=[0, 110], row=1, col=col, ticksuffix=" %")
-    height = 80 + 32 * max(int((cx_scores["level"] == lv).sum()) for lv in levels)
-    fig.update_layout(**_layout(height=max(height, 220), margin={"l": 170, "r": 24, "t": 40, "b": 32}))
-    fig.update_annotations(font={"size": 13})
+        fig.update_xaxes(range=[0, 110], row=row, col=1, ticksuffix=" %")
+    fig.update_layout(**_layout(height=max(height, 220), bargap=0.25,
+                                margin={"l": 190, "r": 40, "t": 36, "b": 28}))
+    fig.update_annotations(font={"size": 13}, x=0, xanchor="left")
     _grid_axes(fig)
     return fig
 

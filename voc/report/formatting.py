@@ -7,6 +7,7 @@ an en dash.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from typing import Any, Final
 
@@ -50,7 +51,7 @@ def number(value: Any, digits: int = 0) -> str:
     v = as_float(value)
     if v is None:
         return DASH
-    return f"{v:,.{digits}f}".replace(",", "\u202f")
+    return f"{v:,.{digits}f}".replace(",", "\u202f").replace("-", "−")
 
 
 def signed(value: Any, digits: int = 1, suffix: str = "") -> str:
@@ -81,6 +82,17 @@ def money(value: Any, currency: str = "EUR") -> str:
     if v is None:
         return DASH
     return f"{number(v)}\u00a0{currency}"
+
+
+def compact(value: Any) -> str:
+    """``12345`` -> ``12.3k``, ``2500000`` -> ``2.5M``: money in narrow table columns."""
+    v = as_float(value)
+    if v is None:
+        return DASH
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= limit:
+            return f"{v / limit:.1f}{suffix}".replace("-", "−")
+    return number(v)
 
 
 def ratio(value: Any) -> str:
@@ -123,9 +135,11 @@ def cell(value: Any) -> str:
         return number(value)
     if isinstance(value, (float, np.floating)):
         v = float(value)
+        if not math.isfinite(v):
+            return DASH
         if abs(v) >= 100 or v == int(v):
             return number(v, 0 if v == int(v) else 1)
-        return f"{v:.3g}" if abs(v) < 0.01 else f"{v:.2f}"
+        return (f"{v:.3g}" if abs(v) < 0.01 else f"{v:.2f}").replace("-", "−")
     if isinstance(value, (pd.Timestamp, dt.datetime, dt.date, np.datetime64)):
         ts = pd.Timestamp(value)
         return date(ts) if ts == ts.normalize() else datetime(ts)
@@ -150,3 +164,33 @@ def humanize(name: str) -> str:
     """``score_text_mismatch`` -> ``Score text mismatch``."""
     text = str(name).replace("_", " ").strip()
     return text[:1].upper() + text[1:]
+
+
+def json_value(text: Any, default: Any) -> Any:
+    """Parse a JSON column value; a dict/list already parsed is passed through."""
+    if isinstance(text, (dict, list)):
+        return text
+    if is_missing(text) or not str(text).strip():
+        return default
+    try:
+        return json.loads(str(text))
+    except (TypeError, ValueError):
+        return default
+
+
+def text(value: Any, default: str = "") -> str:
+    """``value`` as text, ``default`` when missing (NaN is truthy, so ``or`` is not enough)."""
+    return default if is_missing(value) or value == "" else str(value)
+
+
+def truthy(value: Any) -> bool:
+    """True for True, numpy True and 1; False for missing values (NaN is truthy in Python)."""
+    return not is_missing(value) and bool(value)
+
+
+def sentiment_class(value: Any) -> str:
+    """CSS class of a sentiment score: ``neg``, ``neu`` or ``pos`` (neutral band +-0.15)."""
+    v = as_float(value)
+    if v is None:
+        return "neu"
+    return "neg" if v < -0.15 else ("pos" if v > 0.15 else "neu")

@@ -9,6 +9,8 @@ an ``onerror=`` attribute stays text.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -23,6 +25,7 @@ from voc.report.context import ReportContext, check_context
 from voc.report.view import build_view
 
 _HERE: Final = Path(__file__).parent
+log = logging.getLogger(__name__)
 
 #: Characters that could end a <script> element or start an HTML comment/entity inside JSON.
 _JSON_ESCAPES: Final[dict[str, str]] = {
@@ -75,13 +78,22 @@ def _plotly_js() -> Markup:
     return Markup(text.replace("</script", "<\\/script"))
 
 
+def _build(name: str, func: Callable[[Any], go.Figure | None], data: Any) -> go.Figure | None:
+    # A chart that cannot be drawn from odd data must not cost the analyst the whole report.
+    try:
+        return func(data)
+    except Exception:  # noqa: BLE001 - logged with its traceback, the section then says "no data"
+        log.warning("report figure %s could not be drawn", name, exc_info=True)
+        return None
+
+
 def _figures(ctx: ReportContext) -> dict[str, dict[str, Any]]:
-    built: dict[str, go.Figure | None] = {
-        "metrics_trend": figures.metrics_trend_figure(ctx.metrics),
-        "records_over_time": figures.records_over_time_figure(ctx.records),
-        "theme_map": figures.theme_map_figure(ctx.themes),
-        "theme_hierarchy": figures.theme_hierarchy_figure(ctx.themes),
-        "cx_scores": figures.cx_scores_figure(ctx.cx_scores),
+    built = {
+        "metrics_trend": _build("metrics_trend", figures.metrics_trend_figure, ctx.metrics),
+        "records_over_time": _build("records_over_time", figures.records_over_time_figure, ctx.records),
+        "theme_map": _build("theme_map", figures.theme_map_figure, ctx.themes),
+        "theme_hierarchy": _build("theme_hierarchy", figures.theme_hierarchy_figure, ctx.themes),
+        "cx_scores": _build("cx_scores", figures.cx_scores_figure, ctx.cx_scores),
     }
     return {
         name: {"id": f"fig-{name.replace('_', '-')}", "json": script_json(fig.to_json())}

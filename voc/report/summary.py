@@ -51,7 +51,7 @@ def summary_markdown(ctx: ReportContext, *, report_path: Path | str | None = Non
         lines.append("No themes ranked.")
     else:
         lines += ["| # | Theme | Records | Why |", "|---:|---|---:|---|"]
-        lines += [f"| {int(r['rank'])} | {_cell(r['theme_label'])} | {_cell(r.get('n_records'))} | {_cell(r['why'])} |"
+        lines += [f"| {_cell(r['rank'])} | {_cell(r['theme_label'])} | {_cell(r.get('n_records'))} | {_cell(r['why'])} |"
                   for r in pr.to_dict("records")]
     lines += ["", "## Alerts", ""]
     if ctx.alerts is None or ctx.alerts.empty:

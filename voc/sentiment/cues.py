@@ -30,9 +30,11 @@ def load_cue_patterns() -> dict[str, dict[str, list[re.Pattern[str]]]]:
     ValueError
         Naming the language, kind and pattern that does not compile.
     """
-    raw = yaml.safe_load(_CUE_FILE.read_text(encoding="utf-8"))
+    raw = _raw_cues()
     compiled: dict[str, dict[str, list[re.Pattern[str]]]] = {}
     for lang, kinds in raw.items():
+        if lang == "negators":
+            continue
         compiled[lang] = {}
         for kind in CUE_KINDS:
             patterns = []
@@ -46,19 +48,55 @@ def load_cue_patterns() -> dict[str, dict[str, list[re.Pattern[str]]]]:
     return compiled
 
 
+@lru_cache(maxsize=1)
+def _raw_cues() -> dict:
+    return yaml.safe_load(_CUE_FILE.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def load_negators() -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+    """``{language: (negators before a cue, negators after it)}``, lower-cased."""
+    out = {}
+    for lang, spec in (_raw_cues().get("negators") or {}).items():
+        out[lang] = (
+            frozenset(str(w).lower() for w in spec.get("before", [])),
+            frozenset(str(w).lower() for w in spec.get("after", [])),
+        )
+    return out
+
+
+_CLAUSE_END = re.compile(r"[.,;:!?()\n]|\b(?:but|ale|mutta|але|aber)\b", re.IGNORECASE)
+_WORD = re.compile(r"[\w'’]+")
+
+
+def is_negated(text: str, start: int, end: int, language: str, *, window: int = 3) -> bool:
+    """Whether the cue at ``text[start:end]`` is negated in its clause.
+
+    Looks at up to ``window`` words before the cue (not past a clause boundary) and, for
+    languages that negate after the verb (German), the word right after it.
+    """
+    before, after = load_negators().get(language, (frozenset(), frozenset()))
+    head = _CLAUSE_END.split(text[:start])[-1].lower()
+    if any(word in before for word in _WORD.findall(head)[-window:]):
+        return True
+    following = _WORD.findall(_CLAUSE_END.split(text[end:])[0].lower())[:1]
+    return bool(following) and following[0] in after
+
+
 def find_cue(text: str, language: str, kind: str) -> str | None:
     """The first span of ``text`` matching a ``kind`` cue of ``language``, or None.
 
-    An unknown language (``und``, unsupported) is tried against every language's cues, since a
-    short complaint is exactly where language detection is least sure.
+    Negated mentions ("I don't want to cancel") are skipped. An unknown language (``und``,
+    unsupported) is tried against every language's cues, since a short complaint is exactly
+    where language detection is least sure.
     """
     patterns = load_cue_patterns()
     languages = [language] if language in patterns else list(SUPPORTED_LANGUAGES)
     for lang in languages:
         for pattern in patterns.get(lang, {}).get(kind, []):
-            match = pattern.search(text)
-            if match:
-                return match.group(0).strip()
+            for match in pattern.finditer(text):
+                if not is_negated(text, match.start(), match.end(), lang):
+                    return match.group(0).strip()
     return None
 
 

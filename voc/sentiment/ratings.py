@@ -40,7 +40,7 @@ def ratings_to_labels(scores: Sequence[float], score_types: Sequence[str | None]
     mid-scale answers, missing scores and unknown score types give NaN.
     """
     scores = pd.to_numeric(pd.Series(list(scores), dtype=object), errors="coerce").to_numpy(dtype=float)
-    types = pd.Series(list(score_types), dtype=object).astype("string").str.lower().to_numpy()
+    types = pd.Series(list(score_types), dtype=object).astype("string").str.lower().fillna("").to_numpy(dtype=object)
     out = np.full(len(scores), np.nan)
     for kind, (neg_max, pos_min) in WEAK_LABEL_CUTS.items():
         is_kind = types == kind
@@ -55,6 +55,7 @@ def fit_from_ratings(
     score_types: Sequence[str | None],
     *,
     settings: SentimentSettings | None = None,
+    default: SentimentModel | None = None,
     seed: int = 0,
 ) -> tuple[SentimentModel, dict[str, Any]]:
     """Fit a head on rated records, or fall back to the default head.
@@ -67,6 +68,9 @@ def fit_from_ratings(
         Raw scores and their scale (``nps``, ``csat``, ``ces``, ``stars``; None when unrated).
     settings : SentimentSettings
         ``learn_from_ratings``, ``min_ratings`` and ``neutral_band`` are read.
+    default : SentimentModel, optional
+        The fallback and the prior the ratings head is pulled towards; the shipped head
+        (:func:`load_default_model`) when None.
     seed : int
         Seed of the cross-validation folds.
 
@@ -80,7 +84,7 @@ def fit_from_ratings(
         ``default_auc`` (AUC of the default head on the same rows), ``alpha`` and ``reason``.
     """
     settings = settings or SentimentSettings()
-    default = load_default_model(neutral_band=settings.neutral_band)
+    default = default or load_default_model(neutral_band=settings.neutral_band)
     X = np.asarray(embeddings, dtype=np.float64)
     y = ratings_to_labels(scores, score_types)
     if len(y) != len(X):

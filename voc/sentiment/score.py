@@ -38,4 +38,5 @@ def score_sentiment(
         raise ValueError(f"embeddings must be 2-D (n, dim), got shape {X.shape}")
     scores = model.score(X) if len(X) else np.zeros(0)
     scores = np.where(np.abs(X).sum(axis=1) > 0, scores, np.nan) if len(X) else scores
-    return pd.DataFrame({"sentiment": scores, "sentiment_label": label_scores(scores, neutral_band=neutral_band)})
+    labels = pd.Series(label_scores(scores, neutral_band=neutral_band), dtype=object)
+    return pd.DataFrame({"sentiment": scores, "sentiment_label": labels})

@@ -1,0 +1,29 @@
+"""Themes: several per record, one across languages, stable night to night, editable by analysts.
+
+:func:`update_themes` is the nightly step (model, registry, curation, labels); :class:`ThemeModel`
+discovers themes; :func:`split_units` cuts records into sentences; :mod:`voc.themes.curation` holds
+the analysts' edits and :data:`voc.themes.cli.themes_app` the ``voc themes`` commands. Modules load
+on first use, so ``import voc.themes`` (and ``voc --help``) stays quick.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY = {
+    "ThemeUpdate": "voc.themes.pipeline",
+    "update_themes": "voc.themes.pipeline",
+    "record_themes": "voc.themes.pipeline",
+    "ThemeModel": "voc.themes.model",
+    "split_units": "voc.themes.segment",
+    "describe_themes": "voc.themes.labels",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'voc.themes' has no attribute {name!r}")

@@ -13,6 +13,7 @@ from typing import Iterable
 import pandas as pd
 
 from voc.config import ImpactSettings
+from voc.impact._frames import with_record_columns
 from voc.impact.signals.base import SIGNALS, SignalContext, SignalResult, register_signal
 from voc.impact.signals import (  # noqa: F401  (imported to register)
     silent_detractors,
@@ -54,6 +55,7 @@ def detect_signals(
     if unknown:
         raise KeyError(f"unknown signal(s) {unknown}; registered: {sorted(SIGNALS)}")
     drivers = drivers if drivers is not None else pd.DataFrame()
+    records = with_record_columns(records)
     ctx = SignalContext(records, record_themes, themes, drivers, now, settings, customers)
     results: dict[str, SignalResult] = {}
     for name in wanted:

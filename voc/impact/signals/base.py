@@ -44,6 +44,16 @@ class SignalResult:
     summary: dict[str, Any] = field(default_factory=dict)
     examples: pd.DataFrame = field(default_factory=pd.DataFrame)
 
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (tables as lists of row objects, dates ISO) for artifacts and exports."""
+        import json
+
+        def rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+            return json.loads(frame.to_json(orient="records", date_format="iso", default_handler=str)) if not frame.empty else []
+
+        return {"name": self.name, "title": self.title, "explanation": self.explanation,
+                "summary": self.summary, "table": rows(self.table), "examples": rows(self.examples)}
+
     @property
     def found(self) -> bool:
         """True when the signal has at least one row to show."""

@@ -2,8 +2,9 @@
 
 Method
 ------
-- New themes: status ``emerging``, or born within the current period (``current_days`` before
-  ``now``) and not retired; listed with their mentions in the current and baseline periods.
+- New themes: status ``emerging``, or born within the last :data:`NEW_DAYS` days (at least the
+  current period; two weeks so a theme born just before this week still reads as new) and not
+  retired; listed with their mentions in the current and baseline periods.
 - Unassigned pool: the share of commented records with no real theme, in the current period
   against the baseline, compared with Fisher's exact test. A growing pool (p < :data:`ALPHA`)
   means customers are raising something the theme model does not know yet.
@@ -23,6 +24,8 @@ from voc.impact.trend import Windows
 from voc.schemas import UNASSIGNED_THEME
 
 ALPHA: Final = 0.05
+#: A theme born within this many days (or the current period, when longer) counts as new.
+NEW_DAYS: Final = 14
 _COLUMNS: Final = ["kind", "theme_id", "theme_label", "born_at", "n_current", "n_baseline", "share_current",
                    "share_baseline", "p_value", "mean_sentiment"]
 
@@ -39,7 +42,8 @@ def _new_themes(ctx: SignalContext, windows: Windows) -> pd.DataFrame:
         return pd.DataFrame(columns=_COLUMNS)
     born = pd.to_datetime(themes["born_at"]) if "born_at" in themes else pd.Series(pd.NaT, index=themes.index)
     status = themes["status"].astype(str) if "status" in themes else pd.Series("active", index=themes.index)
-    fresh = (status == "emerging") | ((born > windows.current_start) & (status != "retired"))
+    horizon = pd.Timestamp(windows.now) - pd.Timedelta(days=max(NEW_DAYS, windows.current_days))
+    fresh = (status == "emerging") | ((born > horizon) & (born <= pd.Timestamp(windows.now)) & (status != "retired"))
     picked = themes.loc[fresh]
     mentions = theme_mentions(ctx.records, ctx.record_themes)
     mentions["period"] = windows.label(mentions["created_at"]).to_numpy()
@@ -69,7 +73,7 @@ def emerging(ctx: SignalContext) -> SignalResult:
     pool = unassigned_mask(records, ctx.record_themes)
     n = {p: int((commented & (period == p)).sum()) for p in ("current", "baseline")}
     k = {p: int((pool & (period == p)).sum()) for p in ("current", "baseline")}
-    share = {p: k[p] / n[p] if n[p] else np.nan for p in n}
+    share = {p: k[p] / n[p] if n[p] else None for p in n}
     p_value = (
         stats.fisher_exact([[k["current"], n["current"] - k["current"]], [k["baseline"], n["baseline"] - k["baseline"]]], alternative="greater")[1]
         if n["current"] and n["baseline"] else np.nan
@@ -92,7 +96,7 @@ def emerging(ctx: SignalContext) -> SignalResult:
         name="emerging",
         title="Emerging themes",
         explanation=(
-            f"Themes born in the last {windows.current_days} days (or marked emerging), and the share of "
+            f"Themes born in the last {max(NEW_DAYS, windows.current_days)} days (or marked emerging), and the share of "
             "commented records no theme explains, this period against the baseline (Fisher's exact test, "
             f"p < {ALPHA}): a growing unexplained pool is a topic the model does not know yet."
         ),
@@ -102,7 +106,7 @@ def emerging(ctx: SignalContext) -> SignalResult:
             "new_themes": [label_of(labels, t) for t in sorted(new_ids)],
             "unassigned_share_current": share["current"],
             "unassigned_share_baseline": share["baseline"],
-            "unassigned_p_value": p_value,
+            "unassigned_p_value": None if np.isnan(p_value) else float(p_value),
             "unassigned_growing": growing,
         },
         examples=example_records(records, example_ids),

@@ -39,7 +39,10 @@ def _compare(group: pd.DataFrame) -> dict:
 
 @register_signal("non_responders")
 def non_responders(ctx: SignalContext) -> SignalResult:
-    """Table columns: segment ("(all)" first), n_responders, n_non_responders, churn_rate_responders,
+    """Customer list columns: ``customer_id``, ``value`` (or ``customer_value``), ``churned``,
+    optional ``segment``.
+
+    Table columns: segment ("(all)" first), n_responders, n_non_responders, churn_rate_responders,
     churn_rate_non_responders, mean_value_responders, mean_value_non_responders, churn_p_value,
     value_p_value, non_responder_value."""
     result = SignalResult(
@@ -60,6 +63,8 @@ def non_responders(ctx: SignalContext) -> SignalResult:
         answered |= records["source_type"].eq("survey").fillna(False)
     responder_ids = set(records.loc[answered & records["customer_id"].notna(), "customer_id"].astype(str))
     frame = customers.copy()
+    if "value" not in frame and "customer_value" in frame:  # the records' name for the same field
+        frame = frame.rename(columns={"customer_value": "value"})
     frame["customer_id"] = frame["customer_id"].astype(str)
     frame["responded"] = frame["customer_id"].isin(responder_ids)
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce") if "value" in frame else np.nan

@@ -34,23 +34,29 @@ from voc.schemas import UNASSIGNED_THEME
 NOTHING_PHRASES: Final[dict[str, tuple[str, ...]]] = {
     "en": ("no", "nope", "none", "nothing", "nothing to add", "nothing else", "nothing more", "nothing to say",
            "no comment", "no comments", "n a", "na", "nil", "not really", "dont know", "don t know", "idk",
-           "no thanks", "nothing really", "no further comments", "nothing further"),
+           "no thanks", "nothing really", "no further comments", "nothing further", "no feedback",
+           "nothing at this time", "no comments at this time", "nothing more to say", "no remarks"),
     "de": ("nein", "nichts", "nix", "keine", "kein", "kein kommentar", "keine kommentare", "keine anmerkungen",
            "keine angabe", "k a", "ka", "nichts hinzuzufügen", "nichts weiter", "weiß nicht", "weiss nicht",
-           "keine ahnung", "nichts zu sagen", "nein danke", "alles gesagt"),
+           "keine ahnung", "nichts zu sagen", "nein danke", "alles gesagt", "keine weiteren anmerkungen",
+           "nichts zu ergänzen", "keine bemerkungen", "nichts weiter hinzuzufügen", "kein feedback"),
     "pl": ("nie", "nic", "brak", "brak uwag", "bez uwag", "bez komentarza", "brak komentarza", "nie mam",
            "nie mam uwag", "nie mam nic do dodania", "nic do dodania", "nie wiem", "trudno powiedzieć",
-           "nie mam zdania", "nic więcej", "nie dziękuję"),
+           "nie mam zdania", "nic więcej", "nie dziękuję", "brak zastrzeżeń", "nic nie dodam", "nie mam nic więcej",
+           "nie mam nic do powiedzenia", "brak"),
     "fi": ("ei", "ei mitään", "ei kommentteja", "ei kommenttia", "ei ole", "ei lisättävää", "ei mitään lisättävää",
-           "en osaa sanoa", "eos", "en tiedä", "ei muuta", "ei sanottavaa", "ei kiitos"),
+           "en osaa sanoa", "eos", "en tiedä", "ei muuta", "eipä muuta", "ei sanottavaa", "ei kiitos",
+           "ei kommentoitavaa", "ei huomautettavaa", "ei palautetta", "ei sen kummempaa", "ei mitään sanottavaa"),
     "uk": ("ні", "нічого", "немає", "нема", "без коментарів", "без коментаря", "немає коментарів",
-           "нічого додати", "нема чого додати", "нічого не маю додати", "не знаю", "важко сказати", "ні дякую"),
+           "нічого додати", "нема чого додати", "нічого не маю додати", "не знаю", "важко сказати", "ні дякую",
+           "немає зауважень", "зауважень немає", "без зауважень", "коментарів немає", "нічого сказати"),
 }
 
 #: Commenting detractors needed in a cell before its theme mix is trusted.
 MIN_PEERS: Final = 5
 
 _ALL_PHRASES: Final[frozenset[str]] = frozenset(p for phrases in NOTHING_PHRASES.values() for p in phrases)
+_MAX_PHRASE_CHARS: Final = 2 * max(len(p) for p in _ALL_PHRASES) + 10
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _CELL_LEVELS: Final[tuple[tuple[str, ...], ...]] = (
     ("segment", "channel", "journey_stage"),
@@ -69,10 +75,17 @@ def normalise_comment(text: object) -> str:
 
 
 def is_empty_comment(texts: pd.Series) -> pd.Series:
-    """True where a comment says nothing (blank, no letters, or a :data:`NOTHING_PHRASES` entry)."""
-    norm = texts.map(normalise_comment)
-    no_letters = ~norm.str.contains(r"[^\W\d_]", regex=True)
-    return no_letters | norm.isin(_ALL_PHRASES)
+    """True where a comment says nothing (blank, no letters, or a :data:`NOTHING_PHRASES` entry).
+
+    Only short texts can be a phrase, so only those are normalised (keeps this cheap on long
+    free-text columns).
+    """
+    raw = texts.fillna("").astype(str)
+    no_letters = ~raw.str.contains(r"[^\W\d_]", regex=True)
+    short = raw.str.len() <= _MAX_PHRASE_CHARS
+    phrase = pd.Series(False, index=texts.index)
+    phrase[short] = raw[short].map(normalise_comment).isin(_ALL_PHRASES)
+    return no_letters | phrase
 
 
 def _primary_themes(ctx: SignalContext) -> pd.Series:
@@ -146,7 +159,8 @@ def silent_detractors(ctx: SignalContext) -> SignalResult:
     band = score_band(records)
     respondents = band.notna()
     detractor = band == "low"
-    silent_mask = detractor & is_empty_comment(records["text"] if "text" in records else pd.Series("", index=records.index))
+    silent_mask = pd.Series(False, index=records.index)
+    silent_mask[detractor] = is_empty_comment(records.loc[detractor, "text"])
     n_silent, n_detr = int(silent_mask.sum()), int(detractor.sum())
     labels = theme_labels(ctx.themes)
     result = SignalResult(

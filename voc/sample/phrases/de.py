@@ -204,6 +204,7 @@ GENERIC = {
     "contact_email": ["Meine E-Mail: {email}.", "Bitte antworten Sie an {email}."],
     "contact_phone": ["Bitte rufen Sie mich unter {phone} zurück.", "Meine Nummer: {phone}."],
     "contact_iban": ["Bitte erstatten Sie den Betrag auf mein Konto {iban}.", "IBAN für die Erstattung: {iban}."],
+    "contact_card": ["Ich habe mit der Karte {card} bezahlt.", "Meine Kartennummer: {card}."],
     # German capitalises nouns, so connectors keep the sentence as written ({S}) after a colon.
     "connector": ["Außerdem: {S}", "Und noch etwas: {S}", "Dazu kommt: {S}", "Was mich auch ärgert: {S}"],
     "at_risk_opener": [

@@ -204,6 +204,7 @@ GENERIC = {
     "contact_email": ["My email is {email}.", "Please reply to {email}."],
     "contact_phone": ["Please call me back on {phone}.", "My number: {phone}."],
     "contact_iban": ["Please refund to my account {iban}.", "IBAN for the refund: {iban}."],
+    "contact_card": ["I paid with card {card}.", "The card I used: {card}."],
     "connector": ["Also, {s}", "On top of that, {s}", "And {s}", "Plus, {s}"],
     "at_risk_opener": [
         "I usually love shopping here.",

@@ -204,6 +204,8 @@ GENERIC = {
     "contact_email": ["Sähköpostini: {email}.", "Vastatkaa osoitteeseen {email}."],
     "contact_phone": ["Soittakaa minulle numeroon {phone}.", "Numeroni: {phone}."],
     "contact_iban": ["Palauttakaa rahat tilille {iban}.", "Tilinumero hyvitystä varten: {iban}."],
+    "contact_card": ["Maksoin kortilla {card}.", "Korttini numero on {card}."],
+    "contact_national_id": ["Henkilötunnukseni on {hetu}.", "Tunnistautumista varten: hetu {hetu}."],
     "connector": ["Lisäksi {s}", "Sen lisäksi {s}", "Ja vielä: {S}", "Eikä tässä kaikki: {S}"],
     "at_risk_opener": [
         "Yleensä tykkään tosi paljon tilata teiltä.",

@@ -204,6 +204,8 @@ GENERIC = {
     "contact_email": ["Mój e-mail: {email}.", "Proszę o odpowiedź na adres {email}."],
     "contact_phone": ["Proszę o telefon pod numer {phone}.", "Mój numer: {phone}."],
     "contact_iban": ["Proszę o zwrot na konto {iban}.", "Numer rachunku do zwrotu: {iban}."],
+    "contact_card": ["Płaciłem kartą {card}.", "Numer karty, którą płaciłam: {card}."],
+    "contact_national_id": ["Mój PESEL: {pesel}.", "Dla weryfikacji podaję PESEL {pesel}."],
     "connector": ["Poza tym {s}", "Do tego {s}", "A na dodatek {s}", "Co więcej, {s}"],
     "at_risk_opener": [
         "Zazwyczaj bardzo lubię u was kupować.",

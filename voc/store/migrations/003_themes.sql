@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS themes (
 
 CREATE TABLE IF NOT EXISTS theme_events (
     run_id    VARCHAR,                     -- NULL for analysts' edits made outside a run
-    at        TIMESTAMP NOT NULL,
+    happened_at TIMESTAMP NOT NULL,
     event     VARCHAR NOT NULL,            -- birth | match | retire | merge | split | rename | delete
     theme_id  INTEGER,
     other_ids VARCHAR,                     -- JSON list of related theme ids
@@ -53,7 +53,7 @@ CREATE TABLE IF NOT EXISTS theme_model_state (
 
 CREATE TABLE IF NOT EXISTS curation_edits (
     edit_id INTEGER PRIMARY KEY,
-    at      TIMESTAMP NOT NULL,
+    edited_at TIMESTAMP NOT NULL,
     action  VARCHAR NOT NULL,              -- rename | merge | split | delete
     payload VARCHAR NOT NULL               -- JSON, e.g. {"theme_id": 3, "into": 5}
 );

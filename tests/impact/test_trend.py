@@ -1,0 +1,59 @@
+"""The trend test: calibrated under no change, powerful under a real rise, guarded at low volume."""
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from voc.impact.trend import Windows, rate_change_test, theme_trends
+
+NOW = datetime(2024, 3, 31)
+
+
+def test_percent_change_is_the_ratio_of_daily_rates():
+    pct, _ = rate_change_test(np.array([14, 0, 5]), np.array([28, 8, 0]), current_exposure=7, baseline_exposure=28)
+    # 14/7 = 2 a day against 28/28 = 1 a day; 0 against 8/28; a theme with no baseline has no %.
+    assert pct[0] == 100.0
+    assert pct[1] == -100.0
+    assert np.isnan(pct[2])
+
+
+def test_p_values_are_calibrated_when_nothing_changes():
+    rng = np.random.default_rng(1)
+    current = rng.poisson(3.0 * 7, size=4000)
+    baseline = rng.poisson(3.0 * 28, size=4000)
+    _, p = rate_change_test(current, baseline, current_exposure=7, baseline_exposure=28)
+    assert (p < 0.05).mean() <= 0.06  # exact tests are conservative, never liberal
+
+
+def test_a_doubling_is_detected():
+    rng = np.random.default_rng(2)
+    current = rng.poisson(6.0 * 7, size=500)
+    baseline = rng.poisson(3.0 * 28, size=500)
+    _, p = rate_change_test(current, baseline, current_exposure=7, baseline_exposure=28)
+    assert (p < 0.05).mean() > 0.9
+
+
+def _mentions(theme_id: int, days_ago: list[float]) -> pd.DataFrame:
+    return pd.DataFrame({
+        "theme_id": theme_id,
+        "record_id": [f"{theme_id}-{i}" for i in range(len(days_ago))],
+        "created_at": [pd.Timestamp(NOW) - timedelta(days=d) for d in days_ago],
+    })
+
+
+def test_guard_a_theme_seen_once_or_on_one_day_is_no_trend():
+    growing = _mentions(1, [1, 2, 3, 4, 5, 6, 1.5, 2.5, 3.5, 4.5, 5.5, 20, 30])
+    once = _mentions(2, [1])
+    one_day = _mentions(3, [2.1, 2.2, 2.3, 2.4, 2.5, 2.6])
+    trends = theme_trends(pd.concat([growing, once, one_day]), Windows(NOW, 7, 28), min_volume=5)
+    assert trends.loc[1, "trend_pct"] > 0 and trends.loc[1, "trend_p_value"] < 0.01
+    assert np.isnan(trends.loc[2, "trend_pct"]) and np.isnan(trends.loc[2, "trend_p_value"])
+    assert np.isnan(trends.loc[3, "trend_p_value"]) and not trends.loc[3, "is_new"]
+
+
+def test_windows_split_current_and_baseline():
+    w = Windows(NOW, 7, 28)
+    labels = w.label(pd.Series(pd.to_datetime([NOW - timedelta(days=d) for d in (0, 6.9, 7.1, 34.9, 35.1, -1)])))
+    assert labels.fillna("-").tolist() == ["current", "current", "baseline", "baseline", "-", "-"]
+    assert w.describe() == "week on week"

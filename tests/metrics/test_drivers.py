@@ -1,0 +1,84 @@
+"""Key drivers on hand-computed cases and on a synthetic frame with a planted driver."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from voc.metrics import DRIVER_COLUMNS, theme_drivers
+
+
+def test_hand_computed_contrast():
+    # r1..r6 NPS: 0, 3, 10, 9, 8, 10 -> overall (3 promoters - 2 detractors) / 6 = 16.67
+    records = pd.DataFrame(
+        {"record_id": [f"r{i}" for i in range(1, 7)], "score": [0, 3, 10, 9, 8, 10], "score_type": "nps"}
+    )
+    # theme 5 is raised by the two detractors and one promoter; theme 7 by r5 only; r9 is unscored
+    record_themes = pd.DataFrame(
+        {"record_id": ["r1", "r2", "r3", "r5", "r9", "r1"], "theme_id": [5, 5, 5, 7, 7, -1]}
+    )
+    table = theme_drivers(records, record_themes, n_boot=0).set_index("theme_id")
+    assert list(table.reset_index().columns) == list(DRIVER_COLUMNS)
+    assert set(table.index) == {5, 7}  # the unassigned theme is no driver
+    five = table.loc[5]
+    assert (five.n_mentions, five.n_scored) == (3, 3)
+    assert five.score_with == pytest.approx(-100 / 3)  # 0, 3, 10
+    assert five.score_without == pytest.approx(200 / 3)  # 9, 8, 10
+    assert five.nps_impact == pytest.approx(100 / 6 - 200 / 3)  # overall minus without
+    assert (table.loc[7].n_mentions, table.loc[7].n_scored) == (2, 1)
+    assert np.isnan(five.importance_lo) and np.isnan(five.importance_hi)
+    assert table.loc[5, "stated_rank"] == 1
+
+
+def _planted(n=3000, seed=0):
+    """Five themes; theme 4 is rare (4 %) but its customers are almost all detractors."""
+    rng = np.random.default_rng(seed)
+    volumes = {0: 0.35, 1: 0.25, 2: 0.15, 3: 0.10, 4: 0.04}
+    scores = rng.choice(11, n, p=np.array([1, 1, 1, 1, 1, 2, 3, 6, 7, 9, 9]) / 41).astype(float)
+    mentions = {t: rng.random(n) < v for t, v in volumes.items()}
+    scores[mentions[4]] = rng.choice([0, 1, 2, 3, 4, 8], mentions[4].sum())
+    ids = np.array([f"r{i}" for i in range(n)])
+    records = pd.DataFrame({"record_id": ids, "score": scores, "score_type": "nps"})
+    record_themes = pd.concat([pd.DataFrame({"record_id": ids[m], "theme_id": t}) for t, m in mentions.items()])
+    return records, record_themes
+
+
+def test_planted_low_volume_driver_ranks_first_by_effect_not_volume():
+    records, record_themes = _planted()
+    table = theme_drivers(records, record_themes, n_boot=200, seed=1).set_index("theme_id")
+    assert table.loc[4, "derived_rank"] == 1
+    assert table.loc[4, "stated_rank"] == 5
+    assert table["nps_impact"].idxmin() == 4
+    assert table.loc[4, "p_value"] < 1e-6
+    # harmless themes: their effect is indistinguishable from zero
+    assert (table.drop(index=4)["p_value"] > 0.001).all()
+    assert table.loc[4, "importance_lo"] <= table.loc[4, "importance"] <= table.loc[4, "importance_hi"]
+    assert table.loc[4, "importance_lo"] > table.drop(index=4)["importance_hi"].max()
+
+
+@pytest.mark.parametrize(
+    ("metric", "bad", "good"),
+    [("csat", [1, 2, 3], [4, 5]), ("ces", [1, 2, 3, 4], [5, 6, 7]), ("stars", [1, 2], [4, 5])],
+)
+def test_other_metrics(metric, bad, good):
+    rng = np.random.default_rng(3)
+    n = 800
+    themed = rng.random(n) < 0.2
+    scores = np.where(themed, rng.choice(bad, n), rng.choice(bad + good, n, p=None)).astype(float)
+    ids = [f"r{i}" for i in range(n)]
+    records = pd.DataFrame({"record_id": ids, "score": scores, "score_type": metric})
+    record_themes = pd.DataFrame({"record_id": np.array(ids)[themed], "theme_id": 3})
+    other = pd.DataFrame({"record_id": np.array(ids)[~themed][:200], "theme_id": 8})
+    table = theme_drivers(records, pd.concat([record_themes, other]), metric=metric, n_boot=50).set_index("theme_id")
+    assert table.loc[3, "score_with"] < table.loc[3, "score_without"]
+    assert table.loc[3, "nps_impact"] < 0
+    assert table.loc[3, "importance"] > 0 > table.loc[8, "importance"]
+
+
+def test_errors_name_the_problem():
+    records = pd.DataFrame({"record_id": ["a"], "score": [1.0], "score_type": ["nps"]})
+    with pytest.raises(ValueError, match="metric"):
+        theme_drivers(records, pd.DataFrame({"record_id": ["a"], "theme_id": [1]}), metric="effort")
+    with pytest.raises(KeyError, match="theme_id"):
+        theme_drivers(records, pd.DataFrame({"record_id": ["a"]}))

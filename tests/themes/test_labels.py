@@ -1,0 +1,110 @@
+"""Labels, keywords and verbatims: readable, per language, no stop words, no stripped letters."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from test_themes_pipeline import comments_frame
+from voc.themes.labels import analyze, class_tfidf, describe_themes, make_label, mmr_select, select_verbatims, stop_words
+
+
+@pytest.fixture(scope="module")
+def described() -> tuple[pd.DataFrame, dict[str, int]]:
+    units = comments_frame()
+    codes = {theme: i for i, theme in enumerate(sorted(units["truth"].unique()))}
+    theme_ids = units["truth"].map(codes).to_numpy()
+    similarity = np.linspace(1, 0, len(units))
+    return describe_themes(units, theme_ids, similarity, n_keywords=8, n_verbatims=2), codes
+
+
+def test_analyze_keeps_every_letter_and_drops_stop_words():
+    uk = analyze("Кур'єр приїхав із запізненням, і посилка зіпсована", "uk")
+    assert "кур'єр" in uk and any("ї" in f for f in uk)
+    pl = analyze("Przesyłka dotarła z ogromnym opóźnieniem, kurier był niemiły", "pl")
+    assert any(ch in "".join(pl) for ch in "łóź")
+    for language, features in (("uk", uk), ("pl", pl)):
+        words = {w for f in features for w in f.split()}
+        assert not words & stop_words(language)
+        assert all(re.fullmatch(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*", w) for w in words)
+
+
+def test_bigrams_never_bridge_a_removed_stop_word():
+    features = analyze("delivery was late and the courier", "en")
+    assert "late courier" not in features and "delivery late" not in features
+    assert "delivery" in features and "courier" in features
+
+
+def test_lemmas_merge_inflected_forms():
+    assert analyze("Paczki", "pl") == analyze("paczka", "pl")
+    assert analyze("Lieferungen", "de") == analyze("Lieferung", "de")
+
+
+def test_class_tfidf_prefers_words_specific_to_a_class():
+    # columns: "order" (everywhere), "late" (class 0 only), "rude" (class 1 only)
+    counts = np.array([[5, 3, 0], [5, 0, 3]])
+    scores = class_tfidf(counts)
+    assert scores[0, 1] > scores[0, 0] and scores[1, 2] > scores[1, 0]
+    assert scores[0, 2] == 0
+
+
+def test_keywords_are_per_language_without_stop_words(described):
+    frame, _ = described
+    for row in frame.itertuples(index=False):
+        keywords = json.loads(row.keywords)
+        # a language lists a phrase only when at least two of its sentences share it
+        assert set(keywords) <= {"en", "pl", "de", "uk"} and len(keywords) >= 3
+        for language, phrases in keywords.items():
+            assert phrases
+            words = {w for p in phrases for w in p.split()}
+            assert not words & stop_words(language), (language, words & stop_words(language))
+    uk_words = " ".join(p for row in frame.itertuples() for p in json.loads(row.keywords)["uk"])
+    assert re.search("[їєі]", uk_words) and not re.search("[a-z]", uk_words)
+    pl_words = " ".join(p for row in frame.itertuples() for p in json.loads(row.keywords)["pl"])
+    assert re.search("[ąćęłńóśźż]", pl_words)
+
+
+def test_labels_are_short_english_keyphrases(described):
+    frame, codes = described
+    labels = frame.set_index("theme_id")["generated_label"]
+    assert labels.nunique() == len(codes)
+    for theme_id, label in labels.items():
+        parts = label.split(" / ")
+        assert 1 <= len(parts) <= 2 and all(parts)
+        keywords = json.loads(frame.set_index("theme_id").loc[theme_id, "keywords"])
+        # English when it has keywords, else one other language's keyphrases
+        if "en" in keywords:
+            assert set(parts) <= set(keywords["en"])
+        else:
+            assert any(set(parts) <= set(phrases) for phrases in keywords.values())
+    assert re.search("app|crash", labels[codes["app"]])
+    assert re.search("refund|money|return", labels[codes["refund"]])
+
+
+def test_label_falls_back_to_the_largest_language():
+    keywords = {"pl": [("opóźnienie", 1.0, {0}), ("kurier", 0.6, {1})], "de": [("verspätung", 1.0, {2})]}
+    assert make_label(keywords, {"pl": 5, "de": 2}) == "opóźnienie / kurier"
+
+
+def test_mmr_skips_redundant_phrases():
+    candidates = [("late delivery", 1.0, {1, 2, 3}), ("delivery", 0.95, {1, 2, 3}), ("courier", 0.5, {4, 5})]
+    assert mmr_select(candidates, top_n=2) == ["late delivery", "courier"]
+
+
+def test_verbatims_are_central_distinct_readable_and_one_per_record():
+    texts = ["ok", "The parcel came two weeks late.", "The parcel came two weeks late!", "Delivery took ten days longer than promised.", "Still no package after a month of waiting."]
+    quotes = select_verbatims(texts, ["r1", "r2", "r3", "r2", "r4"], ["en"] * 5, [0.99, 0.9, 0.89, 0.8, 0.5], n_per_language=3)
+    # "ok" is too short to quote, r3 repeats r2's words, r2's second sentence repeats its record
+    assert [q["text"] for q in quotes] == [texts[1], texts[4]]
+
+
+def test_verbatims_cover_each_language(described):
+    frame, _ = described
+    for row in frame.itertuples(index=False):
+        quotes = json.loads(row.verbatims)
+        assert {q["language"] for q in quotes} == {"en", "pl", "de", "uk"}
+        assert all(set(q) == {"record_id", "language", "text"} for q in quotes)

@@ -1,0 +1,148 @@
+"""The overview section's data: record counts, survey-score headlines and breakdowns, changes."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import pandas as pd
+
+from voc.report import formatting as fmt
+from voc.report.context import ReportContext
+from voc.report.figures import METRIC_LABELS, OVERALL, overall_metrics
+
+#: Short metric names for chips and narrow table headers.
+METRIC_SHORT: Final[dict[str, str]] = {"nps": "NPS", "csat": "CSAT %", "ces": "CES", "ces_easy": "CES easy %",
+                                       "stars": "Stars"}
+
+CHANGE_LABELS: Final[dict[str, str]] = {"nps_delta": "NPS change", "new_themes": "New themes",
+                                        "retired_themes": "Retired themes"}
+
+
+def _counts(records: pd.DataFrame, column: str, *, label=None) -> list[dict[str, Any]]:
+    if column not in records or records.empty:
+        return []
+    counts = records[column].fillna(fmt.DASH).astype(str).value_counts()
+    total = int(counts.sum())
+    # Bars are scaled to the largest group so small differences stay visible.
+    top = int(counts.max())
+    return [
+        {"name": label(k) if label else k, "n": fmt.number(v), "share": fmt.percent(v / total),
+         "pct": round(100 * v / top, 1)}
+        for k, v in counts.items()
+    ]
+
+
+# --- headline --------------------------------------------------------------------------------
+
+def _headline(metrics: pd.DataFrame) -> list[dict[str, Any]]:
+    """Latest overall value per metric, with its interval and the change from the period before."""
+    overall = overall_metrics(metrics)
+    out = []
+    for name in [m for m in METRIC_LABELS if m in set(overall["metric"])]:
+        part = overall.loc[overall["metric"] == name]
+        window = part.loc[part["period_start"].isna()]
+        periods = part.loc[part["period_start"].notna()]
+        row = window.iloc[-1] if not window.empty else periods.iloc[-1]
+        delta = None
+        if len(periods) >= 2:
+            delta = fmt.as_float(periods["value"].iloc[-1])
+            prev = fmt.as_float(periods["value"].iloc[-2])
+            delta = None if delta is None or prev is None else delta - prev
+        digits = 2 if name in ("ces", "stars") else 1
+        out.append({
+            "metric": name,
+            "label": METRIC_LABELS[name],
+            "value": fmt.number(row["value"], digits),
+            "interval": (f"{fmt.number(row.get('ci_low'), digits)} – {fmt.number(row.get('ci_high'), digits)}"
+                         if fmt.as_float(row.get("ci_low")) is not None else ""),
+            "n": fmt.number(row.get("n")),
+            "small": fmt.truthy(row.get("small_sample")),
+            "delta": fmt.signed(delta, digits) if delta is not None else "",
+            "delta_sign": 0 if delta is None or abs(delta) < 1e-9 else (1 if delta > 0 else -1),
+            "scope": "whole window" if not window.empty else f"period of {fmt.date(row['period_start'])}",
+        })
+    return out
+
+
+def _metric_cell(row: Any) -> dict[str, Any]:
+    digits = 2 if row["metric"] in ("ces", "stars") else 1
+    low, high = fmt.as_float(row.get("ci_low")), fmt.as_float(row.get("ci_high"))
+    return {
+        "value": fmt.number(row["value"], digits),
+        "n": fmt.number(row.get("n")),
+        "ci": f"{fmt.number(low, digits)} – {fmt.number(high, digits)}" if low is not None and high is not None else "",
+        "small": fmt.truthy(row.get("small_sample")),
+    }
+
+
+def _breakdown_rows(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Per-group rows (not overall, not per theme) for the latest period or the whole window."""
+    dim = metrics["dimension"].fillna("").astype(str).str.lower()
+    part = metrics.loc[~dim.isin(OVERALL | {"theme"})].copy()
+    if part.empty:
+        return part
+    part["period_start"] = pd.to_datetime(part["period_start"], errors="coerce")
+    if part["period_start"].isna().any():
+        return part.loc[part["period_start"].isna()]
+    return part.loc[part["period_start"] == part["period_start"].max()]
+
+
+def _segment_metrics(metrics: pd.DataFrame) -> dict[str, Any]:
+    """Scores by segment, channel, stage...: one row per group, one column per metric."""
+    if metrics is None or metrics.empty:
+        return {"metrics": [], "rows": []}
+    part = _breakdown_rows(metrics)
+    if part.empty:
+        return {"metrics": [], "rows": []}
+    names = [m for m in METRIC_LABELS if m in set(part["metric"])]
+    rows = []
+    for (dimension, group), grp in part.groupby(["dimension", "group"], sort=True):
+        by_metric = {r["metric"]: _metric_cell(r) for r in grp.to_dict("records")}
+        rows.append({"dimension": fmt.humanize(str(dimension)), "group": str(group),
+                     "cells": [by_metric.get(m) for m in names]})
+    return {"metrics": [METRIC_SHORT.get(m, m) for m in names], "rows": rows}
+
+
+def theme_metrics(metrics: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """Scores among records that mention each theme (dimension ``theme``, group = theme id)."""
+    if metrics is None or metrics.empty:
+        return {}
+    dim = metrics["dimension"].fillna("").astype(str).str.lower()
+    part = metrics.loc[dim == "theme"]
+    if "period_start" in part and part["period_start"].isna().any():
+        part = part.loc[part["period_start"].isna()]
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in part.to_dict("records"):
+        if r["metric"] in METRIC_SHORT:
+            out.setdefault(str(r["group"]), []).append({"label": METRIC_SHORT[r["metric"]]} | _metric_cell(r))
+    return out
+
+
+def overview_view(ctx: ReportContext) -> dict[str, Any]:
+    """KPI tiles, score headlines, breakdowns by source/channel/language and changes."""
+    records = ctx.records
+    themes = ctx.themes
+    status = themes["status"].astype(str) if "status" in themes else pd.Series("active", index=themes.index)
+    commented = int((records["text"].fillna("").astype(str).str.strip() != "").sum())
+    n_total = ctx.run.get("n_records") or len(records)
+    return {
+        "kpis": [
+            {"label": "Records", "value": fmt.number(n_total)},
+            {"label": "New this run", "value": fmt.number(ctx.run.get("n_new_records"))},
+            {"label": "With a comment", "value": fmt.number(commented)},
+            {"label": "Active themes", "value": fmt.number(int((status != "retired").sum()))},
+            {"label": "Languages", "value": fmt.number(records["language"].nunique() if "language" in records else None)},
+        ],
+        "headline": _headline(ctx.metrics),
+        "by": [
+            {"title": "Source", "rows": _counts(records, "source")},
+            {"title": "Channel", "rows": _counts(records, "channel")},
+            {"title": "Language", "rows": _counts(records, "language", label=fmt.language)},
+            {"title": "Type", "rows": _counts(records, "source_type")},
+        ],
+        "segments": _segment_metrics(ctx.metrics),
+        "changes": [{"label": CHANGE_LABELS.get(k, fmt.humanize(k)), "value": fmt.cell(v)}
+                    for k, v in ctx.changes.items()],
+        "sampled": bool(ctx.run.get("records_sampled")),
+        "n_shown": fmt.number(len(records)),
+    }

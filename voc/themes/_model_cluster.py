@@ -1,0 +1,248 @@
+"""Reduction and clustering steps of :class:`voc.themes.model.ThemeModel`, each a small function.
+
+Kept apart from the model so the benchmark can swap one step at a time (ablations) and so each step
+can be tested alone. All functions are deterministic for a fixed ``seed``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+
+from voc.themes.crosslingual import normalise_rows
+
+
+def auto_min_size(n: int, *, factor: float = 0.25, floor: int = 5) -> int:
+    """Minimum theme size that grows with the data: ``max(floor, round(factor * sqrt(n)))``.
+
+    A constant (BERTopic's 10) finds 300 micro-themes in 100k comments and none in 80; the square
+    root keeps the number of themes an analyst must read roughly proportional to sqrt(n).
+    """
+    return int(max(floor, round(factor * np.sqrt(max(n, 1)))))
+
+
+def _chunked_top(sims_fn: Callable[[int, int], np.ndarray], n: int, k: int, chunk: int = 2048):
+    idx = np.empty((n, k), dtype=np.int64)
+    val = np.empty((n, k), dtype=np.float32)
+    for start in range(0, n, chunk):
+        sims = sims_fn(start, min(n, start + chunk))
+        part = np.argpartition(-sims, kth=k - 1, axis=1)[:, :k]
+        part_vals = np.take_along_axis(sims, part, axis=1)
+        order = np.argsort(-part_vals, axis=1, kind="stable")
+        idx[start : start + len(sims)] = np.take_along_axis(part, order, axis=1)
+        val[start : start + len(sims)] = np.take_along_axis(part_vals, order, axis=1)
+    return idx, val
+
+
+def balanced_knn(x: np.ndarray, languages: Sequence[str], n_neighbors: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact cosine k-NN where every language contributes the same number of neighbours.
+
+    A plain k-NN graph of multilingual vectors links comments mostly to their own language; giving
+    each language an equal share of every point's neighbours makes the graph (and UMAP's layout)
+    language-blind. The point itself is always its first neighbour, as UMAP expects.
+
+    Returns
+    -------
+    indices : (n, n_neighbors) int64
+    distances : (n, n_neighbors) float32, cosine distances
+    """
+    x = normalise_rows(x)
+    langs = np.asarray([str(lang) for lang in languages])
+    names = np.unique(langs)
+    per_lang = max(1, (n_neighbors - 1) // len(names))
+    cand_idx, cand_val = [], []
+    for name in names:
+        members = np.flatnonzero(langs == name)
+        k = min(per_lang + 1, len(members))
+        sub = x[members]
+        idx, val = _chunked_top(lambda a, b: x[a:b] @ sub.T, len(x), k)
+        cand_idx.append(members[idx])
+        cand_val.append(val)
+    idx = np.concatenate(cand_idx, axis=1)
+    val = np.concatenate(cand_val, axis=1)
+    self_col = np.arange(len(x))[:, None]
+    val = np.where(idx == self_col, 2.0, val)  # self first
+    order = np.argsort(-val, axis=1, kind="stable")[:, :n_neighbors]
+    idx = np.take_along_axis(idx, order, axis=1)
+    val = np.take_along_axis(val, order, axis=1)
+    dist = np.clip(1.0 - np.minimum(val, 1.0), 0.0, 2.0).astype(np.float32)
+    return idx, dist
+
+
+def reduce_umap(
+    x: np.ndarray,
+    *,
+    languages: Sequence[str] | None = None,
+    n_neighbors: int = 15,
+    n_components: int = 5,
+    min_dist: float = 0.0,
+    balanced: bool = False,
+    seed: int = 42,
+) -> np.ndarray:
+    """UMAP to a few dimensions where density-based clustering works (384-d cosine space does not).
+
+    Returns (n, n_components) float32. With ``balanced`` the neighbour graph is
+    :func:`balanced_knn`.
+    """
+    import umap
+
+    n = len(x)
+    n_neighbors = int(min(n_neighbors, n - 1))
+    n_components = int(min(n_components, max(n - 2, 1)))
+    kwargs = {}
+    if balanced and languages is not None and len(set(map(str, languages))) > 1:
+        idx, dist = balanced_knn(x, languages, n_neighbors)
+        kwargs["precomputed_knn"] = (idx, dist, None)
+    reducer = umap.UMAP(
+        n_neighbors=n_neighbors,
+        n_components=n_components,
+        min_dist=min_dist,
+        metric="cosine",
+        random_state=seed,
+        n_jobs=1,
+        low_memory=True,
+        **kwargs,
+    )
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # n_jobs/random_state and precomputed-knn notices
+        return np.asarray(reducer.fit_transform(x), dtype=np.float32)
+
+
+def cluster_hdbscan(
+    z: np.ndarray, *, min_size: int, min_samples: int | None = None, method: str = "eom", seed: int = 42
+) -> np.ndarray:
+    """HDBSCAN labels (n,), -1 = noise. ``hdbscan`` package, as BERTopic uses it."""
+    import hdbscan
+
+    model = hdbscan.HDBSCAN(
+        min_cluster_size=int(min_size),
+        min_samples=int(min_samples) if min_samples else None,
+        cluster_selection_method=method,
+        metric="euclidean",
+        core_dist_n_jobs=1,
+    )
+    return model.fit_predict(z).astype(np.int64)
+
+
+def cluster_agglomerative(z: np.ndarray, *, min_size: int, seed: int = 42) -> np.ndarray:
+    """Ward clustering cut where the silhouette is best among candidate numbers of themes.
+
+    Candidates run from 2 up to ``n / min_size`` on a log grid, so no number of themes is given.
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from sklearn.metrics import silhouette_score
+
+    n = len(z)
+    tree = linkage(z, method="ward")
+    k_max = max(2, n // max(min_size, 1))
+    candidates = np.unique(np.geomspace(2, k_max, num=min(24, k_max - 1)).round().astype(int))
+    rng = np.random.default_rng(seed)
+    sample = rng.choice(n, size=min(n, 4000), replace=False)
+    best, best_labels = -np.inf, np.zeros(n, dtype=np.int64)
+    for k in candidates:
+        labels = fcluster(tree, t=int(k), criterion="maxclust") - 1
+        if len(np.unique(labels[sample])) < 2:
+            continue
+        score = silhouette_score(z[sample], labels[sample])
+        if score > best:
+            best, best_labels = score, labels.astype(np.int64)
+    return best_labels
+
+
+#: Clustering back-ends by name; each maps (reduced vectors, min_size, seed) to labels (n,).
+CLUSTERERS: dict[str, Callable[..., np.ndarray]] = {
+    "hdbscan": lambda z, min_size, seed: cluster_hdbscan(z, min_size=min_size, min_samples=max(2, min_size // 2), seed=seed),
+    "hdbscan_leaf": lambda z, min_size, seed: cluster_hdbscan(
+        z, min_size=min_size, min_samples=max(2, min_size // 2), method="leaf", seed=seed
+    ),
+    "hdbscan_default": lambda z, min_size, seed: cluster_hdbscan(z, min_size=min_size, seed=seed),
+    "agglomerative": lambda z, min_size, seed: cluster_agglomerative(z, min_size=min_size, seed=seed),
+}
+
+
+def centroids_of(x: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unit-length mean vector of each cluster.
+
+    Returns
+    -------
+    ids : (k,) the cluster ids present (noise excluded), ascending
+    centroids : (k, d) float32 unit rows
+    """
+    ids = np.unique(labels[labels >= 0])
+    if len(ids) == 0:
+        return ids, np.zeros((0, x.shape[1]), dtype=np.float32)
+    cents = np.vstack([x[labels == i].mean(axis=0) for i in ids])
+    return ids, normalise_rows(cents)
+
+
+def merge_duplicates(x: np.ndarray, labels: np.ndarray, *, threshold: float) -> np.ndarray:
+    """Merge clusters whose centroids have cosine >= ``threshold`` (single-link over the pairs).
+
+    Density clustering often cuts one theme into two near-identical pieces; those pieces look like
+    duplicates to an analyst. Returns new labels (n,) with merged ids (not renumbered).
+    """
+    ids, cents = centroids_of(x, labels)
+    if len(ids) < 2:
+        return labels.copy()
+    sims = cents @ cents.T
+    parent = list(range(len(ids)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in zip(*np.nonzero(np.triu(sims, k=1) >= threshold)):
+        parent[find(int(j))] = find(int(i))
+    mapping = {int(ids[i]): int(ids[find(i)]) for i in range(len(ids))}
+    return np.array([mapping.get(int(label), -1) for label in labels], dtype=np.int64)
+
+
+def assignment_threshold(x: np.ndarray, labels: np.ndarray, *, quantile: float) -> float:
+    """Similarity below which a vector fits no theme, learned from the clusters themselves.
+
+    The ``quantile`` of the similarities of clustered vectors to their own centroid: a vector less
+    similar to its nearest theme than almost all real members is noise, in whatever space and
+    model the similarities live (a fixed cosine would mean different things per model).
+    """
+    ids, cents = centroids_of(x, labels)
+    if len(ids) == 0:
+        return 1.0
+    lookup = {int(i): r for r, i in enumerate(ids)}
+    members = labels >= 0
+    rows = np.array([lookup[int(label)] for label in labels[members]])
+    own = np.einsum("ij,ij->i", x[members], cents[rows])
+    return float(np.quantile(own, quantile))
+
+
+def nearest_centroid(x: np.ndarray, centroids: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """Row of the most similar centroid (or -1 below ``threshold``) and that similarity, each (n,)."""
+    if len(centroids) == 0:
+        return np.full(len(x), -1, dtype=np.int64), np.zeros(len(x), dtype=np.float32)
+    sims = x @ centroids.T
+    best = sims.argmax(axis=1)
+    sim = sims[np.arange(len(x)), best].astype(np.float32)
+    return np.where(sim >= threshold, best, -1).astype(np.int64), sim
+
+
+def refine_spherical(x: np.ndarray, labels: np.ndarray, *, n_iter: int, threshold: float) -> np.ndarray:
+    """A few spherical k-means rounds started from the clusters: centroid -> nearest -> centroid.
+
+    Density/Ward clusters are cut in the 5-d UMAP layout, which bends distances; a couple of rounds
+    in the full aligned space move border units to the theme they are really closest to and make
+    the final nearest-centroid rule agree with the centroids it was computed from. ``threshold``
+    stays fixed (learned once from the clusters), otherwise each round would trim another tail.
+    """
+    for _ in range(n_iter):
+        _, cents = centroids_of(x, labels)
+        if len(cents) == 0:
+            break
+        new, _ = nearest_centroid(x, cents, threshold)
+        if np.array_equal(new, labels):
+            break
+        labels = new
+    return labels

@@ -1,0 +1,267 @@
+"""Theme discovery on precomputed multilingual sentence embeddings.
+
+The pipeline, each step measured in ``bench/themes_quality.py``:
+
+1. **align languages** (:class:`~voc.themes.crosslingual.LanguageAligner`): subtract each language's
+   offset, estimated on a theme-balanced reference, so Polish and German comments about the same
+   issue meet; on one-language data this is plain mean-centring, which also removes the common
+   direction all e5 vectors share;
+2. **reduce** with UMAP (cosine, 5 dimensions) on a *language-balanced* neighbour graph: each point
+   takes the same number of neighbours from every language, so the layout cannot group by language;
+3. **cluster** with HDBSCAN (the ``hdbscan`` package), minimum size growing with sqrt(n);
+4. **merge** clusters whose centroids are near duplicates;
+5. **assign**: every unit goes to its nearest centroid when it is at least as similar as the
+   least-typical 5 % of real members; the rest stays honestly unassigned (-1). Final labels are this
+   nearest-centroid rule, so :meth:`ThemeModel.transform` on the training units gives back
+   ``labels_`` exactly, and a nightly run assigns new units the same way;
+6. **hierarchy**: parent groups of themes (:func:`~voc.themes.hierarchy.fit_parents`).
+
+Themes are numbered by size (0 = largest), so the same input and seed give the same numbering.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from voc.themes import _model_cluster as steps
+from voc.themes.crosslingual import LanguageAligner, normalise_rows
+from voc.themes.hierarchy import fit_parents
+
+#: Keys of :meth:`ThemeModel.get_state` that are plain numbers/strings (the rest are arrays).
+_SCALAR_STATE = ("seed", "merge_threshold", "threshold", "min_size", "align", "scale", "version")
+STATE_VERSION = 1
+
+
+class ThemeModel:
+    """Discover themes in sentence embeddings of several languages.
+
+    Parameters
+    ----------
+    min_theme_size : int or "auto"
+        Smallest theme; "auto" is ``max(5, round(min_size_factor * sqrt(n)))``.
+    seed : int
+        Seeds UMAP, k-means and sampling: same input and seed, same themes.
+    merge_threshold : float
+        Centroid cosine (in the aligned space) above which two themes are merged.
+    align : {"balanced", "centre", "none"}
+        Language alignment: centring on a theme-balanced reference, plain per-language centring, or
+        nothing (raw vectors).
+    scale : bool
+        Also rescale each dimension per language.
+    balanced_graph : bool
+        Language-balanced neighbour graph for UMAP.
+    n_neighbors, n_components : int
+        UMAP settings.
+    clusterer : str
+        A key of :data:`voc.themes._model_cluster.CLUSTERERS`.
+    refine_iter : int
+        Spherical k-means rounds in the aligned space after clustering (0 = none).
+    outlier_quantile : float
+        Share of the least typical real members that still defines "fits a theme"; sets
+        ``threshold_``.
+    assign_threshold : float, optional
+        Fixed similarity threshold instead of the learned one.
+    min_size_factor : float
+        Factor of the "auto" minimum size.
+    n_parents : int, optional
+        Parent groups; default about sqrt(number of themes).
+
+    Attributes
+    ----------
+    labels_ : (n,) int64, -1 = unassigned, themes 0..k-1 by decreasing size
+    similarities_ : (n,) float32, similarity of each unit to its nearest centroid
+    centroids_ : (k, d) float32 unit rows in the aligned space
+    parents_ : (k,) int64 parent group per theme, 0..g-1
+    threshold_ : float, similarity needed to join a theme
+    min_size_ : int, the minimum theme size used
+    aligner_ : LanguageAligner or None
+    """
+
+    def __init__(
+        self,
+        *,
+        min_theme_size: int | str = "auto",
+        seed: int = 42,
+        merge_threshold: float = 0.92,
+        align: str = "balanced",
+        scale: bool = False,
+        balanced_graph: bool = True,
+        n_neighbors: int = 15,
+        n_components: int = 5,
+        clusterer: str = "agglomerative",
+        refine_iter: int = 3,
+        outlier_quantile: float = 0.05,
+        assign_threshold: float | None = None,
+        min_size_factor: float = 0.25,
+        n_parents: int | None = None,
+    ):
+        self.min_theme_size = min_theme_size
+        self.seed = seed
+        self.merge_threshold = merge_threshold
+        self.align = align
+        self.scale = scale
+        self.balanced_graph = balanced_graph
+        self.n_neighbors = n_neighbors
+        self.n_components = n_components
+        self.clusterer = clusterer
+        self.refine_iter = refine_iter
+        self.outlier_quantile = outlier_quantile
+        self.assign_threshold = assign_threshold
+        self.min_size_factor = min_size_factor
+        self.n_parents = n_parents
+
+    # --- fitting ---------------------------------------------------------------------------
+    def fit(
+        self, embeddings: np.ndarray, *, languages: Sequence[str], texts: Sequence[str] | None = None
+    ) -> "ThemeModel":
+        """Discover themes.
+
+        Parameters
+        ----------
+        embeddings : (n, d) array, one row per unit
+        languages : sequence of n language codes (``"und"`` allowed)
+        texts : sequence of n str, optional
+            Accepted for interface symmetry with labelling; the model itself uses vectors only.
+        """
+        x = self._check(embeddings, languages)
+        self._fit_aligner(x, languages)
+        aligned = self.correct(x, languages=languages)
+        self.min_size_ = self._resolve_min_size(len(x))
+        raw = self._cluster(aligned, languages)
+        self.raw_labels_ = raw
+        merged = steps.merge_duplicates(aligned, raw, threshold=self.merge_threshold)
+        self.threshold_ = self._learn_threshold(aligned, merged)
+        refined = steps.refine_spherical(aligned, merged, n_iter=self.refine_iter, threshold=self.threshold_)
+        self._finalise(aligned, refined)
+        return self
+
+    def _check(self, embeddings: np.ndarray, languages: Sequence[str]) -> np.ndarray:
+        x = np.asarray(embeddings, dtype=np.float32)
+        if x.ndim != 2:
+            raise ValueError(f"ThemeModel: embeddings must be 2-d (n, d), got shape {x.shape}")
+        if len(languages) != len(x):
+            raise ValueError(f"ThemeModel: {len(x)} embeddings but {len(languages)} languages")
+        return x
+
+    def _fit_aligner(self, x: np.ndarray, languages: Sequence[str]) -> None:
+        if self.align not in ("balanced", "centre", "none"):
+            raise ValueError(f"ThemeModel: align must be 'balanced', 'centre' or 'none', got {self.align!r}")
+        self.aligner_ = None
+        if self.align != "none":
+            self.aligner_ = LanguageAligner(
+                balance=self.align == "balanced", scale=self.scale, seed=self.seed
+            ).fit(x, languages)
+
+    def _resolve_min_size(self, n: int) -> int:
+        if self.min_theme_size == "auto":
+            return steps.auto_min_size(n, factor=self.min_size_factor)
+        size = int(self.min_theme_size)
+        if size < 2:
+            raise ValueError(f"ThemeModel: min_theme_size must be >= 2 or 'auto', got {self.min_theme_size!r}")
+        return size
+
+    def _cluster(self, aligned: np.ndarray, languages: Sequence[str]) -> np.ndarray:
+        n = len(aligned)
+        if n < max(10, 2 * self.min_size_):
+            return np.full(n, -1, dtype=np.int64)  # too little data for any theme to be real
+        if self.clusterer not in steps.CLUSTERERS:
+            raise ValueError(f"ThemeModel: unknown clusterer {self.clusterer!r}; known: {sorted(steps.CLUSTERERS)}")
+        reduced = steps.reduce_umap(
+            aligned,
+            languages=languages,
+            n_neighbors=self.n_neighbors,
+            n_components=self.n_components,
+            balanced=self.balanced_graph,
+            seed=self.seed,
+        )
+        return steps.CLUSTERERS[self.clusterer](reduced, self.min_size_, self.seed)
+
+    def _learn_threshold(self, aligned: np.ndarray, labels: np.ndarray) -> float:
+        """Fixed threshold, or the ``outlier_quantile`` of members' similarity to their centroid."""
+        if self.assign_threshold is not None:
+            return float(self.assign_threshold)
+        return steps.assignment_threshold(aligned, labels, quantile=self.outlier_quantile)
+
+    def _finalise(self, aligned: np.ndarray, labels: np.ndarray) -> None:
+        """Centroids, learned threshold, nearest-centroid labels numbered by size, parents."""
+        _, cents = steps.centroids_of(aligned, labels)
+        rows, _ = steps.nearest_centroid(aligned, cents, self.threshold_)
+        # Number by size so theme 0 is the largest; ties by first unit, for a stable order.
+        present = [r for r in range(len(cents)) if np.any(rows == r)]
+        present.sort(key=lambda r: (-int(np.sum(rows == r)), int(np.argmax(rows == r))))
+        self.centroids_ = cents[present] if present else np.zeros((0, aligned.shape[1]), dtype=np.float32)
+        self.labels_, self.similarities_ = steps.nearest_centroid(aligned, self.centroids_, self.threshold_)
+        self.parents_ = fit_parents(self.centroids_, n_parents=self.n_parents)
+
+    def fit_predict(self, embeddings: np.ndarray, *, languages: Sequence[str], texts: Sequence[str] | None = None):
+        return self.fit(embeddings, languages=languages, texts=texts).labels_
+
+    # --- using a fitted model ---------------------------------------------------------------
+    def correct(self, embeddings: np.ndarray, *, languages: Sequence[str]) -> np.ndarray:
+        """The language alignment applied before clustering: (n, d) unit rows.
+
+        Centroids live in this space, so anything compared with them (new units, another night's
+        centroids) must go through it first.
+        """
+        x = np.asarray(embeddings, dtype=np.float32)
+        if self.aligner_ is None:
+            return normalise_rows(x)
+        return self.aligner_.transform(x, languages)
+
+    def transform(self, embeddings: np.ndarray, *, languages: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Assign units to the fitted themes.
+
+        Returns
+        -------
+        labels : (n,) int64, theme number or -1 when below ``threshold_``
+        similarity : (n,) float32, cosine to the nearest centroid
+        """
+        self._require_fitted()
+        aligned = self.correct(self._check(embeddings, languages), languages=languages)
+        return steps.nearest_centroid(aligned, self.centroids_, self.threshold_)
+
+    def _require_fitted(self) -> None:
+        if not hasattr(self, "centroids_"):
+            raise RuntimeError("ThemeModel is not fitted: call fit() or from_state() first")
+
+    # --- persistence ------------------------------------------------------------------------
+    def get_state(self) -> dict[str, np.ndarray | float | int | str]:
+        """Everything :meth:`transform` and :meth:`correct` need; arrays and plain scalars only.
+
+        Saves with ``np.savez(path, **state)`` (string arrays are unicode, no pickling) or as JSON
+        after ``.tolist()``.
+        """
+        self._require_fitted()
+        state: dict[str, np.ndarray | float | int | str] = {
+            "version": STATE_VERSION,
+            "centroids": self.centroids_,
+            "parents": self.parents_,
+            "threshold": float(self.threshold_),
+            "seed": int(self.seed),
+            "merge_threshold": float(self.merge_threshold),
+            "min_size": int(self.min_size_),
+            "align": self.align,
+            "scale": int(self.scale),
+        }
+        if self.aligner_ is not None:
+            state.update(self.aligner_.get_state())
+        return state
+
+    @classmethod
+    def from_state(cls, state) -> "ThemeModel":
+        """Rebuild a fitted model from :meth:`get_state` output (a dict or a loaded ``.npz``)."""
+
+        def scalar(key):
+            value = np.asarray(state[key])
+            return value.item() if value.ndim == 0 else value.tolist()
+
+        model = cls(seed=int(scalar("seed")), merge_threshold=float(scalar("merge_threshold")), align=str(scalar("align")))
+        model.scale = bool(scalar("scale"))
+        model.centroids_ = np.asarray(state["centroids"], dtype=np.float32).reshape(-1, np.shape(state["centroids"])[-1])
+        model.parents_ = np.asarray(state["parents"], dtype=np.int64)
+        model.threshold_ = float(scalar("threshold"))
+        model.min_size_ = int(scalar("min_size"))
+        model.aligner_ = LanguageAligner.from_state(state) if "aligner_means" in state else None
+        return model

@@ -1,0 +1,383 @@
+"""The nightly themes step: model, registry, curation and labels in one call.
+
+:func:`update_themes` is what the nightly flow calls once per run. It decides whether the model is
+refitted, keeps theme ids stable (:mod:`voc.themes.tracking`), replays the analysts' edits
+(:mod:`voc.themes.curation`), labels what changed (:mod:`voc.themes.labels`) and writes all of it to
+the store in one transaction, so a failed night leaves the registry as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from voc.config import ThemeSettings
+from voc.schemas import UNASSIGNED_THEME
+from voc.store import Store
+from voc.themes.curation import load_edits, recount, replay_curation
+from voc.themes.labels import describe_themes
+from voc.themes.registry import (
+    EVENT_COLUMNS,
+    append_events,
+    load_assignments,
+    load_model_state,
+    load_themes,
+    normalise_registry,
+    public_themes,
+    save_assignments,
+    save_model_state,
+    save_themes,
+)
+from voc.themes.tracking import EMERGING_MIN_UNITS, Tracked, assign_night, refit_registry, unit_rows
+
+REQUIRED_UNIT_COLUMNS = ("unit_id", "record_id", "text", "language")
+
+
+@dataclass
+class ThemeUpdate:
+    """What one night's themes step produced.
+
+    Attributes
+    ----------
+    units : DataFrame
+        One row per passed unit: ``unit_id``, ``record_id``, ``theme_id`` (-1 unassigned),
+        ``theme_similarity`` (cosine to the theme's centroid; to the nearest theme when unassigned).
+    themes : DataFrame
+        ``THEME_COLUMNS`` plus ``level`` (1 theme, 2 parent theme); visible themes only
+        (active, emerging, retired), ``label`` = the analyst's name, else the generated one.
+    record_themes : DataFrame
+        ``record_id``, ``theme_id``, ``is_primary``, ``n_units``: one row per (record, theme), one
+        primary per record (most units, ties by mean similarity, then lowest id). Records without
+        an assigned unit have no row.
+    events : DataFrame
+        ``EVENT_COLUMNS``: births, matches, retirements, splits and merges of this run.
+    refitted : bool
+        Whether the model was refitted this run.
+    """
+
+    units: pd.DataFrame
+    themes: pd.DataFrame
+    record_themes: pd.DataFrame
+    events: pd.DataFrame
+    refitted: bool
+
+
+def _default_model_cls() -> type:
+    from voc.themes.model import ThemeModel
+
+    return ThemeModel
+
+
+def _make_model(model_cls: type, settings: ThemeSettings, **extra: Any) -> Any:
+    return model_cls(min_theme_size=settings.min_theme_size, seed=settings.seed, merge_threshold=settings.merge_threshold, **extra)
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment
+
+
+def _check_units(units: pd.DataFrame, embeddings: np.ndarray) -> None:
+    missing = [c for c in REQUIRED_UNIT_COLUMNS if c not in units.columns]
+    if missing:
+        raise ValueError(f"units lack column(s) {missing}; they have {list(units.columns)}")
+    if len(units) != len(embeddings):
+        raise ValueError(f"{len(units)} units but {len(embeddings)} embedding rows; they must align row by row")
+    if units["unit_id"].duplicated().any():
+        dupes = units.loc[units["unit_id"].duplicated(), "unit_id"].head(3).tolist()
+        raise ValueError(f"unit_id must be unique; repeated: {dupes}")
+
+
+def refit_due(stored: Any, *, now: datetime, every_days: int, model_id: str | None) -> bool:
+    """A refit is due without a model, after ``every_days``, or when the embedder changed."""
+    if stored is None:
+        return True
+    if model_id is not None and stored.model_id is not None and stored.model_id != model_id:
+        return True
+    return _naive_utc(now) - stored.created_at >= timedelta(days=every_days)
+
+
+def update_themes(
+    store: Store,
+    units: pd.DataFrame,
+    embeddings: np.ndarray,
+    *,
+    settings: ThemeSettings,
+    run_id: str,
+    now: datetime,
+    refit: bool | None = None,
+    model_id: str | None = None,
+    model_cls: type | None = None,
+) -> ThemeUpdate:
+    """Assign themes to units, keeping theme ids stable, and store the result.
+
+    Pass **all** units of the history (tonight's and earlier ones, ``UNIT_COLUMNS``) with their
+    embeddings: a refit is fitted on all of them, and on other nights the stored assignment of
+    earlier units is kept while only units never seen before are assigned (embeddings come from the
+    store's cache, so passing the history costs little).
+
+    Parameters
+    ----------
+    store : Store
+    units : DataFrame
+        At least ``unit_id``, ``record_id``, ``text``, ``language`` (n rows); ``text_hash`` kept
+        when present (lets ``voc themes split`` find the vectors later).
+    embeddings : ndarray, shape (n, d)
+        Raw embeddings of the units, row-aligned.
+    settings : ThemeSettings
+    run_id : str
+    now : datetime
+        The run's time (UTC); decides whether a refit is due.
+    refit : bool, optional
+        Force (True) or forbid (False) a refit; None refits when due (no model yet, every
+        ``settings.refit_every_days`` days, or another embedder). Without a model it always fits.
+    model_id : str, optional
+        The embedder's ``model_id``, stored with the model.
+    model_cls : type, optional
+        The theme model class; :class:`voc.themes.model.ThemeModel` by default.
+
+    Returns
+    -------
+    ThemeUpdate
+    """
+    _check_units(units, embeddings)
+    units = units.reset_index(drop=True)
+    embeddings = np.asarray(embeddings, dtype=np.float32)
+    now = _naive_utc(now)
+    model_cls = model_cls or _default_model_cls()
+    languages = units["language"].fillna("und").astype(str).to_numpy()
+    texts = units["text"].astype(str).tolist()
+
+    stored = load_model_state(store)
+    themes = load_themes(store)
+    previous = load_assignments(store, units["unit_id"].tolist()).set_index("unit_id").reindex(units["unit_id"])
+    is_new = previous["model_theme_id"].isna().to_numpy()
+    prev_model = previous["model_theme_id"].fillna(UNASSIGNED_THEME).to_numpy(dtype=np.int64)
+    prev_curated = previous["theme_id"].fillna(UNASSIGNED_THEME).to_numpy(dtype=np.int64)
+    prev_sim = previous["similarity"].fillna(0.0).to_numpy(dtype=float)
+
+    due = refit_due(stored, now=now, every_days=settings.refit_every_days, model_id=model_id) if refit is None else refit
+    due = due or stored is None
+    if due:
+        model = _make_model(model_cls, settings).fit(embeddings, languages=languages, texts=texts)
+        vectors = unit_rows(model.correct(embeddings, languages=languages))
+        tracked = refit_registry(
+            themes, model, vectors, prev_model, prev_curated, assign_ceiling=settings.assign_threshold, run_id=run_id, now=now
+        )
+    else:
+        model = model_cls.from_state(stored.state)
+        vectors = unit_rows(model.correct(embeddings, languages=languages))
+        # a new theme must be as big as the fitted model's smallest allowed theme, which grows
+        # with the data, so a handful of leftovers in a large history does not make a theme
+        min_units = max(EMERGING_MIN_UNITS, int(getattr(model, "min_size_", 0) or 0))
+
+        def discover(rows: np.ndarray) -> np.ndarray:
+            # Cluster the leftovers in tonight's aligned space with no alignment of their own:
+            # centring a small pool that is mostly one new theme would erase that very theme.
+            fresh = model_cls(min_theme_size=min_units, seed=settings.seed, merge_threshold=settings.merge_threshold, align="none")
+            try:
+                fresh.fit(vectors[rows], languages=languages[rows], texts=[texts[i] for i in rows])
+            except ValueError:  # too few units to find anything
+                return np.full(len(rows), UNASSIGNED_THEME)
+            return np.asarray(fresh.labels_)
+
+        tracked = assign_night(
+            themes, vectors, prev_model, prev_sim, is_new=is_new, discover=discover,
+            assign_ceiling=settings.assign_threshold, base_threshold=getattr(model, "threshold_", None),
+            min_units=min_units, run_id=run_id, now=now,
+        )
+
+    curated, theme_ids, similarity = _curate(store, tracked, vectors)
+    curated = _label(curated, units, theme_ids, similarity, tracked, refitted=due, settings=settings)
+    assignments = pd.DataFrame(
+        {
+            "unit_id": units["unit_id"],
+            "record_id": units["record_id"],
+            "language": languages,
+            "text_hash": units["text_hash"] if "text_hash" in units.columns else None,
+            "model_theme_id": tracked.model_theme_ids,
+            "theme_id": theme_ids,
+            "similarity": similarity,
+            "run_id": np.where(is_new | due, run_id, previous["run_id"].to_numpy()),
+        }
+    )
+    curated = recount(curated, assignments)
+    events = pd.DataFrame(tracked.events, columns=list(EVENT_COLUMNS))
+    with store.transaction():
+        save_themes(store, curated)
+        save_assignments(store, assignments)
+        append_events(store, events)
+        if due:
+            save_model_state(store, model.get_state(), run_id=run_id, at=now, model_id=model_id)
+    out_units = assignments[["unit_id", "record_id", "theme_id"]].assign(theme_similarity=similarity)
+    return ThemeUpdate(
+        units=out_units,
+        themes=public_themes(curated),
+        record_themes=record_themes(out_units),
+        events=events,
+        refitted=bool(due),
+    )
+
+
+def _curate(store: Store, tracked: Tracked, vectors: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Replay every analyst's edit; units moved by an edit get their similarity to the new theme."""
+    themes, theme_ids = replay_curation(tracked.themes, tracked.model_theme_ids, load_edits(store), vectors=vectors)
+    similarity = tracked.similarity.copy()
+    moved = np.flatnonzero((theme_ids != tracked.model_theme_ids) & (theme_ids != UNASSIGNED_THEME))
+    if len(moved):
+        centroids = {int(t): c for t, c in zip(themes["theme_id"], themes["centroid"]) if c is not None}
+        for row in moved:
+            centroid = centroids.get(int(theme_ids[row]))
+            if centroid is not None:
+                similarity[row] = float(vectors[row] @ unit_rows(np.asarray(centroid)))
+    return themes, theme_ids, similarity
+
+
+def _label(
+    themes: pd.DataFrame,
+    units: pd.DataFrame,
+    theme_ids: np.ndarray,
+    similarity: np.ndarray,
+    tracked: Tracked,
+    *,
+    refitted: bool,
+    settings: ThemeSettings,
+) -> pd.DataFrame:
+    """(Re)label themes: all of them after a refit, else the new ones and those never labelled.
+
+    Labels stay put between refits on purpose: a theme's name changing every night would make the
+    report harder to follow than a slightly stale keyword list.
+    """
+    unlabelled = set(themes.loc[themes["generated_label"].isna(), "theme_id"].astype(int))
+    present = set(np.unique(theme_ids[theme_ids != UNASSIGNED_THEME]).tolist())
+    wanted = present if refitted else present & (tracked.changed | unlabelled)
+    leaf = describe_themes(
+        units, theme_ids, similarity, only=sorted(wanted), n_keywords=settings.n_keywords, n_verbatims=settings.n_verbatims
+    )
+    parent_of = {int(t): p for t, p in zip(themes["theme_id"], themes["parent_id"]) if pd.notna(p)}
+    parent_ids = np.array([int(parent_of.get(int(t), UNASSIGNED_THEME)) for t in theme_ids], dtype=np.int64)
+    parents = set(themes.loc[themes["kind"].eq("parent"), "theme_id"].astype(int))
+    wanted_parents = (parents if refitted else parents & (unlabelled | tracked.changed)) & set(parent_ids.tolist())
+    described = [leaf]
+    if wanted_parents:
+        # a parent's verbatims: its units ranked by the similarity to their own theme
+        described.append(
+            describe_themes(units, parent_ids, similarity, only=sorted(wanted_parents), n_keywords=settings.n_keywords, n_verbatims=settings.n_verbatims)
+        )
+    labels = pd.concat(described, ignore_index=True).set_index("theme_id")
+    themes = themes.set_index("theme_id", drop=False)
+    common = labels.index.intersection(themes.index)
+    for column in ("generated_label", "keywords", "verbatims"):
+        themes.loc[common, column] = labels.loc[common, column].to_numpy()
+    return normalise_registry(themes.reset_index(drop=True))
+
+
+def record_themes(units: pd.DataFrame) -> pd.DataFrame:
+    """Long table of each record's themes with one primary.
+
+    Parameters
+    ----------
+    units : DataFrame
+        ``record_id``, ``theme_id``, ``theme_similarity``.
+
+    Returns
+    -------
+    DataFrame ``record_id``, ``theme_id``, ``is_primary``, ``n_units`` (``RECORD_THEME_COLUMNS``
+    without ``sentiment``, which the sentiment step adds).
+    """
+    assigned = units[units["theme_id"] != UNASSIGNED_THEME]
+    if assigned.empty:
+        return pd.DataFrame({"record_id": pd.Series(dtype=object), "theme_id": pd.Series(dtype="int64"), "is_primary": pd.Series(dtype=bool), "n_units": pd.Series(dtype="int64")})
+    grouped = (
+        assigned.groupby(["record_id", "theme_id"], sort=False)
+        .agg(n_units=("theme_id", "size"), mean_similarity=("theme_similarity", "mean"))
+        .reset_index()
+        .sort_values(["record_id", "n_units", "mean_similarity", "theme_id"], ascending=[True, False, False, True])
+    )
+    grouped["is_primary"] = ~grouped["record_id"].duplicated()
+    grouped["theme_id"] = grouped["theme_id"].astype("int64")
+    grouped["n_units"] = grouped["n_units"].astype("int64")
+    return grouped[["record_id", "theme_id", "is_primary", "n_units"]].reset_index(drop=True)
+
+
+# -- helpers for curation outside a run (CLI) -------------------------------------------------
+def load_unit_vectors(
+    store: Store, assignments: pd.DataFrame, *, model_cls: type | None = None, model_id: str | None = None
+) -> np.ndarray:
+    """Stored units' vectors in the current model's corrected space, in ``assignments`` order.
+
+    Uses the embedding cache (by ``text_hash`` and the embedder id stored with the model, else
+    ``model_id``, else the default embedder's), so no embedding model is run.
+
+    Raises
+    ------
+    LookupError
+        When there is no fitted model or a unit's embedding is not in the cache.
+    """
+    stored = load_model_state(store)
+    if stored is None:
+        raise LookupError("no theme model in the store yet: run the nightly pipeline first")
+    if model_id is None and stored.model_id is None:
+        from voc.embed import get_embedder
+
+        model_id = get_embedder().model_id  # the default embedder, which the nightly run used
+    model_id = model_id or stored.model_id
+    hashes = assignments["text_hash"].tolist()
+    found = store.get_embeddings([h for h in dict.fromkeys(hashes) if isinstance(h, str)], model_id)
+    missing = [u for u, h in zip(assignments["unit_id"], hashes) if h not in found]
+    if missing:
+        raise LookupError(f"{len(missing)} units have no cached embedding for model {model_id!r} (e.g. {missing[:3]})")
+    model = (model_cls or _default_model_cls()).from_state(stored.state)
+    embeddings = np.vstack([found[h] for h in hashes])
+    return unit_rows(model.correct(embeddings, languages=assignments["language"].fillna("und").astype(str).to_numpy()))
+
+
+def unit_texts(store: Store, assignments: pd.DataFrame) -> pd.DataFrame:
+    """``record_id``, ``text``, ``language`` of stored units in ``assignments`` order ("" when unknown)."""
+    texts = store.query("SELECT unit_id, text FROM units")
+    merged = assignments[["unit_id", "record_id", "language"]].merge(texts, on="unit_id", how="left")
+    return merged.assign(text=merged["text"].fillna(""))
+
+
+def describer(store: Store, settings: ThemeSettings | None = None) -> Callable[[pd.DataFrame, np.ndarray, np.ndarray, list[int]], pd.DataFrame]:
+    """A labelling function for :func:`voc.themes.curation.split_theme` backed by the store's texts."""
+    settings = settings or ThemeSettings()
+
+    def describe(assignments: pd.DataFrame, theme_ids: np.ndarray, similarity: np.ndarray, only: list[int]) -> pd.DataFrame:
+        frame = unit_texts(store, assignments)
+        return describe_themes(frame, theme_ids, similarity, only=only, n_keywords=settings.n_keywords, n_verbatims=settings.n_verbatims)
+
+    return describe
+
+
+def reapply_curation(store: Store, *, model_cls: type | None = None) -> bool:
+    """Replay all stored edits on the stored assignments now, without waiting for the next run.
+
+    Used after importing curation. Splits need the units' vectors (from the embedding cache);
+    when they cannot be had, nothing changes and the edits apply at the next run.
+
+    Returns
+    -------
+    bool, whether the edits were applied.
+    """
+    themes, assignments, edits = load_themes(store), load_assignments(store), load_edits(store)
+    vectors = None
+    if len(assignments) and any(e["action"] == "split" for e in edits):
+        try:
+            vectors = load_unit_vectors(store, assignments, model_cls=model_cls)
+        except LookupError:
+            return False
+    model_ids = assignments["model_theme_id"].to_numpy(dtype=np.int64) if len(assignments) else np.zeros(0, np.int64)
+    curated, theme_ids = replay_curation(themes, model_ids, edits, vectors=vectors)
+    assignments = assignments.assign(theme_id=theme_ids)
+    curated = recount(curated, assignments)
+    with store.transaction():
+        save_themes(store, curated)
+        if len(assignments):
+            save_assignments(store, assignments)
+    return True

@@ -18,3 +18,15 @@ def embedder():
     from voc.embed import get_embedder
 
     return get_embedder()
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """One real in-process night on a small generated sample; shared by the tests that read a run."""
+    from voc.demo import demo_settings, prepare_demo
+    from voc.pipeline import run_pipeline
+
+    root = tmp_path_factory.mktemp("demo-run")
+    night, sample = prepare_demo(root / "sample", n_records=500, seed=5)
+    settings = demo_settings(sample, root / "out")
+    return run_pipeline(settings, night=night)

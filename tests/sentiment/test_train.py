@@ -18,7 +18,7 @@ def test_hand_written_data_is_balanced_per_language():
     # parallel texts: every language has the same rows per class, so no language leans one way
     assert (counts.nunique() == 1).all(), counts
     assert (counts["positive"] == counts["negative"]).all()
-    assert set(frame.source) == {"seeds", "reviews", "anchors"}
+    assert set(frame.source) == {"seeds", "reviews", "colloquial", "anchors"}
     assert not frame.text.duplicated().any()
 
 

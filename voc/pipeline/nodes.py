@@ -198,7 +198,7 @@ def measure_surveys(records: pd.DataFrame, record_themes: pd.DataFrame, settings
                            (("journey_stage",), None), (("source_type",), None), (("language",), None), (("theme",), None)]
     ]
     metrics = pd.concat([f for f in frames if not f.empty], ignore_index=True) if frames else pd.DataFrame()
-    drivers = theme_drivers(records, record_themes, metric="nps")
+    drivers = theme_drivers(records, record_themes, metric="nps", n_boot=cfg.bootstrap)
     volumes = theme_volumes(record_themes, records, period=cfg.period)
     return metrics, drivers, volumes
 

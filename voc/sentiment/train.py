@@ -3,8 +3,8 @@
 Run ``python -m voc.sentiment.train [--germeval PATH] [--out models/sentiment/head.npz]`` or the
 Prefect flow ``flows/train_sentiment.py``. Training data:
 
-- hand-written seed sentences, review-style texts and anchor phrases in pl, fi, uk, en, de
-  (``seeds.yaml``, ``reviews.yaml``, ``anchors.yaml``; written for this project), parallel in
+- hand-written seed sentences, review-style and informal texts and anchor phrases in pl, fi, uk, en, de
+  (``seeds.yaml``, ``reviews.yaml``, ``colloquial.yaml``, ``anchors.yaml``; written for this project), parallel in
   meaning across languages;
 - GermEval 2017 (Deutsche Bahn customer feedback, CC BY 4.0), relevant rows labelled positive or
   negative, when the file is available (``--germeval`` or ``VOC_GERMEVAL_PATH``; by default
@@ -68,7 +68,7 @@ def load_germeval(path: str | os.PathLike[str]) -> pd.DataFrame:
 def seed_frame() -> pd.DataFrame:
     """Hand-written seeds and anchors: ``text``, ``label``, ``language``, ``group``."""
     parts = []
-    for name in ("seeds", "reviews", "anchors"):
+    for name in ("seeds", "reviews", "colloquial", "anchors"):
         texts, labels, langs = phrase_table(name)
         parts.append(
             pd.DataFrame(

@@ -152,6 +152,22 @@ def cluster_agglomerative(z: np.ndarray, *, min_size: int, seed: int = 42) -> np
     return best_labels
 
 
+def cluster_hybrid(z: np.ndarray, *, min_size: int, seed: int = 42) -> np.ndarray:
+    """Ward partition of every unit, cut at the number of clusters HDBSCAN finds.
+
+    HDBSCAN is good at telling *how many* dense themes there are but leaves many units as noise
+    and cuts ragged borders; Ward assigns every unit with compact borders but needs a number of
+    clusters. Each does the half it is good at.
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    density = cluster_hdbscan(z, min_size=min_size, min_samples=max(2, min_size // 2), seed=seed)
+    k = int(len(np.unique(density[density >= 0])))
+    if k < 2:
+        return density
+    return (fcluster(linkage(z, method="ward"), t=k, criterion="maxclust") - 1).astype(np.int64)
+
+
 #: Clustering back-ends by name; each maps (reduced vectors, min_size, seed) to labels (n,).
 CLUSTERERS: dict[str, Callable[..., np.ndarray]] = {
     "hdbscan": lambda z, min_size, seed: cluster_hdbscan(z, min_size=min_size, min_samples=max(2, min_size // 2), seed=seed),
@@ -159,6 +175,7 @@ CLUSTERERS: dict[str, Callable[..., np.ndarray]] = {
         z, min_size=min_size, min_samples=max(2, min_size // 2), method="leaf", seed=seed
     ),
     "hdbscan_default": lambda z, min_size, seed: cluster_hdbscan(z, min_size=min_size, seed=seed),
+    "hybrid": lambda z, min_size, seed: cluster_hybrid(z, min_size=min_size, seed=seed),
     "agglomerative": lambda z, min_size, seed: cluster_agglomerative(z, min_size=min_size, seed=seed),
 }
 

@@ -100,6 +100,32 @@ DATASETS: dict[str, Callable[[], pd.DataFrame | None]] = {
 
 
 # --- methods ----------------------------------------------------------------------------------
+def _share_layouts() -> None:
+    """Reuse UMAP layouts between variants that feed it the same vectors (a bench-only shortcut).
+
+    Ablations after the layout (clusterer, merging, reassignment, min size) would otherwise each pay
+    for the same UMAP fit; the library itself always fits its own.
+    """
+    import hashlib
+
+    from voc.themes import _model_cluster
+
+    if getattr(_model_cluster.reduce_umap, "_shared", False):
+        return
+    original, memo = _model_cluster.reduce_umap, {}
+
+    def shared(x, **kwargs):
+        langs = kwargs.get("languages")
+        key = hashlib.sha1(np.ascontiguousarray(x).tobytes() + repr((list(langs) if langs is not None else None, sorted(
+            (k, v) for k, v in kwargs.items() if k != "languages"))).encode()).hexdigest()
+        if key not in memo:
+            memo[key] = original(x, **kwargs)
+        return memo[key]
+
+    shared._shared = True
+    _model_cluster.reduce_umap = shared
+
+
 def fit_bertopic(x: np.ndarray, data: pd.DataFrame, seed: int = 42) -> tuple[np.ndarray, np.ndarray | None]:
     """BERTopic with its defaults on the same embeddings (UMAP seeded so runs repeat)."""
     from bertopic import BERTopic
@@ -140,12 +166,14 @@ VARIANTS: dict[str, Callable] = {
     "voc:no-align": _voc(align="none", balanced_graph=False, merge_threshold=1.01),
     "voc:centre-only": _voc(align="centre"),
     "voc:+scale": _voc(scale=True),
-    "voc:plain-knn": _voc(balanced_graph=False),
+    "voc:balanced-knn": _voc(balanced_graph=True),
     "voc:hdbscan": _voc(clusterer="hdbscan"),
     "voc:agglomerative": _voc(clusterer="agglomerative"),
+    "voc:refine3": _voc(refine_iter=3),
+    "voc:min-size-x0.5": _voc(min_size_factor=0.5),
+    "voc:sqrt-floor5": _voc(min_size_factor=0.3, min_size_floor=5),
     "voc:no-reassign": _voc_raw_clusters(),
     "voc:no-merge": _voc(merge_threshold=1.01),
-    "voc:no-refine": _voc(refine_iter=0),
     "voc:min-size-10": _voc(min_theme_size=10),
     "voc:umap-30nn": _voc(n_neighbors=30),
 }
@@ -169,6 +197,7 @@ def score(data: pd.DataFrame, labels: np.ndarray, parents: np.ndarray | None) ->
 
 
 def run(datasets: list[str], variants: list[str], seed: int = 42) -> pd.DataFrame:
+    _share_layouts()
     rows = []
     for name in datasets:
         data = DATASETS[name]()

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from voc.cli import app
 
-runner = CliRunner()
+runner = CliRunner(env={"COLUMNS": "240"})
 
 
 def test_help_is_quick_and_lists_commands():

@@ -19,7 +19,7 @@ def sample_dir(tmp_path_factory):
     from voc.sample import write_sample
 
     folder = tmp_path_factory.mktemp("sample")
-    write_sample(folder, n_records=400, seed=3)
+    write_sample(folder, n_records=500, seed=3)
     return folder
 
 
@@ -27,7 +27,7 @@ def test_flow_runs_end_to_end_and_rerun_is_idempotent(prefect_api, sample_dir, t
     from flows.nightly import voc_nightly
     from voc.demo import demo_settings, prepare_demo
 
-    night, _ = prepare_demo(sample_dir, n_records=400, seed=3)
+    night, _ = prepare_demo(sample_dir, n_records=500, seed=3)
     out = tmp_path / "out"
     settings = demo_settings(sample_dir, out).model_dump(mode="json")
 

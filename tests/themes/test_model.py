@@ -52,9 +52,10 @@ def fitted():
 def test_finds_themes_not_languages(fitted):
     model, x, theme, lang = fitted
     raw = ThemeModel(seed=7, align="none", balanced_graph=False).fit(x, languages=lang)
-    # The synthetic data is built so that raw vectors group by language ...
-    assert adjusted_rand_score(lang, raw.labels_) > adjusted_rand_score(theme, raw.labels_)
-    # ... and the model must undo that.
+    # The synthetic data is built so that raw vectors group by language: themes of one language ...
+    assert np.mean([len(set(lang[raw.labels_ == t])) == 1 for t in range(len(raw.centroids_))]) >= 0.8
+    # ... and the model must undo that: every theme spans the languages.
+    assert all(len(set(lang[model.labels_ == t])) == len(LANGS) for t in range(len(model.centroids_)))
     assert adjusted_rand_score(theme, model.labels_) >= 0.8
     assert adjusted_rand_score(lang, model.labels_) <= 0.05
     assert np.mean(model.labels_ < 0) <= 0.10
@@ -153,7 +154,9 @@ def test_aligner_unknown_language_uses_pooled_mean():
 def test_balanced_knn_takes_neighbours_from_every_language():
     x, _, lang = synthetic(per_cell=6)
     idx, dist = balanced_knn(x, lang, n_neighbors=11)
-    assert np.all(idx[:, 0] == np.arange(len(x)))  # self first
+    assert idx.shape == (len(x), 11)
+    assert np.all(idx[:, 0] == np.arange(len(x)))  # self first ...
+    assert not np.any(idx[:, 1:] == np.arange(len(x))[:, None])  # ... and only there
     assert np.all(np.diff(dist, axis=1) >= -1e-6)  # sorted by distance
     neighbour_langs = lang[idx[:, 1:]]
     for language in LANGS:
@@ -193,6 +196,10 @@ def test_same_theme_in_five_languages_lands_together():
     lang = data["language"].to_numpy()
     model = ThemeModel().fit(x, languages=lang, texts=data["text"].tolist())
     assigned = model.labels_ >= 0
-    assert adjusted_rand_score(data["theme"][assigned], model.labels_[assigned]) >= 0.6
+    # Raw e5 vectors of such comments group by language; here themes must not (ARI vs language ~0)
+    # and must follow the planted themes (plain BERTopic reaches ~0.26 on this set).
+    assert adjusted_rand_score(data["theme"][assigned], model.labels_[assigned]) >= 0.45
     assert adjusted_rand_score(lang, model.labels_) <= 0.05
-    assert assigned.mean() >= 0.8
+    assert assigned.mean() >= 0.9
+    spans = [len(set(lang[model.labels_ == t])) for t in range(len(model.centroids_))]
+    assert np.mean(np.array(spans) >= 4) >= 0.8  # themes are shared by the languages

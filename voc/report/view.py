@@ -51,10 +51,14 @@ def table(frame: pd.DataFrame | None, *, limit: int = MAX_TABLE_ROWS, drop: tupl
     numeric = {c: pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]) for c in cols}
     shown = frame[cols].head(limit)
     formatters = [_column_formatter(c, shown[c]) for c in cols]
-    rows = [[{"text": f(v), "num": numeric[c], "sort": fmt.sort_key(v)} for c, f, v in zip(cols, formatters, rec)]
+    rows = [[{"text": f(v), "num": numeric[c], "sort": fmt.sort_key(v),
+              "href": f"#theme-{int(v)}" if c == "theme_id" and fmt.as_float(v) is not None else None}
+             for c, f, v in zip(cols, formatters, rec)]
             for rec in shown.itertuples(index=False, name=None)]
-    return {"columns": [{"name": fmt.humanize(c), "num": numeric[c]} for c in cols], "rows": rows,
-            "n": len(frame), "shown": min(limit, len(frame))}
+    # Long text columns get room to wrap; otherwise numbers (which never wrap) squeeze them.
+    longest = {c: max((len(r[i]["text"]) for r in rows), default=0) for i, c in enumerate(cols)}
+    return {"columns": [{"name": fmt.humanize(c), "num": numeric[c], "wide": longest[c] > 40} for c in cols],
+            "rows": rows, "n": len(frame), "shown": min(limit, len(frame))}
 
 
 def _signals(ctx: ReportContext) -> list[dict[str, Any]]:

@@ -43,11 +43,12 @@ def _headline(metrics: pd.DataFrame) -> list[dict[str, Any]]:
         window = part.loc[part["period_start"].isna()]
         periods = part.loc[part["period_start"].notna()]
         row = window.iloc[-1] if not window.empty else periods.iloc[-1]
+        # The change is shown only next to a period value; beside a whole-window value it would
+        # compare two different things. The latest period is then shown as a detail instead.
         delta = None
-        if len(periods) >= 2:
-            delta = fmt.as_float(periods["value"].iloc[-1])
-            prev = fmt.as_float(periods["value"].iloc[-2])
-            delta = None if delta is None or prev is None else delta - prev
+        if window.empty and len(periods) >= 2:
+            last, prev = fmt.as_float(periods["value"].iloc[-1]), fmt.as_float(periods["value"].iloc[-2])
+            delta = None if last is None or prev is None else last - prev
         digits = 2 if name in ("ces", "stars") else 1
         out.append({
             "metric": name,
@@ -60,6 +61,9 @@ def _headline(metrics: pd.DataFrame) -> list[dict[str, Any]]:
             "delta": fmt.signed(delta, digits) if delta is not None else "",
             "delta_sign": 0 if delta is None or abs(delta) < 1e-9 else (1 if delta > 0 else -1),
             "scope": "whole window" if not window.empty else f"period of {fmt.date(row['period_start'])}",
+            "latest": (f"latest period {fmt.number(periods['value'].iloc[-1], digits)} "
+                       f"(n={fmt.number(periods['n'].iloc[-1])}{', small sample' if fmt.truthy(periods['small_sample'].iloc[-1]) else ''})"
+                       if not window.empty and not periods.empty and "small_sample" in periods else ""),
         })
     return out
 

@@ -120,14 +120,14 @@ def _language_keywords(
         # a phrase seen in one sentence only is an accident, unless the theme is tiny here
         doc_freq = np.asarray((doc_terms[rows] > 0).sum(axis=0)).ravel()
         eligible = doc_freq >= (2 if len(rows) >= 4 else 1)
-        order = np.lexsort((vocabulary, -scores[row]))
+        order = [t for t in np.lexsort((vocabulary, -scores[row])) if scores[row, t] > 0]
+        terms = [t for t in order if eligible[t]][:n_keywords]
+        if len(terms) < 2:  # nothing repeats (few, varied sentences): the best single ones will do
+            terms = order[:n_keywords]
         picked = []
-        for term in order:
-            if len(picked) >= n_keywords or scores[row, term] <= 0:
-                break
-            if eligible[term]:
-                units = set(rows[doc_terms[rows, term].nonzero()[0]].tolist())
-                picked.append((str(vocabulary[term]), float(scores[row, term]), units))
+        for term in terms:
+            units = set(rows[doc_terms[rows, term].nonzero()[0]].tolist())
+            picked.append((str(vocabulary[term]), float(scores[row, term]), units))
         if picked:
             result[int(theme)] = picked
     return result
@@ -330,6 +330,11 @@ def describe_themes(
     languages = units["language"].fillna("und").astype(str).tolist()
     keywords = extract_keywords(texts, languages, theme_ids, n_keywords=n_keywords)
     wanted = sorted(set(theme_ids[theme_ids != UNASSIGNED_THEME].tolist()) if only is None else set(only))
+    bare = [t for t in wanted if t not in keywords and np.any(theme_ids == t)]
+    if bare:
+        # a theme spread thinly over many languages (one sentence each) still deserves words
+        thin = extract_keywords(texts, languages, theme_ids, n_keywords=n_keywords, min_units=1)
+        keywords.update({t: thin[t] for t in bare if t in thin})
     rows = []
     for theme in wanted:
         members = np.flatnonzero(theme_ids == theme)

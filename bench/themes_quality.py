@@ -163,9 +163,9 @@ def _voc_raw_clusters(**params) -> Callable:
 VARIANTS: dict[str, Callable] = {
     "bertopic": fit_bertopic,
     "voc": _voc(),
-    "voc:no-align": _voc(align="none", balanced_graph=False, merge_threshold=1.01),
+    "voc:no-align": _voc(align="none", scale=False, merge_threshold=1.01),
     "voc:centre-only": _voc(align="centre"),
-    "voc:+scale": _voc(scale=True),
+    "voc:no-scale": _voc(scale=False),
     "voc:balanced-knn": _voc(balanced_graph=True),
     "voc:hdbscan": _voc(clusterer="hdbscan"),
     "voc:agglomerative": _voc(clusterer="agglomerative"),
@@ -176,6 +176,9 @@ VARIANTS: dict[str, Callable] = {
     "voc:no-merge": _voc(merge_threshold=1.01),
     "voc:min-size-10": _voc(min_theme_size=10),
     "voc:umap-30nn": _voc(n_neighbors=30),
+    "voc:umap-full": _voc(pca_components=None, n_epochs=None),
+    "voc:no-pca": _voc(pca_components=None),
+    "voc:epochs-100": _voc(n_epochs=100),
 }
 
 

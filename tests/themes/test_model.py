@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from voc.themes._model_cluster import auto_min_size, balanced_knn, merge_duplicates
+from voc.themes._model_cluster import auto_min_size, balanced_knn, exact_knn, merge_duplicates, project_pca
 from voc.themes.crosslingual import LanguageAligner
 from voc.themes.hierarchy import fit_parents
 from voc.themes.model import ThemeModel
@@ -161,6 +161,45 @@ def test_balanced_knn_takes_neighbours_from_every_language():
     neighbour_langs = lang[idx[:, 1:]]
     for language in LANGS:
         assert np.all((neighbour_langs == language).sum(axis=1) == 2)
+
+
+def test_exact_knn_matches_brute_force_with_self_first():
+    x, _, _ = synthetic(per_cell=6)
+    idx, dist = exact_knn(x, n_neighbors=8)
+    assert idx.shape == dist.shape == (len(x), 8)
+    assert np.all(idx[:, 0] == np.arange(len(x))) and np.allclose(dist[:, 0], 0.0)
+    sims = x @ x.T
+    np.fill_diagonal(sims, -np.inf)
+    # The k-th neighbour's distance equals the brute-force k-th largest similarity (ties aside).
+    brute = 1.0 - np.sort(sims, axis=1)[:, ::-1][:, :7]
+    np.testing.assert_allclose(dist[:, 1:], brute, atol=1e-5)
+    assert np.all(np.diff(dist, axis=1) >= -1e-6)
+
+
+def test_project_pca_keeps_unit_rows_and_width():
+    x, _, _ = synthetic(per_cell=6)
+    z = project_pca(x, n_components=10, seed=0)
+    assert z.shape == (len(x), 10)
+    np.testing.assert_allclose(np.linalg.norm(z, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_array_equal(z, project_pca(x, n_components=10, seed=0))
+
+
+def test_realign_on_true_themes_brings_languages_together():
+    # Languages lack different themes, so means from k-means groups are biased by the theme mix;
+    # offsets re-estimated on the true themes must make cross-language neighbours agree at least
+    # as often.
+    skip = {(t, lang) for i, lang in enumerate(LANGS) for t in ((i) % 6, (i + 1) % 6)}
+    x, theme, lang = synthetic(skip=skip, seed=5, noise=0.9)
+
+    def cross_agreement(aligned):
+        sims = aligned @ aligned.T
+        sims[lang[:, None] == lang[None, :]] = -np.inf
+        return np.mean(theme[sims.argmax(axis=1)] == theme)
+
+    aligner = LanguageAligner(balance=False).fit(x, lang)
+    before = cross_agreement(aligner.transform(x, lang))
+    after = cross_agreement(aligner.realign(x, lang, theme).transform(x, lang))
+    assert after >= before + 0.05 and after >= 0.9
 
 
 def test_merge_duplicates_joins_only_near_identical_centroids():

@@ -109,11 +109,14 @@ def discover_themes(
     """Assign units to known themes, find emerging ones, refit on schedule (ids persist)."""
     from voc.embed import get_embedder
     from voc.themes import update_themes
+    from voc.themes.boilerplate import is_boilerplate
 
     # the model id makes a change of embedding model trigger a refit (old centroids are meaningless)
     model_id = get_embedder(settings.embedding).model_id
+    # greetings, sign-offs and contact lines name no issue; they stay unassigned (theme -1)
+    content = ~is_boilerplate(units["text"].tolist(), units["language"].tolist())
     return update_themes(
-        store, units, embeddings, settings=settings.themes, run_id=run_id, now=night_start(night),
+        store, units[content].reset_index(drop=True), embeddings[content], settings=settings.themes, run_id=run_id, now=night_start(night),
         refit=refit or None, model_id=model_id,
     )
 

@@ -37,7 +37,7 @@ def records_output(records: pd.DataFrame) -> pd.DataFrame:
 
 def themes_output(themes: pd.DataFrame, theme_map: pd.DataFrame | None, priorities: pd.DataFrame) -> pd.DataFrame:
     """themes.parquet: the registry's view plus CX mapping and the night's rank."""
-    out = themes[[c for c in THEME_COLUMNS if c in themes.columns]].copy()
+    out = themes[[c for c in (*THEME_COLUMNS, "level") if c in themes.columns]].copy()
     if theme_map is not None and not theme_map.empty:
         out = out.merge(theme_map, on="theme_id", how="left")
     if not priorities.empty:

@@ -53,14 +53,26 @@ def _changes(theme_update: Any, priorities: pd.DataFrame, previous: pd.DataFrame
     return changes
 
 
+def split_theme_levels(theme_update: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Leaf themes (what is ranked and counted) and the whole two-level hierarchy (for outputs).
+
+    Parent themes group leaves; ranking them beside their own children would count every
+    mention twice.
+    """
+    hierarchy = theme_update.themes
+    if "level" not in hierarchy.columns:
+        return hierarchy, hierarchy.assign(level=1)
+    return hierarchy[hierarchy["level"] == 1].reset_index(drop=True), hierarchy
+
+
 def previous_priorities(store, night: date) -> pd.DataFrame:
     return store.query("SELECT * FROM priorities WHERE night = (SELECT max(night) FROM priorities WHERE night < ?)", [night])
 
 
-def write_run_outputs(out_dir: Path, context, records, themes, theme_map, priorities, ingested, settings) -> dict[str, Path]:
+def write_run_outputs(out_dir: Path, context, records, theme_hierarchy, theme_map, priorities, ingested, settings) -> dict[str, Path]:
     return outputs.write_outputs(
         out_dir, context=context, records=outputs.records_output(records),
-        themes=outputs.themes_output(themes, theme_map, priorities), quarantine=ingested.quarantine, settings=settings,
+        themes=outputs.themes_output(theme_hierarchy, theme_map, priorities), quarantine=ingested.quarantine, settings=settings,
     )
 
 
@@ -82,7 +94,7 @@ NIGHTLY: tuple[Node, ...] = (
     Node("units", nodes.build_units, ("store", "history", "settings"), ("units",)),
     Node("embed", nodes.embed_units, ("store", "units", "settings"), ("embeddings",)),
     Node("discover_themes", nodes.discover_themes, ("store", "units", "embeddings", "settings", "run_id", "night", "refit"), ("theme_update",)),
-    Node("theme_table", lambda theme_update: theme_update.themes, ("theme_update",), ("themes",)),
+    Node("theme_table", split_theme_levels, ("theme_update",), ("themes", "theme_hierarchy")),
     Node("sentiment", nodes.score_feedback, ("history", "units", "embeddings", "theme_update", "settings"),
          ("records", "scored_units", "record_themes", "sentiment_info")),
     Node("metrics", nodes.measure_surveys, ("records", "record_themes", "settings"), ("metrics", "drivers", "volumes")),
@@ -98,7 +110,7 @@ NIGHTLY: tuple[Node, ...] = (
     Node("run_info", run_info, ("run_id", "night", "new_records", "ingested", "settings", "theme_update"), ("run_info",)),
     Node("context", build_report_context, ("run_info", "records", "themes", "theme_map", "priorities", "metrics", "volumes",
          "signals", "alerts", "cx_scores", "ingested", "theme_update", "sentiment_info", "previous_priorities"), ("context",)),
-    Node("outputs", write_run_outputs, ("out_dir", "context", "records", "themes", "theme_map", "priorities", "ingested", "settings"),
+    Node("outputs", write_run_outputs, ("out_dir", "context", "records", "theme_hierarchy", "theme_map", "priorities", "ingested", "settings"),
          ("paths",), retries=1),
 )
 

@@ -158,6 +158,28 @@ class LanguageAligner:
         # Keep the overall scale: only the relative spread between languages/dimensions matters.
         return (scales / np.median(pooled_sd)).astype(np.float32)
 
+    def realign(self, x: np.ndarray, languages: Sequence[str], groups: np.ndarray) -> "LanguageAligner":
+        """Re-estimate the offsets on given theme groups (n,), -1 = ignore; scales are refitted.
+
+        The provisional k-means groups of :meth:`fit` are a rough stand-in for themes; once real
+        themes are clustered, each language's offset can be measured between its own members of a
+        theme and the pooled members of the same theme (cluster-conditional offsets).
+        """
+        x = normalise_rows(x).astype(np.float64)
+        lang_idx = _language_index([str(lang) for lang in languages], self.languages_)
+        n_lang = len(self.languages_)
+        groups = np.asarray(groups)
+        means = self.means_.astype(np.float64)
+        keep = groups >= 0
+        if n_lang > 2 and keep.sum() > 0:
+            centred = x - means[lang_idx]
+            offsets = _balanced_offsets(centred[keep], lang_idx[keep], groups[keep], n_lang, min_count=2)
+            means[:-1] += offsets[:-1]
+        self.means_ = means.astype(np.float32)
+        if self.scale:
+            self.scales_ = self._fit_scales(x - means[lang_idx], lang_idx, n_lang)
+        return self
+
     def transform(self, x: np.ndarray, languages: Sequence[str]) -> np.ndarray:
         """Aligned unit rows of shape (n, d); unseen languages use the pooled mean."""
         lang_idx = _language_index([str(lang) for lang in languages], self.languages_)

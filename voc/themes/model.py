@@ -6,10 +6,16 @@ The pipeline, each step measured in ``bench/themes_quality.py``:
    offset, estimated on a theme-balanced reference, so Polish and German comments about the same
    issue meet, then divide each dimension by the language's spread; on one-language data this is
    plain standardisation, which also removes the common direction all e5 vectors share;
-2. **reduce** with UMAP (cosine, 5 dimensions). Optionally on a *language-balanced* neighbour graph
-   (each point takes as many neighbours from every language); measured, it did not help once the
-   vectors are aligned (ARI vs language is already ~0) and it hurt when markets differ in theme mix,
-   so it is off by default;
+2. **reduce** with UMAP (cosine, 5 dimensions) on an exact k-NN graph computed by blocked matrix
+   products: UMAP's own NN-descent is compiled by numba in every new process and took over a
+   minute of a 75-second fit of 7,000 units on 2 cores; the exact graph takes 1.4 s and
+   clusters as well (``bench/themes_quality.py``, column ``fit_s``). PCA before UMAP and fewer
+   epochs were measured too and lost NMI on banking77, so both are off by default. Optionally on
+   a *language-balanced* neighbour graph (each point takes as many neighbours from every
+   language); measured, it did not help once the vectors are aligned (ARI vs language is already
+   ~0) and it hurt when markets differ in theme mix, so it is off by default. Re-estimating the
+   language offsets on the found clusters and clustering again (``realign_rounds``) was measured
+   over three seeds and did not help on average, so it is off too;
 3. **cluster**: HDBSCAN (the ``hdbscan`` package; minimum size growing with sqrt(n)) tells how many
    dense themes there are, Ward's method on the same layout cuts the units into that many compact
    groups (HDBSCAN alone left 9-17 % as noise and ragged borders on banking77);
@@ -64,6 +70,11 @@ class ThemeModel:
         Principal components kept before UMAP (None = all); the layout's cost grows with the width.
     n_epochs : int, optional
         UMAP optimisation rounds (None = UMAP's default, 500 below 10,000 units).
+    exact_knn_limit : int
+        Up to this many units UMAP gets an exact neighbour graph; above, its own NN-descent.
+    realign_rounds : int
+        Rounds of (cluster -> re-estimate language offsets on the clusters -> re-align); each
+        round costs one more layout and clustering.
     clusterer : str
         A key of :data:`voc.themes._model_cluster.CLUSTERERS`.
     refine_iter : int
@@ -100,8 +111,10 @@ class ThemeModel:
         balanced_graph: bool = False,
         n_neighbors: int = 15,
         n_components: int = 5,
-        pca_components: int | None = 50,
-        n_epochs: int | None = 200,
+        pca_components: int | None = None,
+        n_epochs: int | None = None,
+        exact_knn_limit: int = steps.EXACT_KNN_LIMIT,
+        realign_rounds: int = 0,
         clusterer: str = "hybrid",
         refine_iter: int = 0,
         outlier_quantile: float = 0.02,
@@ -120,6 +133,8 @@ class ThemeModel:
         self.n_components = n_components
         self.pca_components = pca_components
         self.n_epochs = n_epochs
+        self.exact_knn_limit = exact_knn_limit
+        self.realign_rounds = realign_rounds
         self.clusterer = clusterer
         self.refine_iter = refine_iter
         self.outlier_quantile = outlier_quantile
@@ -146,8 +161,15 @@ class ThemeModel:
         aligned = self.correct(x, languages=languages)
         self.min_size_ = self._resolve_min_size(len(x))
         raw = self._cluster(aligned, languages)
-        self.raw_labels_ = raw
         merged = steps.merge_duplicates(aligned, raw, threshold=self.merge_threshold)
+        # One language has no offsets to re-estimate: skip the extra layouts.
+        multilingual = self.aligner_ is not None and len(self.aligner_.languages_) > 2
+        for _ in range(self.realign_rounds if multilingual else 0):
+            self.aligner_.realign(x, languages, merged)
+            aligned = self.correct(x, languages=languages)
+            raw = self._cluster(aligned, languages)
+            merged = steps.merge_duplicates(aligned, raw, threshold=self.merge_threshold)
+        self.raw_labels_ = raw
         self.threshold_ = self._learn_threshold(aligned, merged)
         refined = steps.refine_spherical(aligned, merged, n_iter=self.refine_iter, threshold=self.threshold_)
         self._finalise(aligned, refined)
@@ -193,6 +215,7 @@ class ThemeModel:
             seed=self.seed,
             pca_components=self.pca_components,
             n_epochs=self.n_epochs,
+            exact_knn_limit=self.exact_knn_limit,
         )
         return steps.CLUSTERERS[self.clusterer](reduced, self.min_size_, self.seed)
 

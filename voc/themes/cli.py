@@ -37,6 +37,17 @@ def _open(db: Optional[Path]):
     return Store(path)
 
 
+def _edit(db: Optional[Path], action: str, *args: object) -> None:
+    """Run one curation function of ``voc.themes.curation`` on the store; its errors end the command."""
+    from voc.themes import curation
+
+    with _open(db) as store:
+        try:
+            getattr(curation, action)(store, *args)
+        except curation.CurationError as error:
+            _fail(error)
+
+
 def _fail(error: Exception) -> None:
     from rich.console import Console
 
@@ -125,26 +136,14 @@ def show_theme(theme_id: int = typer.Argument(..., help="Theme id."), db: Option
 @themes_app.command("rename")
 def rename(theme_id: int = typer.Argument(...), name: str = typer.Argument(...), db: Optional[Path] = DbOption) -> None:
     """Give a theme your own name."""
-    from voc.themes.curation import CurationError, rename_theme
-
-    with _open(db) as store:
-        try:
-            rename_theme(store, theme_id, name)
-        except CurationError as error:
-            _fail(error)
+    _edit(db, "rename_theme", theme_id, name)
     typer.echo(f"theme {theme_id} renamed to {name!r}")
 
 
 @themes_app.command("merge")
 def merge(theme_id: int = typer.Argument(...), into_id: int = typer.Argument(...), db: Optional[Path] = DbOption) -> None:
     """Merge theme ID into INTO_ID (ID stays as an alias)."""
-    from voc.themes.curation import CurationError, merge_themes
-
-    with _open(db) as store:
-        try:
-            merge_themes(store, theme_id, into_id)
-        except CurationError as error:
-            _fail(error)
+    _edit(db, "merge_themes", theme_id, into_id)
     typer.echo(f"theme {theme_id} merged into {into_id}")
 
 
@@ -171,13 +170,7 @@ def split(
 @themes_app.command("delete")
 def delete(theme_id: int = typer.Argument(...), db: Optional[Path] = DbOption) -> None:
     """Hide a theme; its sentences become unassigned, now and after later runs."""
-    from voc.themes.curation import CurationError, delete_theme
-
-    with _open(db) as store:
-        try:
-            delete_theme(store, theme_id)
-        except CurationError as error:
-            _fail(error)
+    _edit(db, "delete_theme", theme_id)
     typer.echo(f"theme {theme_id} deleted")
 
 

@@ -86,3 +86,10 @@ def test_runs_track_status_and_last_success():
     store.finish_run(bad, status="failed")
     last = store.last_run()
     assert last["run_id"] == ok and last["n_new"] == 5
+
+
+def test_cached_hashes_lists_only_present_vectors_of_that_model():
+    store = Store(":memory:")
+    store.put_embeddings(["h1", "h2"], np.ones((2, 4), np.float32), "model-a")
+    assert store.cached_hashes(["h1", "h3"], "model-a") == {"h1"}
+    assert store.cached_hashes(["h1"], "model-b") == set()

@@ -95,8 +95,8 @@ def embed_units(store: Store, units: pd.DataFrame, settings: Settings) -> np.nda
 
     embedder = get_embedder(settings.embedding)
     texts = units["text"].tolist()
-    cached = store.get_embeddings(list(dict.fromkeys(units["text_hash"])), embedder.model_id)
-    to_do = len(set(units["text_hash"]) - set(cached))
+    unique = list(dict.fromkeys(units["text_hash"]))
+    to_do = len(unique) - len(store.cached_hashes(unique, embedder.model_id))  # sized for the bar only
     with progress_bar("embedding", total=to_do) as advance:
         return embed_with_cache(
             texts, embedder, lookup=store.get_embeddings, save=store.put_embeddings, progress=advance

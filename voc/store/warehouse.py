@@ -224,6 +224,20 @@ class Store:
         matrix = np.asarray(flat.flatten(), dtype=np.float32).reshape(table.num_rows, -1)
         return dict(zip(keys, matrix))
 
+    def cached_hashes(self, hashes: Sequence[str], model_id: str) -> set[str]:
+        """Which of ``hashes`` have a vector under ``model_id`` (no vectors are read)."""
+        if not hashes:
+            return set()
+        view = f"_hashes_{uuid.uuid4().hex[:8]}"
+        self.con.register(view, pd.DataFrame({"text_hash": list(hashes)}))
+        try:
+            rows = self.con.execute(
+                f"SELECT e.text_hash FROM embeddings e JOIN {view} h USING (text_hash) WHERE e.model_id = ?", [model_id]
+            ).fetchall()
+        finally:
+            self.con.unregister(view)
+        return {r[0] for r in rows}
+
     def put_embeddings(self, hashes: Sequence[str], vectors: np.ndarray, model_id: str) -> None:
         if len(hashes) == 0:
             return

@@ -165,3 +165,34 @@ def test_everything_runs_on_minimal_columns(frames):
     assert ranked["churn_uplift"].isna().all() and len(ranked) == 5
     alerts = detect_alerts(minimal, rt, pd.DataFrame(), history=None, settings=AlertSettings(), now=NOW)
     assert alerts["theme_id"].tolist() == [1]
+
+
+def test_first_night_themes_with_old_mentions_are_not_new(frames):
+    """On a first night every theme is born tonight; only those first raised recently are new."""
+    records, rt, themes = frames
+    tonight = themes.assign(born_at=pd.Timestamp(NOW - timedelta(hours=1)))
+    res = detect_signals(records, rt, tonight, pd.DataFrame(), now=NOW, settings=SETTINGS, names=["emerging"])["emerging"]
+    assert res.summary["new_themes"] == []
+    billing = records["record_id"].isin(rt.loc[rt["theme_id"] == 1, "record_id"])
+    only_recent = records.loc[~billing | (records["created_at"] > NOW - timedelta(days=1))]  # only the burst is left
+    res = detect_signals(only_recent, rt, tonight, pd.DataFrame(), now=NOW, settings=SETTINGS, names=["emerging"])["emerging"]
+    assert res.summary["new_themes"] == ["billing error"]
+
+
+def test_unvoiced_orders_equal_gaps_by_the_evidence_behind_them(frames):
+    """Two quiet themes whose mentioners are all detractors: the one with more answers comes first."""
+    records, rt, themes = frames
+    sizes = {7: 6, 8: 14}
+    theme_of = np.repeat(list(sizes), list(sizes.values()))
+    extra = pd.concat([records.iloc[[0]]] * len(theme_of), ignore_index=True)
+    extra["record_id"] = [f"q{i}" for i in range(len(extra))]
+    extra["customer_id"] = extra["record_id"]
+    extra = extra.assign(text="x", score=0.0, score_type="nps", churned=False)
+    mentions = pd.DataFrame({"record_id": extra["record_id"], "theme_id": theme_of, "is_primary": True, "n_units": 1,
+                             "sentiment": -0.9})
+    labels = pd.DataFrame({"theme_id": [7, 8], "label": ["small", "larger"], "status": "active", "born_at": pd.Timestamp("2024-01-01")})
+    res = detect_signals(pd.concat([records, extra], ignore_index=True), pd.concat([rt, mentions], ignore_index=True),
+                         pd.concat([themes, labels], ignore_index=True), pd.DataFrame(), now=NOW, settings=SETTINGS,
+                         names=["unvoiced_high_impact"])["unvoiced_high_impact"]
+    order = res.table["theme_label"].tolist()
+    assert order.index("larger") < order.index("small")

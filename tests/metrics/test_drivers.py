@@ -82,3 +82,18 @@ def test_errors_name_the_problem():
         theme_drivers(records, pd.DataFrame({"record_id": ["a"], "theme_id": [1]}), metric="effort")
     with pytest.raises(KeyError, match="theme_id"):
         theme_drivers(records, pd.DataFrame({"record_id": ["a"]}))
+
+
+def test_p_value_of_a_small_all_detractor_theme_stays_honest():
+    """20 detractors against a mixed crowd: strong evidence, but nothing like Welch's 1e-100."""
+    rng = np.random.default_rng(3)
+    n_rest = 2000
+    scores = np.r_[np.zeros(20), rng.choice(11, n_rest).astype(float)]
+    ids = np.array([f"r{i}" for i in range(len(scores))])
+    records = pd.DataFrame({"record_id": ids, "score": scores, "score_type": "nps"})
+    record_themes = pd.DataFrame({"record_id": ids[:20], "theme_id": 1})
+    p = theme_drivers(records, record_themes, n_boot=0).set_index("theme_id").loc[1, "p_value"]
+    assert 1e-12 < p < 0.01  # Welch gave about 1e-200 here
+    # a constant group that scores like the rest on average is not significant
+    same = records.assign(score=np.r_[np.full(20, 8.0), rng.choice([0.0, 10.0], n_rest)])  # passives vs a 50:50 crowd
+    assert theme_drivers(same, record_themes, n_boot=0).set_index("theme_id").loc[1, "p_value"] > 0.05

@@ -18,7 +18,9 @@ Columns (one row per theme, kept stable for the priority ranking):
   so a small theme with a large effect can outrank a large harmless one. Named ``nps_impact``
   for every metric; the unit is the metric's (points, percent, scale units).
 - ``p_value``: Welch's t-test of the record values with vs without the theme (for NPS and CSAT
-  it tends to the two-sample z-test of the difference in NPS / share as the groups grow).
+  it tends to the two-sample z-test of the difference in NPS / share as the groups grow);
+  Mann-Whitney's rank test where one group is constant (all detractors), since Welch's standard
+  error would then ignore that group's own sampling noise.
 - ``importance``: relative importance from a logistic regression of the *bad outcome* (NPS
   detractor 0-6, CSAT not top-2-box, CES < 5 "not easy", stars <= 3) on all theme indicators
   together, so co-mentioned themes share credit: the theme's coefficient (log-odds ratio) divided
@@ -143,12 +145,20 @@ def _contrast(values: np.ndarray, mask: np.ndarray) -> tuple[int, float, float, 
 
 
 def _welch_p(a: np.ndarray, b: np.ndarray) -> float:
+    """Welch's t-test p-value, or Mann-Whitney's where a group is constant.
+
+    A small theme whose every mentioner is a detractor has zero variance; Welch's standard error
+    then comes from the other group alone and gives absurd p-values (1e-120 for 20 answers). The
+    rank test needs no variance of its own and stays honest for such groups.
+    """
     if len(a) < 2 or len(b) < 2:
         return math.nan
     if a.var() == 0 and b.var() == 0:
         return 1.0 if a.mean() == b.mean() else 0.0
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # one group constant (e.g. all detractors) is fine here
+        warnings.simplefilter("ignore")
+        if a.var() == 0 or b.var() == 0:
+            return float(stats.mannwhitneyu(a, b, alternative="two-sided").pvalue)
         return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
 
 

@@ -3,8 +3,10 @@
 Method
 ------
 - New themes: status ``emerging``, or born within the last :data:`NEW_DAYS` days (at least the
-  current period; two weeks so a theme born just before this week still reads as new) and not
-  retired; listed with their mentions in the current and baseline periods.
+  current period; two weeks so a theme born just before this week still reads as new), not
+  retired, and first mentioned within that horizon too; listed with their mentions in the current
+  and baseline periods. The first mention matters on a first night (or after a refit): every
+  theme is born then, but one that customers have raised for months is not new.
 - Unassigned pool: the share of commented records with no real theme, in the current period
   against the baseline, compared with Fisher's exact test. A growing pool (p < :data:`ALPHA`)
   means customers are raising something the theme model does not know yet.
@@ -43,9 +45,11 @@ def _new_themes(ctx: SignalContext, windows: Windows) -> pd.DataFrame:
     born = pd.to_datetime(themes["born_at"]) if "born_at" in themes else pd.Series(pd.NaT, index=themes.index)
     status = themes["status"].astype(str) if "status" in themes else pd.Series("active", index=themes.index)
     horizon = pd.Timestamp(windows.now) - pd.Timedelta(days=max(NEW_DAYS, windows.current_days))
-    fresh = (status == "emerging") | ((born > horizon) & (born <= pd.Timestamp(windows.now)) & (status != "retired"))
-    picked = themes.loc[fresh]
     mentions = theme_mentions(ctx.records, ctx.record_themes)
+    first_seen = themes["theme_id"].astype(int).map(pd.to_datetime(mentions.groupby("theme_id")["created_at"].min()))
+    recent = (born > horizon) & (born <= pd.Timestamp(windows.now)) & (first_seen.isna() | (first_seen > horizon))
+    fresh = (status == "emerging") | (recent & (status != "retired"))
+    picked = themes.loc[fresh]
     mentions["period"] = windows.label(mentions["created_at"]).to_numpy()
     counts = mentions.groupby(["theme_id", "period"])["record_id"].nunique().unstack(fill_value=0)
     counts = counts.reindex(columns=["current", "baseline"], fill_value=0)

@@ -12,7 +12,10 @@ either
 - the churn uplift (churn rate of customers raising it / the rest) is at least :data:`MIN_UPLIFT`.
 
 The table is ordered by the size of the effect per mention, so the top row is the quiet theme
-that hurts most.
+that hurts most. The score gap is shrunk towards zero by ``n / (n + SHRINK_ANSWERS)`` (n = scored
+answers among the theme's mentioners) before ordering: the posterior mean of the gap under a
+normal prior, so ten detractors in a fragment of a theme do not outrank the thirty behind a real
+issue just because both groups score -100.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ MIN_GAP: Final = -20.0
 ALPHA: Final = 0.05
 #: Churn uplift at or above which a theme's effect counts as large.
 MIN_UPLIFT: Final = 2.0
+#: Prior strength, in answers, of the shrinkage of score gaps: per-answer NPS variance (~0.8 x 100^2)
+#: over a prior spread of about 30 points between themes, squared.
+SHRINK_ANSWERS: Final = 10.0
 
 
 def _nps(bands: pd.Series) -> float:
@@ -56,8 +62,8 @@ def own_score_gaps(mentions: pd.DataFrame, records_bands: pd.DataFrame) -> pd.Da
         table = [[int((with_b == "low").sum()), int((with_b != "low").sum())],
                  [int((without_b == "low").sum()), int((without_b != "low").sum())]]
         p = stats.fisher_exact(table)[1] if len(with_b) and len(without_b) else np.nan
-        rows[theme_id] = {"score_with": _nps(with_b), "score_without": _nps(without_b), "p_value": p}
-    return pd.DataFrame.from_dict(rows, orient="index", columns=["score_with", "score_without", "p_value"])
+        rows[theme_id] = {"score_with": _nps(with_b), "score_without": _nps(without_b), "p_value": p, "n_scored": len(with_b)}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["score_with", "score_without", "p_value", "n_scored"])
 
 
 @register_signal("unvoiced_high_impact")
@@ -95,7 +101,8 @@ def unvoiced_high_impact(ctx: SignalContext) -> SignalResult:
     ]
     hits = hits.reset_index().rename(columns={"index": "theme_id"})
     hits.insert(1, "theme_label", [label_of(theme_labels(ctx.themes), t) for t in hits["theme_id"]])
-    hits["_effect"] = hits["score_gap"].fillna(0) - 10 * hits["churn_uplift"].fillna(1)
+    answers = hits["n_scored"].fillna(hits["n_records"]).astype(float)
+    hits["_effect"] = hits["score_gap"].fillna(0) * answers / (answers + SHRINK_ANSWERS) - 10 * hits["churn_uplift"].fillna(1)
     hits = hits.sort_values(["_effect", "theme_id"]).drop(columns="_effect")
     cols = ["theme_id", "theme_label", "n_records", "volume_rank", "score_with", "score_without", "score_gap", "p_value", "nps_impact", "churn_uplift", "reason"]
     result.table = hits.reindex(columns=cols).reset_index(drop=True)
@@ -111,13 +118,13 @@ def _score_gaps(ctx: SignalContext, mentions: pd.DataFrame) -> pd.DataFrame:
     drivers = ctx.drivers
     needed = {"theme_id", "score_with", "score_without", "p_value"}
     if drivers is not None and not drivers.empty and needed <= set(drivers.columns):
-        cols = [c for c in ("score_with", "score_without", "p_value", "nps_impact") if c in drivers]
+        cols = [c for c in ("score_with", "score_without", "p_value", "nps_impact", "n_scored") if c in drivers]
         out = drivers.assign(theme_id=drivers["theme_id"].astype(int)).drop_duplicates("theme_id").set_index("theme_id")[cols]
-        return out.reindex(columns=["score_with", "score_without", "p_value", "nps_impact"])
+        return out.reindex(columns=["score_with", "score_without", "p_value", "nps_impact", "n_scored"])
     nps = mentions.loc[mentions["score_type"].astype("string").str.lower() == "nps"] if "score_type" in mentions else mentions.iloc[:0]
     records = ctx.records
     is_nps = records["score_type"].astype("string").str.lower().eq("nps").fillna(False) if "score_type" in records else pd.Series(False, index=records.index)
     bands = records.loc[is_nps, ["record_id"]].assign(band=score_band(records.loc[is_nps]).to_numpy()).dropna(subset=["band"])
-    out = own_score_gaps(nps, bands) if len(bands) else pd.DataFrame(columns=["score_with", "score_without", "p_value"])
+    out = own_score_gaps(nps, bands) if len(bands) else pd.DataFrame(columns=["score_with", "score_without", "p_value", "n_scored"])
     out["nps_impact"] = np.nan
     return out

@@ -110,22 +110,24 @@ def _check_silent(run: dict[str, Any], truth: dict[str, Any], stands_for: dict[i
     return _row("silent_detractors", place, evidence=f"{count} found (planted {truth['count']}), most in {where}", found=ok)
 
 
+def _listed(scenario: str, table: pd.DataFrame, truth: dict[str, Any], stands_for: dict[int, str], what: str) -> dict[str, Any]:
+    """Found when a theme standing for the planted one is listed in ``table`` (``what`` names it)."""
+    hit = _first_standing_for(table, truth["theme"], stands_for)
+    if hit is None:
+        return _row(scenario, truth["theme"], evidence=f"{len(table)} {what}, none standing for it")
+    return _row(scenario, truth["theme"], hit["theme_id"], hit.get("theme_label"), f"listed among {len(table)} {what}")
+
+
 def _check_blind_spot(run: dict[str, Any], truth: dict[str, Any], stands_for: dict[int, str]) -> dict[str, Any]:
     table = run["signals"]["survey_blind_spots"].table
     missing = table[table["direction"] == "missing_from_surveys"] if not table.empty else table
-    hit = _first_standing_for(missing, truth["theme"], stands_for)
-    if hit is None:
-        return _row("blind_spot", truth["theme"], evidence=f"{len(missing)} themes missing from surveys, none standing for it")
-    return _row("blind_spot", truth["theme"], hit["theme_id"], hit.get("theme_label"), "missing from survey comments")
+    return _listed("blind_spot", missing, truth, stands_for, "themes missing from survey comments")
 
 
 def _check_emerging(run: dict[str, Any], truth: dict[str, Any], stands_for: dict[int, str]) -> dict[str, Any]:
     table = run["signals"]["emerging"].table
     themes = table[table["kind"] == "new_theme"] if not table.empty and "kind" in table.columns else table
-    hit = _first_standing_for(themes, truth["theme"], stands_for)
-    if hit is None:
-        return _row("emerging", truth["theme"], evidence=f"{len(themes)} new themes, none standing for it")
-    return _row("emerging", truth["theme"], hit["theme_id"], hit.get("theme_label"), "new theme in the recent window")
+    return _listed("emerging", themes, truth, stands_for, "new themes")
 
 
 def _check_non_responders(run: dict[str, Any], truth: dict[str, Any], stands_for: dict[int, str]) -> dict[str, Any]:

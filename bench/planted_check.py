@@ -31,7 +31,8 @@ def theme_agreement(catalog: dict, planted: dict) -> dict[str, float]:
     primary = catalog["record_themes"]
     primary = primary[primary["is_primary"] & primary["record_id"].isin(truth)]
     found = primary.set_index("record_id")["theme_id"]
-    ids = [r for r in truth if r in set(catalog["records"]["record_id"])]
+    night_ids = set(catalog["records"]["record_id"])
+    ids = [r for r in truth if r in night_ids]
     labels = np.array([int(found.get(r, -1)) for r in ids])
     expected = np.array([truth[r] for r in ids])
     return {

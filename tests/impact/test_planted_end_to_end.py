@@ -34,8 +34,7 @@ def night(tmp_path_factory):
 
 @pytest.mark.parametrize("scenario", ["spike", "low_volume_high_impact", "silent_detractors", "blind_spot", "non_responders"])
 def test_scenario_is_found_through_discovered_themes(night, scenario):
-    _, planted, checks = night
-    row = checks.loc[scenario]
+    row = night[2].loc[scenario]
     assert row["found"], row["evidence"]
     if scenario in ("spike", "low_volume_high_impact", "blind_spot"):
         assert row["theme_label"], "a found theme scenario must name the discovered theme"

@@ -141,10 +141,10 @@ def _contrast(values: np.ndarray, mask: np.ndarray) -> tuple[int, float, float, 
         return (n_with, mean_with, float(without.mean()) if len(without) else math.nan, math.nan, math.nan)
     score_with, score_without = float(with_.mean()), float(without.mean())
     impact = float(values.mean()) - score_without
-    return (n_with, score_with, score_without, impact, _welch_p(with_, without))
+    return (n_with, score_with, score_without, impact, _difference_p(with_, without))
 
 
-def _welch_p(a: np.ndarray, b: np.ndarray) -> float:
+def _difference_p(a: np.ndarray, b: np.ndarray) -> float:
     """Welch's t-test p-value, or Mann-Whitney's where a group is constant.
 
     A small theme whose every mentioner is a detractor has zero variance; Welch's standard error

@@ -3,9 +3,9 @@
 The sample's truth names *planted* themes ("app_crash", "warranty_claim"); a night names its own
 discovered themes ("app / update"). :func:`match_planted_themes` links the two by the records they
 share, and :func:`check_planted_scenarios` asks of each planted scenario whether the run's own
-outputs (alerts, unsaid signals, priorities) point at a discovered theme that stands for it. This
-is what a new user sees after ``voc demo``, and what the end-to-end tests assert: the scenarios
-must be found by the pipeline, not handed to it.
+outputs (alerts, unsaid signals, priorities) point at a discovered theme that stands for it. The
+end-to-end tests assert it and ``python -m bench.planted_check`` prints it: the scenarios must be
+found by the pipeline, not handed to it.
 """
 
 from __future__ import annotations

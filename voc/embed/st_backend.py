@@ -10,6 +10,9 @@ import numpy as np
 
 from voc.embed.base import normalise_rows
 
+#: ``package:<module>`` names a Python package that ships sentence-transformers weights.
+PACKAGE_PREFIX = "package:"
+
 
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model.
@@ -46,8 +49,7 @@ class SentenceTransformerEmbedder:
         self.dim = int(dimension())
         # A package names its weights better than their folder (often just "model"), and the id
         # keys the vector cache: two models must never share one.
-        name = model[len(PACKAGE_PREFIX) :] if model.startswith(PACKAGE_PREFIX) else path.name if path.exists() else model
-        self.model_id = f"st/{name}"
+        self.model_id = f"st/{_package_name(model) or (path.name if path.exists() else model)}"
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -58,16 +60,13 @@ class SentenceTransformerEmbedder:
         return normalise_rows(vectors)
 
 
-PACKAGE_PREFIX = "package:"
-
-
 def _local_path(model: str) -> Path:
     """The folder ``model`` names: itself, or the one a ``package:<module>`` ships its weights in."""
-    if not model.startswith(PACKAGE_PREFIX):
+    name = _package_name(model)
+    if name is None:
         return Path(model).expanduser()
     import importlib
 
-    name = model[len(PACKAGE_PREFIX) :]
     try:
         module = importlib.import_module(name)
     except ImportError as exc:
@@ -75,3 +74,8 @@ def _local_path(model: str) -> Path:
     if not hasattr(module, "get_model_path"):
         raise RuntimeError(f"embedding.model {model!r}: package {name!r} has no get_model_path() naming its weights")
     return Path(module.get_model_path())
+
+
+def _package_name(model: str) -> str | None:
+    """The module a ``package:<module>`` setting names, or None for a path or hub name."""
+    return model[len(PACKAGE_PREFIX) :] if model.startswith(PACKAGE_PREFIX) else None

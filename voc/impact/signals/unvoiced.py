@@ -39,6 +39,8 @@ MIN_UPLIFT: Final = 2.0
 #: Prior strength, in answers, of the shrinkage of score gaps: per-answer NPS variance (~0.8 x 100^2)
 #: over a prior spread of about 30 points between themes, squared.
 SHRINK_ANSWERS: Final = 10.0
+#: Columns of a theme's own score gap, whichever way it was computed.
+GAP_COLUMNS: Final = ("score_with", "score_without", "p_value", "n_scored")
 
 
 def _nps(bands: pd.Series) -> float:
@@ -63,7 +65,7 @@ def own_score_gaps(mentions: pd.DataFrame, records_bands: pd.DataFrame) -> pd.Da
                  [int((without_b == "low").sum()), int((without_b != "low").sum())]]
         p = stats.fisher_exact(table)[1] if len(with_b) and len(without_b) else np.nan
         rows[theme_id] = {"score_with": _nps(with_b), "score_without": _nps(without_b), "p_value": p, "n_scored": len(with_b)}
-    return pd.DataFrame.from_dict(rows, orient="index", columns=["score_with", "score_without", "p_value", "n_scored"])
+    return pd.DataFrame.from_dict(rows, orient="index", columns=list(GAP_COLUMNS))
 
 
 @register_signal("unvoiced_high_impact")
@@ -118,13 +120,13 @@ def _score_gaps(ctx: SignalContext, mentions: pd.DataFrame) -> pd.DataFrame:
     drivers = ctx.drivers
     needed = {"theme_id", "score_with", "score_without", "p_value"}
     if drivers is not None and not drivers.empty and needed <= set(drivers.columns):
-        cols = [c for c in ("score_with", "score_without", "p_value", "nps_impact", "n_scored") if c in drivers]
+        cols = [c for c in (*GAP_COLUMNS, "nps_impact") if c in drivers]
         out = drivers.assign(theme_id=drivers["theme_id"].astype(int)).drop_duplicates("theme_id").set_index("theme_id")[cols]
-        return out.reindex(columns=["score_with", "score_without", "p_value", "nps_impact", "n_scored"])
+        return out.reindex(columns=[*GAP_COLUMNS, "nps_impact"])
     nps = mentions.loc[mentions["score_type"].astype("string").str.lower() == "nps"] if "score_type" in mentions else mentions.iloc[:0]
     records = ctx.records
     is_nps = records["score_type"].astype("string").str.lower().eq("nps").fillna(False) if "score_type" in records else pd.Series(False, index=records.index)
     bands = records.loc[is_nps, ["record_id"]].assign(band=score_band(records.loc[is_nps]).to_numpy()).dropna(subset=["band"])
-    out = own_score_gaps(nps, bands) if len(bands) else pd.DataFrame(columns=["score_with", "score_without", "p_value", "n_scored"])
+    out = own_score_gaps(nps, bands) if len(bands) else pd.DataFrame(columns=list(GAP_COLUMNS))
     out["nps_impact"] = np.nan
     return out

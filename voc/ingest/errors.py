@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from voc.errors import InputError
 
-class IngestError(ValueError):
+
+class IngestError(InputError):
     """Input that cannot be ingested at all (as opposed to single bad rows, which go to quarantine).
 
     The message always names the file (or the masked SQL URL) and, where it applies, the row and

@@ -1,64 +1,108 @@
-"""The `voc-nightly` Prefect flow: every pipeline node as a task, with a run summary as artifacts."""
+"""The `voc-nightly` Prefect flow: every pipeline node as a task, with a run summary as artifacts.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: a served deployment sends this flow to each run by
+value (cloudpickle), and Prefect builds its parameter model from the annotations. Postponed
+(string) annotations lose ``date`` on the way and every served run fails before its first task.
+"""
 
+import logging
+import time
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
 
-from voc.config import load_settings
-from voc.pipeline import NIGHTLY, Node, RunResult, run_pipeline
+from flows.hooks import on_night_crashed, on_night_failed
+from voc.config import Settings, load_settings
+from voc.errors import StoreLockedError, TransientError
+from voc.pipeline import Node, RunResult, run_pipeline
+from voc.pipeline.runner import night_counts
+
+
+def only_transient(task_: Any, task_run: Any, state: Any) -> bool:
+    """Retry a failed task only for faults that may heal by waiting (never bad input)."""
+    error = state.result(raise_on_failure=False)
+    return isinstance(error, TransientError)
 
 
 def _as_task(node: Node, catalog: dict[str, Any]) -> dict[str, Any]:
-    """Run one node as a Prefect task (retries only where the node does I/O)."""
+    """Run one node as a Prefect task (retries only where the node does I/O, only for transient faults)."""
+    schedule = catalog["settings"].schedule
+    retries = min(node.retries, schedule.retries)
     runner = task(
         node.__call__,
         name=node.name,
         description=node.description or None,
-        retries=node.retries,
-        retry_delay_seconds=5,
+        retries=retries,
+        retry_delay_seconds=exponential_backoff(schedule.retry_backoff_s)(retries) if retries and schedule.retry_backoff_s else 0,
+        retry_condition_fn=only_transient,
         cache_policy=NO_CACHE,  # inputs are DataFrames and a DB handle: nothing worth hashing
     )
     # quote(): skip Prefect's walk through the catalog's DataFrames looking for futures.
     return runner(quote(catalog))
 
 
-@flow(name="voc-nightly", log_prints=False)
+def _run_with_store_retries(cfg: Settings, **kwargs: Any) -> RunResult:
+    """Run the night; a store locked by another writer is waited for with backoff.
+
+    The store is opened before the first task, so its lock is retried here (the whole night is
+    idempotent: a failed attempt rolled its writes back).
+    """
+    logger = get_run_logger()
+    wait = cfg.schedule.retry_backoff_s
+    for attempt in range(cfg.schedule.retries + 1):
+        try:
+            return run_pipeline(cfg, call=_as_task, **kwargs)
+        except StoreLockedError as exc:
+            if attempt == cfg.schedule.retries:
+                raise
+            logger.warning("step=open_store status=locked attempt=%d retry_in_s=%.1f reason=%r", attempt + 1, wait, str(exc))
+            time.sleep(wait)
+            wait *= 2
+    raise AssertionError("unreachable")
+
+
+@flow(name="voc-nightly", log_prints=False, on_failure=[on_night_failed], on_crashed=[on_night_crashed])
 def voc_nightly(
-    config: str | None = None,
-    settings: dict[str, Any] | None = None,
-    night: date | None = None,
-    out_dir: str | None = None,
+    config: Optional[str] = None,
+    settings: Optional[dict[str, Any]] = None,
+    night: Optional[date] = None,
+    out_dir: Optional[str] = None,
     refit: bool = False,
 ) -> dict[str, str]:
     """Ingest, embed, find themes, score, measure, rank and report one night of feedback.
 
     ``config`` is a voc.yaml path; ``settings`` overrides any of its fields (as plain JSON values).
+    Without ``night``: today, or the last day with data when that is earlier.
     """
+    logging.getLogger("voc").setLevel(logging.INFO)  # the run's log lines reach the run page
     cfg = load_settings(config, **(settings or {}))
-    result = run_pipeline(cfg, night=night, out_dir=Path(out_dir) if out_dir else None, refit=refit, call=_as_task)
+    result = _run_with_store_retries(cfg, night=night, out_dir=Path(out_dir) if out_dir else None, refit=refit)
     publish_artifacts(result)
-    get_run_logger().info("report written to %s", result.paths.get("report"))
+    get_run_logger().info("step=night night=%s run_id=%s report=%s", result.night.isoformat(), result.run_id,
+                          result.paths.get("report"))
     return {name: str(path) for name, path in result.paths.items()}
 
 
 def publish_artifacts(result: RunResult) -> None:
-    """A markdown summary and the priority table on the flow run's page."""
+    """A markdown summary and the priority table on the flow run's page (counts as stored)."""
     catalog = result.catalog
+    counts = night_counts(catalog)
     priorities = catalog.get("priorities")
     alerts = catalog.get("alerts")
     lines = [
         f"# voc nightly run {result.night.isoformat()}",
         f"- run id: `{result.run_id}`",
-        f"- new records: {len(catalog.get('new_records', []))}",
-        f"- themes: {len(catalog['themes']) if 'themes' in catalog else 0}",
-        f"- alerts: {0 if alerts is None else len(alerts)}",
+        f"- new records: {counts['n_new_records']}",
+        f"- records analysed: {counts['n_records']}",
+        f"- themes: {counts['n_themes']} ({counts['n_leaf_themes']} ranked leaf themes and their parent groups)",
+        f"- priorities: {counts['n_priorities']}",
+        f"- alerts: {counts['n_alerts']}",
         f"- report: `{result.paths.get('report')}`",
         "",
         "| step | seconds |",

@@ -22,8 +22,22 @@ DEFAULT_DB = Path("voc.duckdb")
 
 
 class Engine(str, Enum):
+    auto = "auto"
     prefect = "prefect"
     plain = "plain"
+
+
+def _resolve_engine(engine: Engine) -> Engine:
+    """auto: the Prefect flow when a Prefect API is configured, else the same steps in-process.
+
+    Without ``PREFECT_API_URL`` Prefect starts a temporary server for each run (about 10-30 s
+    here, for a run page nobody can open afterwards); ``--engine prefect`` still asks for it.
+    """
+    if engine is not Engine.auto:
+        return engine
+    from prefect.settings import PREFECT_API_URL
+
+    return Engine.prefect if (os.environ.get("PREFECT_API_URL") or PREFECT_API_URL.value()) else Engine.plain
 
 
 class ScoreTypeOpt(str, Enum):
@@ -34,10 +48,19 @@ class ScoreTypeOpt(str, Enum):
 
 
 def _setup_logging(verbose: bool) -> None:
-    """Quiet by default; structured key=value lines with --verbose."""
-    level = logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(asctime)s level=%(levelname)s logger=%(name)s msg=%(message)s")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+    """Quiet terminal by default, structured key=value lines with --verbose; INFO always reaches Prefect.
+
+    The flow's run logs (the Prefect API) get every INFO line, the library's one line per step
+    included (``PREFECT_LOGGING_EXTRA_LOGGERS=voc``); only the terminal handlers are filtered.
+    """
+    terminal = logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=terminal, format="%(asctime)s level=%(levelname)s logger=%(name)s msg=%(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(terminal)
+    logging.getLogger("voc").setLevel(logging.INFO)
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "INFO" if verbose else "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "voc")
 
 
 def _disable_telemetry() -> None:
@@ -60,6 +83,7 @@ def _execute(settings, *, night: Optional[date], out: Path, refit: bool, engine:
     from rich.console import Console
 
     console = Console(stderr=True)
+    engine = _resolve_engine(engine)
     if engine is Engine.prefect:
         _disable_telemetry()
         from flows.nightly import voc_nightly
@@ -69,11 +93,18 @@ def _execute(settings, *, night: Optional[date], out: Path, refit: bool, engine:
         return {k: Path(v) for k, v in paths.items()}
     from voc.pipeline import run_pipeline
 
+    from voc.pipeline.outcome import handle_failed_night
+    from voc.store.warehouse import _utcnow
+
     status = console.status("starting")
     status.start()
+    started = _utcnow()
     try:
         result = run_pipeline(settings, night=night, out_dir=out, refit=refit,
                               on_node=lambda node: status.update(f"{node.name}: {node.description or node.name}"))
+    except Exception as exc:  # heard like a served night's failure: recorded, outputs marked stale, webhook
+        handle_failed_night(settings, night=night, out_dir=out, error=f"{type(exc).__name__}: {exc}", since=started)
+        raise
     finally:
         status.stop()
     return result.paths
@@ -112,9 +143,10 @@ def run(
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="voc.yaml settings file."),
     db: Optional[Path] = typer.Option(None, help="DuckDB store file."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for the night's outputs."),
-    night: Optional[str] = typer.Option(None, help="Night to process, YYYY-MM-DD (default today)."),
+    night: Optional[str] = typer.Option(None, help="Night to process, YYYY-MM-DD (default today, or the last day with data when earlier)."),
     refit: bool = typer.Option(False, help="Refit the theme model from all history now."),
-    engine: Engine = typer.Option(Engine.prefect, help="prefect: run as the voc-nightly flow; plain: in-process."),
+    engine: Engine = typer.Option(Engine.auto, help="prefect: run as the voc-nightly flow; plain: in-process; "
+                                  "auto: prefect when PREFECT_API_URL is set, else plain."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Run the nightly pipeline on the given inputs (or the sources in --config)."""
@@ -148,7 +180,7 @@ def run(
 def demo(
     out: Path = typer.Option(Path("out/demo"), "--out", "-o"),
     records: int = typer.Option(4000, help="Sample size."),
-    engine: Engine = typer.Option(Engine.prefect),
+    engine: Engine = typer.Option(Engine.auto, help="auto: the Prefect flow when PREFECT_API_URL is set, else in-process."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Generate the multilingual sample and run the nightly flow on it (embedded DuckDB, no server)."""
@@ -211,12 +243,21 @@ def export(
 
 
 @app.command()
-def serve(config: Optional[Path] = typer.Option(None, "--config", "-c")) -> None:
-    """Serve voc-nightly as a Prefect deployment on the cron in the settings (blocks; run under a service manager)."""
+def serve(
+    config: Optional[Path] = typer.Option(None, "--config", "-c"),
+    verbose: bool = typer.Option(False, "--verbose", "-v"),
+) -> None:
+    """Serve voc-nightly as a Prefect deployment on the cron in the settings.
+
+    Blocks; run it under a service manager. Stopping it (Ctrl-C, SIGTERM) pauses the schedule.
+    """
+    _setup_logging(verbose)
     _disable_telemetry()
+    if config is not None and not config.exists():
+        raise typer.BadParameter(f"settings file not found: {config}", param_hint="--config")
     from flows.serve import serve as serve_flow
 
-    serve_flow(str(config) if config else None)
+    serve_flow(str(config.resolve()) if config else None)
 
 
 def _mount_themes() -> None:

@@ -163,12 +163,18 @@ class AlertSettings(_Section):
     cooldown_days: int = 7
     sentiment_drop: float = 0.25
     retries: int = 3
+    #: also POST a failed night (error, which night the outputs still show) to ``webhook_url``
+    notify_failures: bool = True
 
 
 class ScheduleSettings(_Section):
     cron: str = "0 2 * * *"
     timezone: str = "UTC"
     deployment_name: str = "voc-nightly"
+    #: attempts after the first for transient faults only (a locked store, a source that timed out)
+    retries: int = Field(3, ge=0)
+    #: first wait before a retry in seconds; doubled after each attempt
+    retry_backoff_s: float = Field(10.0, ge=0)
 
 
 class Settings(BaseSettings):

@@ -51,6 +51,16 @@ def test_new_theme_alert_once(frames):
     assert alerts(frames, themes=themes, history=history).query("kind == 'new_theme'").empty
 
 
+def test_no_new_theme_alerts_on_a_first_night(frames):
+    """Every theme of the registry's first fit is born tonight; none of them is news."""
+    records, rt, themes = frames
+    themes = themes.assign(born_at=pd.Timestamp(NOW - timedelta(hours=1)))
+    assert alerts(frames, themes=themes).query("kind == 'new_theme'").empty
+    # a theme emerging on a later night, after that first fit, is
+    themes.loc[themes["theme_id"] == 2, "born_at"] = pd.Timestamp(NOW - timedelta(minutes=5))
+    assert alerts(frames, themes=themes).query("kind == 'new_theme'")["theme_id"].tolist() == [2]
+
+
 def test_sentiment_drop(frames):
     records, rt, themes = frames
     recent_ids = set(records.loc[records["created_at"] > pd.Timestamp(NOW) - timedelta(days=7), "record_id"])

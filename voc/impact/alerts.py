@@ -8,7 +8,8 @@ Method
   :func:`voc.impact.trend.one_sided_excess_p`). An alert needs at least ``min_count`` mentions
   in the window and p < ``p_value``. One spike gives one alert: the most significant window, under
   the segment it is concentrated in, else under "(all)" (see :func:`_one_per_theme`).
-- **new_theme**: a theme born in the last 7 days (not retired) that was never alerted before.
+- **new_theme**: a theme born in the last 7 days (not retired) that was never alerted before, and
+  born after the registry's first fit: on a first night every theme is new, which says nothing.
 - **sentiment_drop**: mean mention sentiment over the last 7 days at least ``sentiment_drop``
   below the baseline mean, Welch's t-test p < ``p_value``, at least ``min_count`` mentions.
 - **cooldown**: an alert of the same kind, theme and segment in ``history`` within
@@ -153,7 +154,8 @@ def _new_themes(themes: pd.DataFrame, mentions: pd.DataFrame, now: pd.Timestamp)
         return pd.DataFrame()
     born = pd.to_datetime(themes["born_at"])
     status = themes["status"].astype(str) if "status" in themes else pd.Series("active", index=themes.index)
-    fresh = themes.loc[(born > now - timedelta(days=RECENT_DAYS)) & (born <= now) & (status != "retired")]
+    first_fit = born.min()  # the themes of the first fit are the baseline, not news
+    fresh = themes.loc[(born > now - timedelta(days=RECENT_DAYS)) & (born <= now) & (born > first_fit) & (status != "retired")]
     counts = mentions.groupby("theme_id")["record_id"].nunique() if not mentions.empty else pd.Series(dtype=int)
     rows = [{"kind": "new_theme", "theme_id": int(t), "segment": ALL_SEGMENTS, "observed": float(counts.get(int(t), 0)),
              "expected": 0.0, "p_value": np.nan} for t in fresh["theme_id"]]

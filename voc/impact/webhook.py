@@ -78,6 +78,17 @@ def deliver_alerts(
     return results
 
 
+def deliver_payload(body: dict[str, Any], *, webhook_url: str, retries: int = 3, timeout: float = 5.0, backoff: float = 0.5) -> bool:
+    """POST one JSON body (a failed night's notice) with the same retries as alerts; never raises."""
+    try:
+        client = httpx.Client(timeout=timeout)
+    except Exception:
+        log.exception("could not create an HTTP client for webhook delivery")
+        return False
+    with client:
+        return _post(client, webhook_url, body, retries=retries, backoff=backoff)
+
+
 def _post(client: httpx.Client, url: str, body: dict[str, Any], *, retries: int, backoff: float) -> bool:
     """One alert with retries; True on 2xx, False after the last failed attempt (logged)."""
     content = json.dumps(body, ensure_ascii=False, default=str)

@@ -47,6 +47,22 @@ class Node:
         return dict(zip(self.outputs, result))
 
 
+def output_counts(node: Node, catalog: Mapping[str, Any]) -> dict[str, int]:
+    """Rows (or items) of each output of ``node``, for its one log line."""
+    counts: dict[str, int] = {}
+    for name in node.outputs:
+        value = catalog.get(name)
+        if hasattr(value, "records") and hasattr(value, "quarantine"):  # an ingest result
+            counts[f"{name}_records"], counts[f"{name}_quarantined"] = len(value.records), len(value.quarantine)
+        elif hasattr(value, "themes") and hasattr(value, "units"):  # a theme update
+            counts[f"{name}_themes"] = len(value.themes)
+        elif hasattr(value, "shape") and getattr(value, "ndim", 0) >= 1:
+            counts[name] = int(value.shape[0])
+        elif isinstance(value, (list, tuple, dict)) and not isinstance(value, str):
+            counts[name] = len(value)
+    return counts
+
+
 @dataclass
 class RunTimings:
     """Seconds per node, for the run summary and the speed benchmark."""
@@ -75,7 +91,8 @@ def run_nodes(
         catalog.update(call(node, catalog) if call else node(catalog))
         elapsed = time.perf_counter() - started
         timings.seconds[node.name] = elapsed
-        log.info("node finished", extra={"node": node.name, "seconds": round(elapsed, 3)})
+        log.info("step=%s seconds=%.2f%s", node.name, elapsed,
+                 "".join(f" {k}={v}" for k, v in output_counts(node, catalog).items()))
         if on_end:
             on_end(node, elapsed)
     return catalog

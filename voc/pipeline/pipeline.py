@@ -10,6 +10,7 @@ import pandas as pd
 
 from voc.pipeline import nodes, outputs
 from voc.pipeline.core import Node
+from voc.pipeline.night import resolve_night
 
 
 def build_report_context(
@@ -88,6 +89,8 @@ NIGHTLY: tuple[Node, ...] = (
     # extract
     Node("ingest", nodes.ingest_sources, ("settings",), ("ingested",), retries=2, description="read and clean sources"),
     Node("store_records", nodes.store_new_records, ("store", "ingested", "run_id"), ("new_records",)),
+    Node("resolve_night", resolve_night, ("store", "run_id", "night", "requested_night"), ("night",),
+         description="the night given, else the last day with data"),
     Node("load_history", nodes.load_history, ("store", "night"), ("history",)),
     Node("load_customers", nodes.load_customers, ("settings",), ("customers",), retries=2),
     # transform

@@ -11,6 +11,7 @@ from typing import Any, Callable, Iterable
 from voc.config import Settings
 from voc.pipeline.core import Node, run_nodes
 from voc.pipeline.nodes import summary_json
+from voc.pipeline.outcome import mark_fresh
 from voc.pipeline.pipeline import NIGHTLY
 from voc.store import Store
 
@@ -28,12 +29,17 @@ class RunResult:
     catalog: dict[str, Any]
 
 
-def open_run(settings: Settings, night: date, out_dir: Path | None, refit: bool) -> tuple[Store, dict[str, Any]]:
-    """Open the store, register a run and build the starting catalog."""
+def open_run(settings: Settings, night: date | None, out_dir: Path | None, refit: bool) -> tuple[Store, dict[str, Any]]:
+    """Open the store, register a run and build the starting catalog.
+
+    Without ``night`` the run starts as today's; the ``resolve_night`` node moves it to the last
+    day with data once the night's records are stored.
+    """
     store = Store(settings.db_path)
-    run_id = store.start_run(night)
+    run_id = store.start_run(night or date.today())
     catalog: dict[str, Any] = {
-        "settings": settings, "store": store, "run_id": run_id, "night": night, "refit": refit,
+        "settings": settings, "store": store, "run_id": run_id, "night": night or date.today(),
+        "requested_night": night, "refit": refit,
         "out_dir": Path(out_dir or settings.out_dir),
     }
     return store, catalog
@@ -70,13 +76,13 @@ def run_pipeline(
     settings : Settings
         Sources, store path and all step options.
     night : date, optional
-        The night being processed (default today). Rerunning a night replaces its results.
+        The night being processed (default: today, or the last day with data when that is
+        earlier). Rerunning a night replaces its results.
     out_dir : Path, optional
         Where the deliverables go (default ``settings.out_dir``).
     refit : bool
         Refit the theme model from all history now instead of on its schedule.
     """
-    night = night or date.today()
     store, catalog = open_run(settings, night, out_dir, refit)
     catalog.update(seed_catalog or {})
     try:
@@ -87,4 +93,19 @@ def run_pipeline(
         raise
     close_run(store, catalog, failed=None)
     store.close()
-    return RunResult(catalog["run_id"], night, catalog.get("paths", {}), catalog["timings"].seconds, catalog)
+    if catalog.get("paths"):
+        mark_fresh(catalog["out_dir"], night=catalog["night"], run_id=catalog["run_id"], counts=night_counts(catalog))
+    return RunResult(catalog["run_id"], catalog["night"], catalog.get("paths", {}), catalog["timings"].seconds, catalog)
+
+
+def night_counts(catalog: dict[str, Any]) -> dict[str, int]:
+    """The counts a night reports (summary artifact, ``night.json``), as the store holds them.
+
+    Themes are counted as stored: the ranked leaf themes and their parent groups together.
+    """
+    def size(name: str) -> int:
+        value = catalog.get(name)
+        return 0 if value is None else int(len(value))
+
+    return {"n_new_records": size("new_records"), "n_records": size("records"), "n_themes": size("theme_hierarchy"),
+            "n_leaf_themes": size("themes"), "n_priorities": size("priorities"), "n_alerts": size("alerts")}

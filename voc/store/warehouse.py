@@ -263,6 +263,32 @@ class Store:
             [_utcnow(), status, counts.get("n_read"), counts.get("n_new"), counts.get("n_quarantined"), summary, run_id],
         )
 
+    def record_failed_run(self, night: date, error: str, *, since: datetime | None = None) -> str:
+        """Make sure a failed attempt has its ``failed`` row in ``runs``; returns that run's id.
+
+        A run the pipeline opened after ``since`` (naive UTC) is reused: a crashed one still says
+        ``running`` and is marked failed, one already failed is left as it is. Without one (the
+        night failed before the store was opened) a new ``failed`` row is added.
+        """
+        import json
+
+        summary = json.dumps({"error": error}, ensure_ascii=False)
+        if since is not None:
+            rows = self.con.execute(
+                "SELECT run_id, status FROM runs WHERE started_at >= ? ORDER BY started_at DESC", [since]
+            ).fetchall()
+            if rows:
+                run_id, status = rows[0]
+                if status == "running":
+                    self.execute("UPDATE runs SET status = 'failed', finished_at = ?, summary = ? WHERE run_id = ?",
+                                 [_utcnow(), summary, run_id])
+                return run_id
+        run_id = f"{night.isoformat()}-{uuid.uuid4().hex[:8]}"
+        now = _utcnow()
+        self.execute("INSERT INTO runs (run_id, night, started_at, finished_at, status, summary) VALUES (?, ?, ?, ?, 'failed', ?)",
+                     [run_id, night, since or now, now, summary])
+        return run_id
+
     def last_run(self, *, status: str = "succeeded", before: str | None = None) -> dict[str, Any] | None:
         sql = "SELECT * FROM runs WHERE status = ?"
         params: list[Any] = [status]

@@ -1,0 +1,38 @@
+"""Which night a run describes when none is given.
+
+Why: a nightly job at 02:00 has no feedback dated today yet, and a file exported a week ago ends a
+week ago. Taking "today" then makes every trend read -100 % and every window empty. The night
+defaults to the last day with data when that is earlier than today, and the run says so.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+import pandas as pd
+
+from voc.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def last_day_with_data(store: Store) -> date | None:
+    """The date of the newest stored record (None when no record has a date)."""
+    value = store.query("SELECT max(created_at) AS last FROM feedback")["last"].iloc[0]
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
+
+
+def resolve_night(store: Store, run_id: str, night: date, requested_night: date | None, today: date | None = None) -> date:
+    """The requested night, else ``min(today, last day with data)``; the run's row follows it."""
+    if requested_night is not None:
+        return requested_night
+    today = today or date.today()
+    last = last_day_with_data(store)
+    if last is None or last >= today:
+        return night
+    log.warning("step=resolve_night night=%s reason=%r", last.isoformat(),
+                f"no --night given and the newest feedback is from {last.isoformat()}, before today ({today.isoformat()}): "
+                f"processing the night of {last.isoformat()}")
+    store.execute("UPDATE runs SET night = ? WHERE run_id = ?", [last, run_id])
+    return last

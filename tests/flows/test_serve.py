@@ -1,4 +1,7 @@
-"""The deployment is built from the settings' schedule (serving itself blocks, so it is not run)."""
+"""The deployment `voc serve` registers is built from the settings' schedule.
+
+Serving itself (against a real Prefect server, no stub) is tested in test_schedule.py.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +10,26 @@ import pytest
 pytestmark = [pytest.mark.flow]
 
 
-def test_deployment_uses_cron_from_settings(tmp_path, monkeypatch):
-    from flows import serve as serve_module
-    from flows.nightly import voc_nightly
+def test_deployment_uses_cron_from_settings(tmp_path):
+    from flows.serve import deployment_options
+    from voc.config import load_settings
 
     config = tmp_path / "voc.yaml"
     config.write_text("schedule:\n  cron: '30 3 * * *'\n  timezone: Europe/Warsaw\n  deployment_name: nightly-test\n")
-    captured = {}
-    monkeypatch.setattr(type(voc_nightly), "serve", lambda self, **kw: captured.update(kw))
-    serve_module.serve(str(config))
-    assert captured["name"] == "nightly-test"
-    assert captured["schedule"].cron == "30 3 * * *"
-    assert captured["schedule"].timezone == "Europe/Warsaw"
-    assert captured["parameters"] == {"config": str(config)}
+    options = deployment_options(load_settings(config), str(config))
+    assert options["name"] == "nightly-test"
+    assert options["schedule"].cron == "30 3 * * *"
+    assert options["schedule"].timezone == "Europe/Warsaw"
+    assert options["parameters"] == {"config": str(config)}
+    assert deployment_options(load_settings(), None)["parameters"] == {}
+
+
+def test_served_flow_has_a_fully_defined_parameter_model():
+    """Served runs receive the flow by value; its parameter model must not hold postponed names."""
+    import cloudpickle
+
+    from flows.nightly import voc_nightly
+
+    flow = cloudpickle.loads(cloudpickle.dumps(voc_nightly))
+    parameters = flow.validate_parameters({"night": "2026-03-01", "refit": False})
+    assert parameters["night"].isoformat() == "2026-03-01"

@@ -28,8 +28,13 @@ def test_served_flow_has_a_fully_defined_parameter_model():
     """Served runs receive the flow by value; its parameter model must not hold postponed names."""
     import cloudpickle
 
+    import flows.nightly
     from flows.nightly import voc_nightly
 
-    flow = cloudpickle.loads(cloudpickle.dumps(voc_nightly))
+    cloudpickle.register_pickle_by_value(flows.nightly)  # as the runner ships it to a served run
+    try:
+        flow = cloudpickle.loads(cloudpickle.dumps(voc_nightly))
+    finally:
+        cloudpickle.unregister_pickle_by_value(flows.nightly)
     parameters = flow.validate_parameters({"night": "2026-03-01", "refit": False})
     assert parameters["night"].isoformat() == "2026-03-01"

@@ -57,3 +57,16 @@ def test_windows_split_current_and_baseline():
     labels = w.label(pd.Series(pd.to_datetime([NOW - timedelta(days=d) for d in (0, 6.9, 7.1, 34.9, 35.1, -1)])))
     assert labels.fillna("-").tolist() == ["current", "current", "baseline", "baseline", "-", "-"]
     assert w.describe() == "week on week"
+
+
+def test_no_trend_without_a_baseline_and_a_short_one_is_a_rate_over_the_days_it_covers():
+    # a first night on 10 days of feedback: 3 days of baseline before the current week
+    steady = _mentions(1, [d / 2 for d in range(20)])  # two a day for ten days
+    trends = theme_trends(steady, Windows(NOW, 7, 28), min_volume=5)
+    assert abs(trends.loc[1, "trend_pct"]) < 20 and trends.loc[1, "trend_p_value"] > 0.05  # flat, not -80 %
+    # a week of data only: no baseline at all, no trend and nothing "new"
+    week = theme_trends(_mentions(1, [d / 2 for d in range(13)]), Windows(NOW, 7, 28), min_volume=5)
+    assert np.isnan(week.loc[1, "trend_pct"]) and not week.loc[1, "is_new"]
+    # a night a week after the data end: the current period is empty, which is not a -100 % fall
+    later = theme_trends(steady, Windows(NOW + timedelta(days=8), 7, 28), min_volume=5)
+    assert later["trend_pct"].isna().all()

@@ -7,7 +7,10 @@ normal approximation, so it stays honest at the small counts most themes have.
 
 The minimum-volume guard: fewer than ``min_volume`` mentions in both periods together, or
 mentions on fewer than two distinct days, is no trend (NaN), because one burst or one record
-says nothing about direction.
+says nothing about direction. The coverage guard: when the data begin after the baseline period
+starts (a first night on a few weeks of feedback) the baseline rate is taken over the days the
+data cover, and with less than a day of baseline, or no data at all in the current period (a
+night later than the data), no theme has a trend.
 """
 
 from __future__ import annotations
@@ -114,6 +117,12 @@ def theme_trends(mentions: pd.DataFrame, windows: Windows, *, min_volume: int) -
     current period only, with enough volume to count).
     """
     frame = mentions[["theme_id", "record_id", "created_at"]].drop_duplicates(["theme_id", "record_id"]).copy()
+    when = naive_utc(pd.to_datetime(frame["created_at"])).dropna()
+    baseline_days = 0.0
+    if len(when) and when.max() > windows.current_start:
+        covered = (windows.current_start - max(when.min(), windows.baseline_start)) / timedelta(days=1)
+        baseline_days = float(min(windows.baseline_days, max(covered, 0.0)))
+    covered = baseline_days >= 1.0
     frame["period"] = windows.label(frame["created_at"]).to_numpy()
     frame = frame.dropna(subset=["period"])
     frame["day"] = pd.to_datetime(frame["created_at"]).dt.floor("D")
@@ -124,9 +133,9 @@ def theme_trends(mentions: pd.DataFrame, windows: Windows, *, min_volume: int) -
         counts["current"].to_numpy(),
         counts["baseline"].to_numpy(),
         current_exposure=windows.current_days,
-        baseline_exposure=windows.baseline_days,
+        baseline_exposure=baseline_days if covered else windows.baseline_days,
     )
-    enough = ((counts["current"] + counts["baseline"]) >= min_volume) & (days_seen >= 2)
+    enough = ((counts["current"] + counts["baseline"]) >= min_volume) & (days_seen >= 2) & covered
     out = pd.DataFrame(
         {
             "n_current": counts["current"].astype(int),

@@ -28,7 +28,7 @@ def test_nightly_pipeline_is_wired():
     """Every input of every nightly node is produced earlier or seeded by the runner."""
     from voc.pipeline import NIGHTLY
 
-    available = {"settings", "store", "run_id", "night", "refit", "out_dir"}
+    available = {"settings", "store", "run_id", "night", "requested_night", "refit", "out_dir"}
     for node in NIGHTLY:
         assert set(node.inputs) <= available, (node.name, set(node.inputs) - available)
         available |= set(node.outputs)

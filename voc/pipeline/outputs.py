@@ -79,6 +79,18 @@ def write_outputs(out_dir: Path, *, context: Any, records: pd.DataFrame, themes:
     return paths
 
 
+def write_mentions(out_dir: Path, record_themes: pd.DataFrame) -> Path:
+    """mentions.parquet: every (record, theme) mention of the night, so readers need not open the store.
+
+    Analysts' notebooks compute drivers from it; reading the night's files instead of the live
+    DuckDB file means a reader never holds the lock the next night needs.
+    """
+    path = Path(out_dir) / "mentions.parquet"
+    columns = [c for c in ("record_id", "theme_id", "is_primary", "n_units", "similarity", "sentiment") if c in record_themes.columns]
+    record_themes[columns].sort_values(["record_id", "theme_id"]).reset_index(drop=True).to_parquet(path, index=False)
+    return path
+
+
 def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """Drop array-valued columns (centroids) that belong in the store, not in an analyst's file."""
     keep = [c for c in frame.columns if not (frame[c].dtype == object and len(frame) and isinstance(frame[c].iloc[0], np.ndarray))]

@@ -70,11 +70,13 @@ def previous_priorities(store, night: date) -> pd.DataFrame:
     return store.query("SELECT * FROM priorities WHERE night = (SELECT max(night) FROM priorities WHERE night < ?)", [night])
 
 
-def write_run_outputs(out_dir: Path, context, records, theme_hierarchy, theme_map, priorities, ingested, settings) -> dict[str, Path]:
-    return outputs.write_outputs(
+def write_run_outputs(out_dir: Path, context, records, record_themes, theme_hierarchy, theme_map, priorities, ingested, settings) -> dict[str, Path]:
+    paths = outputs.write_outputs(
         out_dir, context=context, records=outputs.records_output(records),
         themes=outputs.themes_output(theme_hierarchy, theme_map, priorities), quarantine=ingested.quarantine, settings=settings,
     )
+    paths["mentions"] = outputs.write_mentions(out_dir, record_themes)
+    return paths
 
 
 def run_info(run_id: str, night: date, new_records: pd.DataFrame, ingested, settings, theme_update) -> dict[str, Any]:
@@ -113,7 +115,7 @@ NIGHTLY: tuple[Node, ...] = (
     Node("run_info", run_info, ("run_id", "night", "new_records", "ingested", "settings", "theme_update"), ("run_info",)),
     Node("context", build_report_context, ("run_info", "records", "themes", "theme_map", "priorities", "metrics", "volumes",
          "signals", "alerts", "cx_scores", "ingested", "theme_update", "sentiment_info", "previous_priorities"), ("context",)),
-    Node("outputs", write_run_outputs, ("out_dir", "context", "records", "theme_hierarchy", "theme_map", "priorities", "ingested", "settings"),
+    Node("outputs", write_run_outputs, ("out_dir", "context", "records", "record_themes", "theme_hierarchy", "theme_map", "priorities", "ingested", "settings"),
          ("paths",), retries=1),
 )
 

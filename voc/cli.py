@@ -255,6 +255,13 @@ def serve(
     _disable_telemetry()
     if config is not None and not config.exists():
         raise typer.BadParameter(f"settings file not found: {config}", param_hint="--config")
+    from prefect.settings import PREFECT_API_URL
+
+    if not (os.environ.get("PREFECT_API_URL") or PREFECT_API_URL.value()):
+        # a temporary server would vanish with this process, and its schedule with it
+        typer.echo("voc serve needs a Prefect API: start `prefect server start` and set "
+                   "PREFECT_API_URL=http://127.0.0.1:4200/api (or log in to Prefect Cloud)", err=True)
+        raise typer.Exit(2)
     from flows.serve import serve as serve_flow
 
     serve_flow(str(config.resolve()) if config else None)

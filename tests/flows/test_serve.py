@@ -38,3 +38,16 @@ def test_served_flow_has_a_fully_defined_parameter_model():
         cloudpickle.unregister_pickle_by_value(flows.nightly)
     parameters = flow.validate_parameters({"night": "2026-03-01", "refit": False})
     assert parameters["night"].isoformat() == "2026-03-01"
+
+
+def test_serve_without_a_prefect_api_says_what_to_start(monkeypatch, tmp_path):
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from typer.testing import CliRunner
+
+    from voc.cli import app
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):  # not even a test harness's API
+        result = CliRunner().invoke(app, ["serve"])
+    assert result.exit_code == 2
+    assert "PREFECT_API_URL" in result.output and "prefect server start" in result.output

@@ -183,7 +183,7 @@ def demo(
     engine: Engine = typer.Option(Engine.auto, help="auto: the Prefect flow when PREFECT_API_URL is set, else in-process."),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
-    """Generate the multilingual sample and run the nightly flow on it (embedded DuckDB, no server)."""
+    """Generate the multilingual sample and run one night on it (embedded DuckDB; the flow when PREFECT_API_URL is set)."""
     _setup_logging(verbose)
     from voc.demo import demo_settings, prepare_demo
 

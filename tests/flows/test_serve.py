@@ -51,3 +51,18 @@ def test_serve_without_a_prefect_api_says_what_to_start(monkeypatch, tmp_path):
         result = CliRunner().invoke(app, ["serve"])
     assert result.exit_code == 2
     assert "PREFECT_API_URL" in result.output and "prefect server start" in result.output
+
+
+def test_the_documented_automation_is_valid_prefect():
+    """flows/automation.yaml (the README's alternative to the webhook) parses as a Prefect automation."""
+    import uuid
+    from pathlib import Path
+
+    import yaml
+    from prefect.events.schemas.automations import AutomationCore
+
+    text = (Path(__file__).resolve().parents[2] / "flows" / "automation.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text.replace("REPLACE-WITH-YOUR-NOTIFICATION-BLOCK-ID", str(uuid.uuid4())))
+    automation = AutomationCore.model_validate(data)
+    assert set(automation.trigger.expect) == {"prefect.flow-run.Failed", "prefect.flow-run.Crashed"}
+    assert automation.actions[0].type == "send-notification"

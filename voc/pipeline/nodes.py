@@ -210,7 +210,9 @@ def measure_surveys(records: pd.DataFrame, record_themes: pd.DataFrame, settings
         for by, period in [((), None), ((), cfg.period), (("segment",), None), (("channel",), None),
                            (("journey_stage",), None), (("source_type",), None), (("language",), None), (("theme",), None)]
     ]
-    metrics = pd.concat([f for f in frames if not f.empty], ignore_index=True) if frames else pd.DataFrame()
+    filled = [f for f in frames if not f.empty]
+    # no scores at all (a text-only export) is a normal night: the metric sections say so in the report
+    metrics = pd.concat(filled, ignore_index=True) if filled else (frames[0] if frames else pd.DataFrame())
     drivers = theme_drivers(records, record_themes, metric="nps", n_boot=cfg.bootstrap)
     volumes = theme_volumes(record_themes, records, period=cfg.period)
     return metrics, drivers, volumes

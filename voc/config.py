@@ -177,6 +177,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VOC_", env_nested_delimiter="__", extra="forbid")
 
     db_path: Path = Path("voc.duckdb")
+    #: seconds a run waits for another process to release the store before failing (0: fail at once)
+    lock_timeout_s: float = Field(60.0, ge=0)
     out_dir: Path = Path("out")
     sources: list[SourceSettings] = Field(default_factory=list)
     ingest: IngestSettings = Field(default_factory=IngestSettings)

@@ -23,7 +23,7 @@ from voc.config import ColumnMapping, IngestSettings, SourceSettings
 from voc.ingest.dedup import drop_duplicates, text_hashes
 from voc.ingest.errors import IngestError
 from voc.ingest.language import DEFAULT_LANGUAGES, LanguageTally, detect_confident
-from voc.ingest.mapping import map_chunk
+from voc.ingest.mapping import map_chunk, mapped_columns
 from voc.ingest.normalise import normalise_text, normalise_texts
 from voc.ingest.pii import redact_text, redact_texts
 from voc.ingest.readers import read_source, source_label, to_raw_frame
@@ -130,10 +130,19 @@ def _ingest(
     state: _SourceState,
 ) -> IngestBatch:
     """The per-chunk pipeline: map -> clean text -> quarantine -> hash -> dedup -> language."""
+    source_file = raw.attrs.get("source_file", source_file)
+    _check_unambiguous(raw, columns, source_file)
+    read_problems = _read_problems(raw, rows)
+    if read_problems and len(read_problems) == len(raw):
+        # every row of the chunk was unreadable: the mapped columns may never have been seen
+        raw = raw.assign(**{name: None for _, name in mapped_columns(columns) if name not in raw.columns})
     mapped = map_chunk(raw, columns=columns, source_name=source_name, source_file=source_file, rows=rows,
                        date_format=date_format)
-    fields, problems = mapped.fields, mapped.problems
+    fields = mapped.fields
+    problems = [p for p in mapped.problems if p[0] not in read_problems]
     _clean_text(fields, text_column=columns.text, redact=settings.redact, problems=problems)
+    problems = [p for p in problems if p[0] not in read_problems]
+    problems += [(pos, column, reason) for pos, (column, reason) in read_problems.items()]
     bad = {pos for pos, _, _ in problems}
     quarantine = _quarantine(raw, problems, rows, source_file, redact=settings.redact)
     kept = fields.iloc[[i for i in range(len(fields)) if i not in bad]].copy()
@@ -147,6 +156,24 @@ def _ingest(
              "duplicates_dropped": dropped, "redactions": int(records["n_redactions"].sum())}
     stats.update({f"language_{k}": int(v) for k, v in records["language"].value_counts().items()})
     return IngestBatch(records, quarantine, stats)
+
+
+def _check_unambiguous(raw: pd.DataFrame, columns: ColumnMapping, source_file: str) -> None:
+    """A mapped column whose name the header repeats cannot be read safely: say so instead of guessing."""
+    repeated = set(raw.attrs.get("duplicate_columns", ()))
+    for role, name in mapped_columns(columns):
+        if name in repeated:
+            raise IngestError(f"the header has more than one column named '{name}' (the {role} column); "
+                              "rename them so each is unique", file=source_file, column=name)
+
+
+def _read_problems(raw: pd.DataFrame, rows: np.ndarray) -> dict[int, tuple[str, str]]:
+    """Row faults the reader found (bad bytes, broken quotes, broken JSON), by position in the chunk."""
+    found = raw.attrs.get("read_problems") or {}
+    if not found:
+        return {}
+    position = {int(r): i for i, r in enumerate(rows)}
+    return {position[int(r)]: problem for r, problem in found.items() if int(r) in position}
 
 
 def _clean_text(fields: pd.DataFrame, *, text_column: str, redact: bool, problems: list) -> None:

@@ -86,7 +86,7 @@ def run_info(run_id: str, night: date, new_records: pd.DataFrame, ingested, sett
 
 NIGHTLY: tuple[Node, ...] = (
     # extract
-    Node("ingest", nodes.ingest_sources, ("settings",), ("ingested",), retries=2, description="read and clean sources"),
+    Node("ingest", nodes.ingest_sources, ("settings", "night"), ("ingested",), retries=2, description="read and clean sources"),
     Node("store_records", nodes.store_new_records, ("store", "ingested", "run_id"), ("new_records",)),
     Node("load_history", nodes.load_history, ("store", "night"), ("history",)),
     Node("load_customers", nodes.load_customers, ("settings",), ("customers",), retries=2),

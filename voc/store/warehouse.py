@@ -235,32 +235,69 @@ class Store:
 
     # -- feedback ---------------------------------------------------------------------------
     def add_records(self, records: pd.DataFrame, *, run_id: str) -> pd.DataFrame:
-        """Store records not seen before and return exactly those.
+        """Store records not seen before, and new versions of edited ones; return exactly those.
 
-        A record is already known when its ``record_id`` exists, or when the same customer left the
-        same (non-empty) text in the same source before: re-exports of a source often renumber rows.
+        A record is already known when its ``record_id`` exists with the same text, or when the same
+        customer left the same (non-empty) text in the same source before: re-exports of a source
+        often renumber rows. A known id with a different text is an edit: the earlier text moves to
+        ``feedback_versions``, the record's units, themes and scores are dropped so tonight's run
+        analyses the new text, and the returned frame holds it with ``attrs["n_edited"]`` counting
+        such records.
         """
         if records.empty:
+            records.attrs["n_edited"] = 0
             return records
+        records = records.drop_duplicates("record_id")
         view = f"_new_{uuid.uuid4().hex[:8]}"
         self.con.register(view, records[["record_id", "source", "customer_id", "text_hash", "text"]])
         try:
             known = self.con.execute(
                 f"""
                 SELECT n.record_id FROM {view} n
-                WHERE EXISTS (SELECT 1 FROM feedback f WHERE f.record_id = n.record_id)
+                WHERE EXISTS (SELECT 1 FROM feedback f WHERE f.record_id = n.record_id AND f.text_hash = n.text_hash)
                    OR (n.text <> '' AND n.customer_id IS NOT NULL AND EXISTS (
                         SELECT 1 FROM feedback f WHERE f.source = n.source
                           AND f.customer_id = n.customer_id AND f.text_hash = n.text_hash))
                 """
             ).fetchall()
+            edited = self.con.execute(
+                f"""
+                SELECT n.record_id, f.version FROM {view} n JOIN feedback f ON f.record_id = n.record_id
+                WHERE f.text_hash <> n.text_hash
+                """
+            ).fetchall()
         finally:
             self.con.unregister(view)
         known_ids = {r[0] for r in known}
-        fresh = records[~records["record_id"].isin(known_ids)].drop_duplicates("record_id")
-        if not fresh.empty:
-            self.insert("feedback", fresh.assign(run_id=run_id, ingested_at=_utcnow()))
+        versions = {r[0]: int(r[1] or 1) for r in edited if r[0] not in known_ids}
+        fresh = records[~records["record_id"].isin(known_ids)].copy()
+        with self.transaction():
+            if versions:
+                self._supersede(versions, run_id)
+            if not fresh.empty:
+                fresh["version"] = [versions.get(rid, 0) + 1 for rid in fresh["record_id"]]
+                self.insert("feedback", fresh.assign(run_id=run_id, ingested_at=_utcnow()))
+        fresh.attrs["n_edited"] = len(versions)
         return fresh
+
+    def _supersede(self, versions: Mapping[str, int], run_id: str) -> None:
+        """Move the current text of edited records to ``feedback_versions`` and drop what was derived from it."""
+        ids = pd.DataFrame({"record_id": list(versions)})
+        view = f"_edited_{uuid.uuid4().hex[:8]}"
+        self.con.register(view, ids)
+        try:
+            self.con.execute(
+                f"""INSERT OR REPLACE INTO feedback_versions
+                    SELECT f.record_id, coalesce(f.version, 1), f.text, f.text_hash, f.score, f.created_at, f.run_id, ?, ?
+                    FROM feedback f JOIN {view} e USING (record_id)""",
+                [_utcnow(), run_id],
+            )
+            self.con.execute(f"DELETE FROM unit_scores WHERE unit_id IN (SELECT u.unit_id FROM units u JOIN {view} e USING (record_id))")
+            for table in ("units", "unit_themes", "record_scores", "feedback"):
+                self.con.execute(f"DELETE FROM {table} WHERE record_id IN (SELECT record_id FROM {view})")
+        finally:
+            self.con.unregister(view)
+        log.info("edited records", extra={"n": len(versions)})
 
     def get_records(self, columns: Sequence[str] | None = None, *, since: datetime | None = None) -> pd.DataFrame:
         """Read stored records (only the columns asked for; the history can be large)."""

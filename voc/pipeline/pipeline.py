@@ -25,6 +25,8 @@ def build_report_context(
     centroids = getattr(theme_update, "centroids", None)
     themes_view = outputs.theme_positions(themes_view, centroids)
     quality = dict(ingested.stats)
+    quality["quarantined_rows"] = int(ingested.stats.get("quarantined", ingested.quarantine["source_row"].nunique()
+                                                           if "source_row" in ingested.quarantine else 0))
     quality["quarantined"] = ingested.quarantine
     quality["languages"] = records["language"].value_counts().to_dict()
     changes = _changes(theme_update, priorities, previous_priorities)

@@ -329,7 +329,8 @@ def _read_xlsx(source: SourceSettings, chunk_size: int) -> Iterator[pd.DataFrame
     from openpyxl import load_workbook
 
     path = source.path or ""
-    book = load_workbook(path, read_only=True, data_only=True)
+    handle = open(path, "rb")  # a file object: openpyxl refuses a workbook whose name ends in .csv
+    book = load_workbook(handle, read_only=True, data_only=True)
     try:
         sheets = [_pick_sheet(book, source)] if source.sheet is not None else list(book.worksheets)
         found: dict[str, list[str]] = {}
@@ -367,6 +368,7 @@ def _read_xlsx(source: SourceSettings, chunk_size: int) -> Iterator[pd.DataFrame
                 yield _with_problems(_frame([], names, first), {}, duplicates)
     finally:
         book.close()
+        handle.close()
 
 
 def _sheet_header(sheet: Any) -> list[Any] | None:

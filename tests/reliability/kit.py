@@ -125,3 +125,49 @@ def accounted(ingested) -> bool:
 
 
 os.environ.setdefault("VOC_PROGRESS", "off")
+
+
+#: A real night in a child process that stops at the start of one step: killed (``kill``), held
+#: until a flag file appears (``hold``), then failing on purpose so it never loads the encoder.
+CHILD_NIGHT = r'''
+import os, signal, sys, time
+from datetime import date
+from pathlib import Path
+from voc.config import load_settings
+from voc.pipeline import run_pipeline
+
+db, source, night, step, action, flag = sys.argv[1:7]
+settings = load_settings(db_path=db, out_dir=str(Path(db).parent / "child-out"),
+                         sources=[{"path": source, "columns": {"text": "text", "id": "id"}}])
+
+def at_step(node):
+    if node.name != step:
+        return
+    print("at", step, flush=True)
+    if action == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while not Path(flag).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    raise RuntimeError("stopped on purpose")
+
+run_pipeline(settings, night=date.fromisoformat(night), on_node=at_step)
+'''
+
+
+def start_child_night(tmp_path: Path, db: Path, source: Path, night: str, step: str, action: str):
+    """Start :data:`CHILD_NIGHT`; returns (process, flag path) once it has reached ``step``."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "child_night.py"
+    script.write_text(CHILD_NIGHT, encoding="utf-8")
+    flag = tmp_path / "release.flag"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(Path(__file__).parents[2]), os.environ.get("PYTHONPATH", "")) if p)}
+    proc = subprocess.Popen([sys.executable, str(script), str(db), str(source), night, step, action, str(flag)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    line = proc.stdout.readline()
+    if not line.startswith("at "):
+        proc.wait(timeout=30)
+        raise AssertionError(f"child night did not reach {step}: {proc.stderr.read()}")
+    return proc, flag

@@ -91,8 +91,8 @@ def test_empty_blank_and_null_texts_are_quarantined(kit, tmp_path):
     ingested = kit.ingest(tmp_path / "f.jsonl", columns={"text": "text", "id": "id"})
     reasons = _reasons(ingested)
     assert ingested.records["record_id"].tolist() == ["1"]
-    assert reasons[2] == "empty text" and reasons[3].startswith("blank text") and reasons[4].startswith("no text")
-    assert reasons[5].startswith("no text")
+    assert reasons[2] == "empty text" and reasons[3] == "empty text (only spaces or invisible characters)"
+    assert reasons[4] == reasons[5] == "empty text (null)"
 
 
 def test_score_only_answers_are_kept_or_quarantined_by_setting(kit, tmp_path):

@@ -209,7 +209,7 @@ def _clean_text(fields: pd.DataFrame, *, text_column: str, redact: bool, problem
     no_score = fields["score"].isna().to_numpy()
     for pos in np.flatnonzero(blank & (no_score | (not keep_score_only))):
         raw = fields["text"].iat[pos]
-        what = "no text (null)" if raw is None else ("empty text" if raw == "" else "blank text (only spaces or invisible characters)")
+        what = "empty text (null)" if raw is None else ("empty text" if raw == "" else "empty text (only spaces or invisible characters)")
         reason = what if no_score[pos] else f"{what} with a score (score-only answers are not kept: ingest.keep_score_only)"
         problems.append((int(pos), text_column, reason))
     texts, counts = redact_texts(texts) if redact else (texts, [0] * len(texts))

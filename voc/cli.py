@@ -286,6 +286,16 @@ def sample(
         typer.echo(f"{name}: {path}")
 
 
+def _guarded(action: Any) -> Any:
+    """Run ``action()``; user errors become one sentence and exit 2, like ``voc run``."""
+    try:
+        return action()
+    except _user_errors() as exc:
+        _fail(_settings_error(exc), verbose=False)
+    except Exception as exc:
+        _crash(exc, verbose=False)
+
+
 def _reanalyse(config: Optional[Path], db: Path, out: Path, night: Optional[str], keep: tuple[str, ...]) -> dict[str, Path]:
     """Recompute the night's analysis from the store alone (no sources read) and keep some outputs."""
     from voc.pipeline import run_pipeline
@@ -307,7 +317,7 @@ def report(
     config: Optional[Path] = typer.Option(None, "--config", "-c"),
 ) -> None:
     """Rebuild the HTML topic report from what the store holds."""
-    _print_paths(_reanalyse(config, db, out, night, ("report",)))
+    _print_paths(_guarded(lambda: _reanalyse(config, db, out, night, ("report",))))
 
 
 @app.command()
@@ -319,7 +329,7 @@ def export(
 ) -> None:
     """Write priorities.csv/.xlsx/.json (and the SQL table when configured) from the store."""
     keep = ("priorities_csv", "priorities_xlsx", "priorities_json", "priorities_sql", "csv", "xlsx", "json", "sql", "records", "themes")
-    _print_paths(_reanalyse(config, db, out, night, keep))
+    _print_paths(_guarded(lambda: _reanalyse(config, db, out, night, keep)))
 
 
 @app.command()

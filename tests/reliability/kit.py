@@ -171,3 +171,15 @@ def start_child_night(tmp_path: Path, db: Path, source: Path, night: str, step: 
         proc.wait(timeout=30)
         raise AssertionError(f"child night did not reach {step}: {proc.stderr.read()}")
     return proc, flag
+
+
+def hold_store(db: Path, seconds: float):
+    """A child process that holds ``db``'s writer lock for ``seconds`` (started once it holds it)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, time, duckdb; con = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+            "time.sleep(float(sys.argv[2])); con.close()")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(db), str(seconds)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    return proc

@@ -72,7 +72,7 @@ def test_random_values_in_every_mapped_field_never_crash_ingest(kit, tmp_path_fa
         assert ingested.quarantine["reason"].map(bool).all()
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(min_size=1, max_size=300))
 def test_random_bytes_through_the_cli_end_in_exit_0_or_2_without_traceback(kit, tmp_path_factory, data):
     root = tmp_path_factory.mktemp("cli")

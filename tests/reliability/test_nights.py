@@ -160,3 +160,11 @@ def test_every_row_read_is_accounted_for_in_the_run(cli, kit, tmp_path):
     assert len(cli.records()) == 20
     html = (cli.out / "report.html").read_text(encoding="utf-8")
     assert "Duplicates dropped" in html and "Rows quarantined" in html
+
+
+def test_a_single_scored_record_makes_a_night(cli, kit, tmp_path):
+    file = kit.write_csv(tmp_path / "one.csv", kit.FULL_HEADER, kit.clean_rows(1))
+    result = cli.run(file, args=kit.FULL_ARGS)
+    assert result.exit_code == 0, result.output
+    kit.assert_night_outputs(cli.out)
+    assert len(cli.records()) == 1

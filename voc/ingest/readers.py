@@ -17,6 +17,7 @@ import io
 import json
 import logging
 import math
+import re
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -186,9 +187,12 @@ def _open_text(source: SourceSettings) -> tuple[io.TextIOWrapper, str]:
     return open(source.path or "", encoding=encoding, errors="surrogateescape", newline=""), encoding
 
 
+_BAD_BYTES = re.compile("[\udc80-\udcff]")
+
+
 def has_bad_bytes(text: str) -> bool:
-    """True when ``text`` holds bytes that were not valid in the file's encoding."""
-    return any("\udc80" <= ch <= "\udcff" for ch in text)
+    """True when ``text`` holds bytes that were not valid in the file's encoding (surrogate escapes)."""
+    return _BAD_BYTES.search(text) is not None
 
 
 def _bad_bytes_reason(encoding: str) -> str:

@@ -34,13 +34,25 @@ def test_broken_quote_costs_one_row(kit, tmp_path):
     assert sorted(ingested.records["record_id"].astype(int)) == [i for i in range(20) if i != 3]
 
 
-def test_broken_quote_among_quoted_rows_costs_one_row(kit, tmp_path):
+def test_stray_quote_on_a_complete_line_is_kept_as_text(kit, tmp_path):
     lines = ["id,text"] + [f'{i},"{kit.comment(i)}"' for i in range(20)]
     lines[8] = '7,"no closing quote here'
     (tmp_path / "f.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     ingested = kit.ingest(tmp_path / "f.csv", columns={"text": "text", "id": "id"})
-    assert list(_reasons(ingested)) == [8]
-    assert len(ingested.records) == 19 and kit.accounted(ingested)
+    assert ingested.quarantine.empty and len(ingested.records) == 20
+    assert ingested.records.set_index("record_id").loc["7", "text"] == '"no closing quote here'
+    assert ingested.records.set_index("record_id").loc["8", "text"] == kit.comment(8)
+
+
+def test_export_that_never_quotes_keeps_every_line(kit, tmp_path):
+    rows = [f"{i}\t{kit.comment(i)}" for i in range(20)]
+    rows[3] = '3\t"Kuriozalne" — kurier zostawił paczkę u sąsiada'
+    rows[9] = '9\tHe said "never again and left'
+    (tmp_path / "f.tsv").write_text("id\ttext\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    ingested = kit.ingest(tmp_path / "f.tsv", columns={"text": "text", "id": "id"})
+    assert len(ingested.records) == 20 and ingested.quarantine.empty
+    assert ingested.records.set_index("record_id").loc["9", "text"] == 'He said "never again and left'
+
 
 
 def test_multi_line_quoted_comment_is_one_record(kit, tmp_path):
@@ -182,3 +194,16 @@ def test_hashed_customer_ids_still_join_the_customer_list(kit, tmp_path):
     redacted = kit.ingest(tmp_path / "f.csv", columns={"text": "text", "customer": "cust"},
                           ingest_settings={"customer_ids": "redact"}).records
     assert redacted["customer_id"].tolist() == ["[EMAIL]", "C-77"]
+
+
+_FINN = __import__("pathlib").Path(__file__).parents[2] / ".." / "shared" / "data" / "finnsentiment_fi" / "finnsentiment.tsv"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _FINN.exists(), reason="public data sets not present")
+def test_real_export_with_literal_quotes_keeps_every_line(kit):
+    """FinnSentiment's TSV never quotes; its forum text has stray quotes that CSV quoting would
+    read as the start of a field swallowing the following lines (pandas reads 22,523 of 25,636)."""
+    lines = sum(1 for line in _FINN.open(encoding="utf-8") if line.strip()) - 1
+    ingested = kit.ingest(_FINN, columns={"text": "text"}, night=None)
+    assert ingested.stats["rows_read"] == lines and kit.accounted(ingested)

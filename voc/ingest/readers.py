@@ -225,15 +225,20 @@ class _LineFeed:
         self._back.extendleft(reversed(lines))
 
 
-def _csv_records(fh: Any, delimiter: str, width: Callable[[], int | None]) -> Iterator[tuple[list[str] | None, str | None, str]]:
+def _csv_records(
+    fh: Any, delimiter: str, width: Callable[[], int | None], *, literal_quotes: bool = False
+) -> Iterator[tuple[list[str] | None, str | None, str]]:
     """(values, problem, raw text) per CSV record; a broken record gives (None, reason, its first line).
 
     A record is broken when it spans several lines and its quotes do not pair up or it has the
     wrong number of fields: an unclosed quote swallowed the lines after it. Its first line goes
-    to quarantine and the swallowed lines are read again, so one stray quote costs one row.
+    to quarantine and the swallowed lines are read again, so one stray quote costs one row; when
+    that first line alone has the header's number of fields, its quote is taken literally and the
+    row is kept. ``literal_quotes`` reads every quote as text (exports that never quote).
     """
     feed = _LineFeed(fh)
-    reader = csv.reader(feed, delimiter=delimiter, strict=False)
+    quoting = csv.QUOTE_NONE if literal_quotes else csv.QUOTE_MINIMAL
+    reader = csv.reader(feed, delimiter=delimiter, strict=False, quoting=quoting)
     while True:
         feed.taken = []
         try:
@@ -241,7 +246,7 @@ def _csv_records(fh: Any, delimiter: str, width: Callable[[], int | None]) -> It
         except StopIteration:
             return
         except csv.Error as exc:
-            lines, reader = feed.taken, csv.reader(feed, delimiter=delimiter, strict=False)
+            lines, reader = feed.taken, csv.reader(feed, delimiter=delimiter, strict=False, quoting=quoting)
             if len(lines) > 1:
                 feed.push_back(lines[1:])
             yield None, f"unreadable CSV line ({exc})", lines[0] if lines else ""
@@ -252,9 +257,45 @@ def _csv_records(fh: Any, delimiter: str, width: Callable[[], int | None]) -> It
             sum(line.count('"') for line in lines) % 2 == 1 or len(values) != expected
         ):
             feed.push_back(lines[1:])
-            yield None, "unclosed quote: the row ends inside a quoted field", lines[0]
+            alone = _unquoted_fields(lines[0], delimiter)
+            if len(alone) == expected:
+                yield alone, None, lines[0]
+            else:
+                yield None, "unclosed quote: the row ends inside a quoted field", lines[0]
             continue
         yield values, None, "".join(lines)
+
+
+def _unquoted_fields(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter, quoting=csv.QUOTE_NONE), [])
+
+
+def _uses_literal_quotes(sample: str, delimiter: str) -> bool:
+    """True for an export that never quotes: quotes are part of the text.
+
+    Seen in TSV dumps of forum and social-media text: every line has the header's number of
+    fields when quotes are ignored, yet some line holds an odd number of them. Read as CSV
+    quoting, such a quote would swallow the lines after it into one field.
+    """
+    lines = [line for line in sample.splitlines()[:-1] if line.strip()]  # the last may be cut off
+    if len(lines) < 3 or '"' not in sample:
+        return False
+    width = len(_unquoted_fields(lines[0], delimiter))
+    if width < 2 or not any(line.count('"') % 2 for line in lines[1:]):
+        return False
+    if not all(len(_unquoted_fields(line, delimiter)) == width for line in lines):
+        return False
+    # and read with quoting, the quotes break records (a real multi-line quoted comment does not)
+    feed = _LineFeed(iter([line + "\n" for line in lines]))
+    reader = csv.reader(feed, delimiter=delimiter, strict=False)
+    while True:
+        feed.taken = []
+        try:
+            values = next(reader)
+        except (StopIteration, csv.Error):
+            return False
+        if len(feed.taken) > 1 and (len(values) != width or sum(t.count('"') for t in feed.taken) % 2):
+            return True
 
 
 def _read_csv(source: SourceSettings, chunk_size: int) -> Iterator[pd.DataFrame]:
@@ -269,7 +310,11 @@ def _read_csv(source: SourceSettings, chunk_size: int) -> Iterator[pd.DataFrame]
         problems: dict[int, tuple[str, str]] = {}
         rows: list[int] = []
         row_no = 0
-        for values, problem, raw in _csv_records(fh, delimiter, lambda: len(header) if header else None):
+        literal = _uses_literal_quotes(sample, delimiter)
+        if literal:
+            log.info("quotes read as text", extra={"file": path})
+        for values, problem, raw in _csv_records(fh, delimiter, lambda: len(header) if header else None,
+                                                 literal_quotes=literal):
             if header is None:
                 if problem or not values or all(not v.strip() for v in values):
                     continue  # blank lines above the header

@@ -196,7 +196,9 @@ def test_hashed_customer_ids_still_join_the_customer_list(kit, tmp_path):
     assert redacted["customer_id"].tolist() == ["[EMAIL]", "C-77"]
 
 
-_FINN = __import__("pathlib").Path(__file__).parents[2] / ".." / "shared" / "data" / "finnsentiment_fi" / "finnsentiment.tsv"
+_ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+_FINN = (__import__("pathlib").Path(__import__("os").environ.get("VOC_SHARED_DATA", _ROOT.parent / "shared" / "data"))
+         / "finnsentiment_fi" / "finnsentiment.tsv")
 
 
 @pytest.mark.slow

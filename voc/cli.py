@@ -9,6 +9,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Optional
 
+import click
 import typer
 
 app = typer.Typer(
@@ -190,6 +191,10 @@ def run(
         _run(**locals())
     except _user_errors() as exc:
         _fail(_settings_error(exc), verbose=verbose)
+    except typer.Exit:
+        raise
+    except click.ClickException:
+        raise  # usage errors keep click's own message and exit status 2
     except Exception as exc:  # a fault of ours: still one line, and the traceback on request
         _crash(exc, verbose=verbose)
 
@@ -219,9 +224,9 @@ def _run(
     overrides: dict[str, Any] = {"db_path": db, "out_dir": out}
     if input:
         if not text_column:
-            raise typer.BadParameter("--text-column is required with --input", param_hint="--text-column")
+            raise InputError("--text-column is required with --input: name the column holding the comments")
         if source_name and len(input) > 1:
-            raise typer.BadParameter("--source-name names one input; give one --input per run or use voc.yaml")
+            raise InputError("--source-name names one input; give one --input per run or use voc.yaml")
         mapping = ColumnMapping(
             text=text_column, id=id_column, date=date_column, language=language_column, score=score_column,
             score_type=score_type.value if score_type else None, score_type_column=score_type_column,
@@ -268,6 +273,10 @@ def demo(
         paths = _execute(settings, night=night, out=out, refit=False, engine=engine)
     except _user_errors() as exc:
         _fail(_settings_error(exc), verbose=verbose)
+    except typer.Exit:
+        raise
+    except click.ClickException:
+        raise  # usage errors keep click's own message and exit status 2
     except Exception as exc:  # a fault of ours: still one line, and the traceback on request
         _crash(exc, verbose=verbose)
     _print_paths(paths)
@@ -292,6 +301,8 @@ def _guarded(action: Any) -> Any:
         return action()
     except _user_errors() as exc:
         _fail(_settings_error(exc), verbose=False)
+    except (typer.Exit, click.ClickException):
+        raise
     except Exception as exc:
         _crash(exc, verbose=False)
 

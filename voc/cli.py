@@ -9,6 +9,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Optional
 
+import click
 import typer
 
 app = typer.Typer(
@@ -70,12 +71,77 @@ def _disable_telemetry() -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
+def _fail(exc: BaseException, *, verbose: bool) -> None:
+    """Print a user-facing error as one sentence (the traceback only with --verbose) and exit 2."""
+    import traceback
+
+    if verbose:
+        traceback.print_exception(exc)
+    typer.echo(f"Error: {_one_line(exc)}", err=True)
+    raise typer.Exit(getattr(exc, "exit_code", 2))
+
+
+def _crash(exc: BaseException, *, verbose: bool) -> None:
+    """An unexpected error: one line naming it, exit 1; the traceback with --verbose."""
+    import traceback
+
+    if verbose:
+        traceback.print_exception(exc)
+    hint = "" if verbose else " (rerun with --verbose for the details)"
+    typer.echo(f"Error: unexpected {type(exc).__name__}: {_one_line(exc)}{hint}", err=True)
+    raise typer.Exit(1)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    """What a user can fix: our own errors, a bad settings file, an unreadable path."""
+    from pydantic import ValidationError
+
+    from voc.errors import VocError
+
+    return (VocError, ValidationError, FileNotFoundError, IsADirectoryError, PermissionError)
+
+
+def _settings_error(exc: BaseException) -> BaseException:
+    """A pydantic error as one sentence naming the dotted field."""
+    from pydantic import ValidationError
+
+    from voc.errors import InputError
+
+    if isinstance(exc, ValidationError):
+        parts = [f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()[:3]]
+        return InputError("invalid settings: " + "; ".join(parts))
+    return exc
+
+
+def _parse_night(night: Optional[str]) -> Optional[date]:
+    """``--night`` as a date, or an error that names the option."""
+    from voc.errors import InputError
+
+    if not night:
+        return None
+    try:
+        return date.fromisoformat(night.strip())
+    except ValueError as exc:
+        raise InputError(f"--night '{night}' is not a valid date ({exc}); use YYYY-MM-DD, e.g. 2026-03-31") from None
+
+
 def _load(config: Optional[Path], **overrides: Any):
     from voc.config import load_settings
 
     if config is None and Path("voc.yaml").exists() and overrides.pop("_use_default_config", False):
         config = Path("voc.yaml")
-    return load_settings(config, **{k: v for k, v in overrides.items() if not k.startswith("_")})
+    try:
+        return load_settings(config, **{k: v for k, v in overrides.items() if not k.startswith("_")})
+    except Exception as exc:
+        converted = _settings_error(exc)
+        if converted is exc:
+            raise
+        raise converted from exc
 
 
 def _execute(settings, *, night: Optional[date], out: Path, refit: bool, engine: Engine) -> dict[str, Path]:
@@ -140,6 +206,8 @@ def run(
     value_column: Optional[str] = typer.Option(None, help="Customer value (yearly revenue) column."),
     churn_column: Optional[str] = typer.Option(None),
     source_name: Optional[str] = typer.Option(None, help="Name of the source (default: file name)."),
+    encoding: Optional[str] = typer.Option(None, help="File encoding, e.g. utf-8, cp1250, latin-1 (default: detected)."),
+    sheet: Optional[str] = typer.Option(None, help="XLSX sheet name or 0-based number (default: every sheet with the text column)."),
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="voc.yaml settings file."),
     db: Optional[Path] = typer.Option(None, help="DuckDB store file."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for the night's outputs."),
@@ -151,14 +219,46 @@ def run(
 ) -> None:
     """Run the nightly pipeline on the given inputs (or the sources in --config)."""
     _setup_logging(verbose)
+    try:
+        _run(**locals())
+    except _user_errors() as exc:
+        _fail(_settings_error(exc), verbose=verbose)
+    except typer.Exit:
+        raise
+    except click.ClickException:
+        raise  # usage errors keep click's own message and exit status 2
+    except Exception as exc:  # a fault of ours: still one line, and the traceback on request
+        _crash(exc, verbose=verbose)
+
+
+def _run(
+    input: list[Path], text_column: Optional[str], id_column: Optional[str], date_column: Optional[str],
+    language_column: Optional[str], score_column: Optional[str], score_type: Optional[ScoreTypeOpt],
+    score_type_column: Optional[str], segment_column: list[str], channel_column: Optional[str],
+    journey_column: Optional[str], source_type_column: Optional[str], customer_column: Optional[str],
+    value_column: Optional[str], churn_column: Optional[str], source_name: Optional[str], encoding: Optional[str],
+    sheet: Optional[str], config: Optional[Path], db: Optional[Path], out: Path, night: Optional[str], refit: bool,
+    engine: Engine, verbose: bool,
+) -> None:
+    """The body of ``voc run``; every user-facing error is raised as a :class:`~voc.errors.VocError`."""
     from voc.config import ColumnMapping, SourceSettings
+    from voc.errors import InputError
+
+    night_date = _parse_night(night)
+    if encoding:
+        import codecs
+
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(f"--encoding '{encoding}' is not an encoding Python knows; try utf-8, cp1250 or latin-1") from None
 
     overrides: dict[str, Any] = {"db_path": db, "out_dir": out}
     if input:
         if not text_column:
-            raise typer.BadParameter("--text-column is required with --input", param_hint="--text-column")
+            raise InputError("--text-column is required with --input: name the column holding the comments")
         if source_name and len(input) > 1:
-            raise typer.BadParameter("--source-name names one input; give one --input per run or use voc.yaml")
+            raise InputError("--source-name names one input; give one --input per run or use voc.yaml")
         mapping = ColumnMapping(
             text=text_column, id=id_column, date=date_column, language=language_column, score=score_column,
             score_type=score_type.value if score_type else None, score_type_column=score_type_column,
@@ -167,12 +267,24 @@ def run(
         )
         for path in input:
             if not path.exists():
-                raise typer.BadParameter(f"input file not found: {path}", param_hint="--input")
-        overrides["sources"] = [SourceSettings(path=str(p), name=source_name, columns=mapping).model_dump() for p in input]
+                raise InputError(f"--input {path}: file not found")
+            if path.is_dir():
+                raise InputError(f"--input {path} is a folder; give the files in it, one --input each")
+        sheet_value: str | int | None = int(sheet) if sheet is not None and sheet.strip().isdigit() else sheet
+        overrides["sources"] = [
+            SourceSettings(path=str(p), name=source_name, columns=mapping, encoding=encoding, sheet=sheet_value).model_dump()
+            for p in input
+        ]
+    elif encoding or sheet is not None:
+        raise InputError("--encoding and --sheet apply to --input files; set `encoding`/`sheet` per source in voc.yaml")
     settings = _load(config, **overrides)
     if not settings.sources:
-        raise typer.BadParameter("nothing to read: give --input FILE or a --config with sources")
-    paths = _execute(settings, night=date.fromisoformat(night) if night else None, out=out, refit=refit, engine=engine)
+        raise InputError("nothing to read: give --input FILE or a --config with sources")
+    if db is not None:
+        from voc.store.warehouse import check_store_file
+
+        check_store_file(str(db))
+    paths = _execute(settings, night=night_date, out=out, refit=refit, engine=engine)
     _print_paths(paths)
 
 
@@ -187,9 +299,18 @@ def demo(
     _setup_logging(verbose)
     from voc.demo import demo_settings, prepare_demo
 
-    night, sample_dir = prepare_demo(Path("data/sample"), n_records=records)
-    settings = demo_settings(sample_dir, out)
-    paths = _execute(settings, night=night, out=out, refit=False, engine=engine)
+    try:
+        night, sample_dir = prepare_demo(Path("data/sample"), n_records=records)
+        settings = demo_settings(sample_dir, out)
+        paths = _execute(settings, night=night, out=out, refit=False, engine=engine)
+    except _user_errors() as exc:
+        _fail(_settings_error(exc), verbose=verbose)
+    except typer.Exit:
+        raise
+    except click.ClickException:
+        raise  # usage errors keep click's own message and exit status 2
+    except Exception as exc:  # a fault of ours: still one line, and the traceback on request
+        _crash(exc, verbose=verbose)
     _print_paths(paths)
 
 
@@ -206,6 +327,18 @@ def sample(
         typer.echo(f"{name}: {path}")
 
 
+def _guarded(action: Any) -> Any:
+    """Run ``action()``; user errors become one sentence and exit 2, like ``voc run``."""
+    try:
+        return action()
+    except _user_errors() as exc:
+        _fail(_settings_error(exc), verbose=False)
+    except (typer.Exit, click.ClickException):
+        raise
+    except Exception as exc:
+        _crash(exc, verbose=False)
+
+
 def _reanalyse(config: Optional[Path], db: Path, out: Path, night: Optional[str], keep: tuple[str, ...]) -> dict[str, Path]:
     """Recompute the night's analysis from the store alone (no sources read) and keep some outputs."""
     from voc.pipeline import run_pipeline
@@ -214,7 +347,7 @@ def _reanalyse(config: Optional[Path], db: Path, out: Path, night: Optional[str]
     settings = _load(config, db_path=db, out_dir=out, _use_default_config=True)
     if not Path(settings.db_path).exists():
         raise typer.BadParameter(f"no store at {settings.db_path}: run `voc run` first", param_hint="--db")
-    night_date = date.fromisoformat(night) if night else None
+    night_date = _parse_night(night)
     result = run_pipeline(settings, night=night_date, out_dir=out, nodes=ANALYSIS, seed_catalog={"ingested": empty_ingest()})
     return {k: v for k, v in result.paths.items() if k in keep}
 
@@ -227,7 +360,7 @@ def report(
     config: Optional[Path] = typer.Option(None, "--config", "-c"),
 ) -> None:
     """Rebuild the HTML topic report from what the store holds."""
-    _print_paths(_reanalyse(config, db, out, night, ("report",)))
+    _print_paths(_guarded(lambda: _reanalyse(config, db, out, night, ("report",))))
 
 
 @app.command()
@@ -239,7 +372,7 @@ def export(
 ) -> None:
     """Write priorities.csv/.xlsx/.json (and the SQL table when configured) from the store."""
     keep = ("priorities_csv", "priorities_xlsx", "priorities_json", "priorities_sql", "csv", "xlsx", "json", "sql", "records", "themes")
-    _print_paths(_reanalyse(config, db, out, night, keep))
+    _print_paths(_guarded(lambda: _reanalyse(config, db, out, night, keep)))
 
 
 @app.command()

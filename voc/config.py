@@ -83,6 +83,15 @@ class IngestSettings(_Section):
     #: the source's majority language within its script (detectors guess on a handful of letters)
     min_chars_for_language: int = 12
     redact: bool = True
+    #: a customer id holding personal data (an e-mail, a phone number): "hash" replaces it with a
+    #: stable ``cust-...`` id (joins and repeat contacts still work), "redact" with the placeholder,
+    #: "keep" stores it as is. Segments, channel and journey stage are always redacted with ``redact``.
+    customer_ids: Literal["hash", "redact", "keep"] = "hash"
+    #: mixed into those hashes so they cannot be matched against a list of known addresses
+    customer_id_salt: str = ""
+    #: keep answers with a score but no comment (silent detractors are found there); when false
+    #: they go to quarantine like rows with neither
+    keep_score_only: bool = True
     #: drop a record whose normalised text repeats one already seen for the same customer and source
     drop_duplicates: bool = True
 
@@ -183,6 +192,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VOC_", env_nested_delimiter="__", extra="forbid")
 
     db_path: Path = Path("voc.duckdb")
+    #: seconds a run waits for another process to release the store before failing (0: fail at once)
+    lock_timeout_s: float = Field(60.0, ge=0)
     out_dir: Path = Path("out")
     sources: list[SourceSettings] = Field(default_factory=list)
     ingest: IngestSettings = Field(default_factory=IngestSettings)

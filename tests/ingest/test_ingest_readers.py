@@ -127,11 +127,12 @@ def test_jsonl_uses_line_numbers(tmp_path):
     assert frame["n"].tolist() == [None, "2"]
 
 
-def test_jsonl_bad_line_names_file_and_row(tmp_path):
+def test_jsonl_bad_line_is_a_row_problem_not_a_file_error(tmp_path):
     path = tmp_path / "in.jsonl"
-    path.write_text('{"text": "a"}\n{"text": \n', encoding="utf-8")
-    with pytest.raises(IngestError, match=r"in\.jsonl, row 2"):
-        _read_all(SourceSettings(path=str(path)))
+    path.write_text('{"text": "a"}\n{"text": \n{"text": "c"}\n', encoding="utf-8")
+    frame = _read_all(SourceSettings(path=str(path)))
+    assert frame.index.tolist() == [1, 2, 3]
+    assert frame.loc[3, "text"] == "c"
 
 
 def test_parquet_in_batches(tmp_path):
@@ -177,8 +178,9 @@ def test_missing_file_and_unknown_suffix_name_the_file(tmp_path):
         _read_all(SourceSettings(path=str(odd)))
 
 
-def test_undecodable_bytes_fail_loudly(tmp_path):
+def test_undecodable_bytes_are_flagged_on_their_row(tmp_path):
     path = tmp_path / "forced.csv"
-    path.write_bytes("text\nżółw\n".encode("utf-8"))
-    with pytest.raises(IngestError, match="forced.csv"):
-        _read_all(SourceSettings(path=str(path), encoding="ascii"))
+    path.write_bytes("text\nżółw\nok\n".encode("utf-8"))
+    chunks = list(read_source(SourceSettings(path=str(path), encoding="ascii")))
+    assert list(chunks[0].attrs["read_problems"]) == [1]
+    assert chunks[0].loc[2, "text"] == "ok"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Hashable, Iterator
@@ -22,8 +23,9 @@ import pandas as pd
 from voc.config import ColumnMapping, IngestSettings, SourceSettings
 from voc.ingest.dedup import drop_duplicates, text_hashes
 from voc.ingest.errors import IngestError
+from voc.ingest.fields_pii import redact_fields
 from voc.ingest.language import DEFAULT_LANGUAGES, LanguageTally, detect_confident
-from voc.ingest.mapping import map_chunk
+from voc.ingest.mapping import map_chunk, mapped_columns
 from voc.ingest.normalise import normalise_text, normalise_texts
 from voc.ingest.pii import redact_text, redact_texts
 from voc.ingest.readers import read_source, source_label, to_raw_frame
@@ -66,13 +68,19 @@ class _SourceState:
 
     seen: dict[Hashable, list] = field(default_factory=dict)
     languages: LanguageTally = field(default_factory=LanguageTally)
+    #: record id given by the id column -> (text hash, input row) of its first row
+    ids: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
-def ingest_source(source: SourceSettings, *, settings: IngestSettings | None = None) -> Iterator[IngestBatch]:
+def ingest_source(
+    source: SourceSettings, *, settings: IngestSettings | None = None, not_after: datetime | None = None
+) -> Iterator[IngestBatch]:
     """Read, map and clean one configured source, one batch per ``settings.chunk_size`` rows.
 
     Duplicates are dropped across chunks of the source, and short texts take the majority
-    language seen so far in it.
+    language seen so far in it. Rows dated at or after ``not_after`` (the end of the night being
+    processed) go to quarantine: they belong to a later night, and storing them now would put
+    them in the store but in no night's outputs.
 
     Raises
     ------
@@ -87,6 +95,7 @@ def ingest_source(source: SourceSettings, *, settings: IngestSettings | None = N
         batch = _ingest(
             raw, columns=source.columns, source_name=source.display_name, source_file=label,
             rows=raw.index.to_numpy(dtype=np.int64), settings=settings, date_format=source.date_format, state=state,
+            not_after=not_after, check_ids=bool(source.columns.id),
         )
         totals.update(batch.stats)
         log.debug("%s: rows %s-%s done", label, raw.index.min() if len(raw) else 0, raw.index.max() if len(raw) else 0)
@@ -128,38 +137,115 @@ def _ingest(
     settings: IngestSettings,
     date_format: str | None,
     state: _SourceState,
+    not_after: datetime | None = None,
+    check_ids: bool = False,
 ) -> IngestBatch:
     """The per-chunk pipeline: map -> clean text -> quarantine -> hash -> dedup -> language."""
+    source_file = raw.attrs.get("source_file", source_file)
+    _check_unambiguous(raw, columns, source_file)
+    read_problems = _read_problems(raw, rows)
+    if read_problems and len(read_problems) == len(raw):
+        # every row of the chunk was unreadable: the mapped columns may never have been seen
+        raw = raw.assign(**{name: None for _, name in mapped_columns(columns) if name not in raw.columns})
     mapped = map_chunk(raw, columns=columns, source_name=source_name, source_file=source_file, rows=rows,
                        date_format=date_format)
-    fields, problems = mapped.fields, mapped.problems
-    _clean_text(fields, text_column=columns.text, redact=settings.redact, problems=problems)
+    fields = mapped.fields
+    problems = [p for p in mapped.problems if p[0] not in read_problems]
+    _clean_text(fields, text_column=columns.text, redact=settings.redact, problems=problems,
+                keep_score_only=settings.keep_score_only)
+    field_redactions = redact_fields(fields, policy=settings.customer_ids, salt=settings.customer_id_salt) if settings.redact else 0
+    if not_after is not None:
+        _future_dates(fields, not_after, columns.date or "", problems)
+    problems = [p for p in problems if p[0] not in read_problems]
+    problems += [(pos, column, reason) for pos, (column, reason) in read_problems.items()]
+    fields["text_hash"] = text_hashes(fields["text"].tolist())
+    repeated: set[int] = set()
+    if check_ids:
+        repeated = _repeated_ids(fields, {p[0] for p in problems}, columns.id or "", problems, state)
     bad = {pos for pos, _, _ in problems}
     quarantine = _quarantine(raw, problems, rows, source_file, redact=settings.redact)
-    kept = fields.iloc[[i for i in range(len(fields)) if i not in bad]].copy()
-    kept["text_hash"] = text_hashes(kept["text"].tolist())
-    dropped = 0
+    kept = fields.iloc[[i for i in range(len(fields)) if i not in bad and i not in repeated]].copy()
+    dropped = len(repeated)
     if settings.drop_duplicates:
-        kept, dropped = drop_duplicates(kept, seen=state.seen)
+        kept, n = drop_duplicates(kept, seen=state.seen)
+        dropped += n
     kept["language"] = _languages(kept, settings, state)
     records = _typed_records(kept)
     stats = {"rows_read": len(raw), "rows_kept": len(records), "quarantined": len(bad),
-             "duplicates_dropped": dropped, "redactions": int(records["n_redactions"].sum())}
+             "duplicates_dropped": dropped, "redactions": int(records["n_redactions"].sum()),
+             "field_redactions": int(field_redactions),
+             "score_only": int((records["text"] == "").sum())}
     stats.update({f"language_{k}": int(v) for k, v in records["language"].value_counts().items()})
     return IngestBatch(records, quarantine, stats)
 
 
-def _clean_text(fields: pd.DataFrame, *, text_column: str, redact: bool, problems: list) -> None:
-    """Normalise and redact ``fields["text"]`` in place; flag rows with neither text nor score.
+def _check_unambiguous(raw: pd.DataFrame, columns: ColumnMapping, source_file: str) -> None:
+    """A mapped column whose name the header repeats cannot be read safely: say so instead of guessing."""
+    repeated = set(raw.attrs.get("duplicate_columns", ()))
+    for role, name in mapped_columns(columns):
+        if name in repeated:
+            raise IngestError(f"the header has more than one column named '{name}' (the {role} column); "
+                              "rename them so each is unique", file=source_file, column=name)
 
-    Score-only survey answers stay: they are how silent detractors are found.
+
+def _read_problems(raw: pd.DataFrame, rows: np.ndarray) -> dict[int, tuple[str, str]]:
+    """Row faults the reader found (bad bytes, broken quotes, broken JSON), by position in the chunk."""
+    found = raw.attrs.get("read_problems") or {}
+    if not found:
+        return {}
+    position = {int(r): i for i, r in enumerate(rows)}
+    return {position[int(r)]: problem for r, problem in found.items() if int(r) in position}
+
+
+def _clean_text(fields: pd.DataFrame, *, text_column: str, redact: bool, problems: list, keep_score_only: bool = True) -> None:
+    """Normalise and redact ``fields["text"]`` in place; flag rows with an empty comment.
+
+    An empty, blank or null comment with a score is a score-only survey answer and stays (silent
+    detractors are found there) unless ``keep_score_only`` is off; without a score the row says
+    nothing and goes to quarantine.
     """
     texts = normalise_texts(fields["text"].tolist())
-    empty = np.array([not t for t in texts], dtype=bool) & fields["score"].isna().to_numpy()
-    problems.extend((int(pos), text_column, "empty text") for pos in np.flatnonzero(empty))
+    blank = np.array([not t for t in texts], dtype=bool)
+    no_score = fields["score"].isna().to_numpy()
+    for pos in np.flatnonzero(blank & (no_score | (not keep_score_only))):
+        raw = fields["text"].iat[pos]
+        what = "empty text (null)" if raw is None else ("empty text" if raw == "" else "empty text (only spaces or invisible characters)")
+        reason = what if no_score[pos] else f"{what} with a score (score-only answers are not kept: ingest.keep_score_only)"
+        problems.append((int(pos), text_column, reason))
     texts, counts = redact_texts(texts) if redact else (texts, [0] * len(texts))
     fields["text"] = texts
     fields["n_redactions"] = np.asarray(counts, dtype=np.int32)
+
+
+def _future_dates(fields: pd.DataFrame, not_after: datetime, column: str, problems: list) -> None:
+    """Quarantine rows dated at or after the end of the night: a later night will read them."""
+    late = fields["created_at"].notna() & (fields["created_at"] >= pd.Timestamp(not_after))
+    night = (pd.Timestamp(not_after) - pd.Timedelta(days=1)).date().isoformat()
+    for pos in np.flatnonzero(late.to_numpy()):
+        when = pd.Timestamp(fields["created_at"].iat[pos]).strftime("%Y-%m-%d %H:%M")
+        problems.append((int(pos), column, f"dated {when}, after the night {night} being processed; "
+                         "it will be read by the night it belongs to (--night)"))
+
+
+def _repeated_ids(fields: pd.DataFrame, bad: set[int], column: str, problems: list, state: _SourceState) -> set[int]:
+    """Rows reusing an id of an earlier row of the source.
+
+    The same id with the same text is an exact repeat (returned, counted as a duplicate); with a
+    different text it is ambiguous which is right, so the later row goes to quarantine naming the
+    first: nothing is silently overwritten or dropped.
+    """
+    repeats: set[int] = set()
+    for pos, (rid, digest, row) in enumerate(zip(fields["record_id"], fields["text_hash"], fields["source_row"])):
+        if pos in bad:
+            continue
+        first = state.ids.get(rid)
+        if first is None:
+            state.ids[rid] = (digest, int(row))
+        elif first[0] == digest:
+            repeats.add(pos)
+        else:
+            problems.append((pos, column, f"id '{rid}' repeats row {first[1]} with a different text"))
+    return repeats
 
 
 def _languages(kept: pd.DataFrame, settings: IngestSettings, state: _SourceState) -> list[str]:

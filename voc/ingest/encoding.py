@@ -40,6 +40,9 @@ LETTER_SETS: dict[str, str] = {
 _SETS = [frozenset(s) for s in LETTER_SETS.values()]
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _ODD_CASE = re.compile(r"(?<=[^\W\d_])[^\x00-\x7f]")
+#: a UTF-8 file may have up to this share of corrupted lines (quarantined) before another
+#: encoding is considered: legacy code-page text is almost never valid UTF-8 on any line
+MAX_BAD_LINE_SHARE = 0.05
 #: decoded text below this share of plausible letters is refused rather than stored
 MIN_PLAUSIBLE = 0.6
 
@@ -61,8 +64,17 @@ def detect_encoding(path: str | Path, *, sample_bytes: int = 256_000) -> str:
         return "utf-16"
     if _is_utf8(path):
         return "utf-8"
+    valid, invalid, total = _utf8_line_counts(path)
+    if valid > 0 and invalid <= max(1, MAX_BAD_LINE_SHARE * valid):
+        # UTF-8 with a few corrupted lines: those lines go to quarantine, the rest is read as is
+        log.warning("%s: UTF-8 with %d lines of invalid bytes (quarantined)", path, invalid)
+        return "utf-8"
     sample = _non_ascii_lines(path, sample_bytes)
     encoding, share = best_legacy_encoding(sample)
+    if (encoding is None or share < MIN_PLAUSIBLE) and valid == 0 and invalid <= MAX_BAD_LINE_SHARE * total:
+        # plain ASCII but for a stray byte or two: not a legacy code page, just damage
+        log.warning("%s: ASCII with %d lines of invalid bytes (quarantined)", path, invalid)
+        return "utf-8"
     if encoding is None or share < MIN_PLAUSIBLE:
         # not a European code page that reads well: let charset-normalizer search every codec
         # it knows (Greek, Baltic, CJK, ...) and take its answer only if it reads cleanly
@@ -140,6 +152,23 @@ def _is_utf8(path: Path) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def _utf8_line_counts(path: Path) -> tuple[int, int, int]:
+    """(non-ASCII lines valid as UTF-8, lines not valid as UTF-8, all lines)."""
+    valid = invalid = total = 0
+    with path.open("rb") as fh:
+        for line in fh:
+            total += 1
+            if max(line, default=0) < 0x80:
+                continue
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                invalid += 1
+            else:
+                valid += 1
+    return valid, invalid, total
 
 
 def _non_ascii_lines(path: Path, limit: int) -> bytes:

@@ -38,6 +38,10 @@ SOURCE_TYPES: dict[str, str] = {
     **dict.fromkeys(["survey", "surveys", "nps", "csat", "ces", "ankieta", "kysely", "опитування", "umfrage"], "survey"),
 }
 
+#: Scales answered by picking one whole number: a 7.5 there is a data error, not an answer
+#: (star ratings may be averaged or half stars, so they are not listed).
+WHOLE_NUMBER_SCALES: frozenset[str] = frozenset({"nps", "csat", "ces"})
+
 _SCORE_TYPE_ALIASES = {"star": "stars", "rating": "stars", "nps": "nps", "csat": "csat", "ces": "ces", "stars": "stars"}
 
 # Day-first layouts common in PL/FI/DE/UK exports; tried vectorised before the slow generic parser.
@@ -248,7 +252,9 @@ def _scores(
     unknown = kind.map(lambda t: isinstance(t, str) and t.startswith("?")).to_numpy(dtype=bool)
     no_type = kind.isna().to_numpy()
     outside = ~np.isnan(s) & ~np.isnan(low) & ((s < low) | (s > high))
-    for pos in np.flatnonzero(present & (np.isnan(s) | unknown | no_type | outside)):
+    whole = kind.map(lambda t: t in WHOLE_NUMBER_SCALES).to_numpy(dtype=bool)
+    fractional = ~np.isnan(s) & whole & (np.abs(s - np.round(s)) > 1e-9)
+    for pos in np.flatnonzero(present & (np.isnan(s) | unknown | no_type | outside | fractional)):
         raw, t = values.iat[pos], kind.iat[pos]
         if np.isnan(s[pos]):
             problems.append((int(pos), mapping.score or "", f"unparseable score '{raw}'"))
@@ -256,8 +262,11 @@ def _scores(
             problems.append((int(pos), mapping.score_type_column or "", "score without a score type"))
         elif unknown[pos]:
             problems.append((int(pos), mapping.score_type_column or "", f"unknown score type '{t[1:]}'"))
-        else:
+        elif outside[pos]:
             problems.append((int(pos), mapping.score or "", f"score {raw} outside {t} {low[pos]:g}-{high[pos]:g}"))
+        else:
+            problems.append((int(pos), mapping.score or "", f"score {raw} is not a whole number; {t} answers are "
+                             f"{low[pos]:g}, {low[pos] + 1:g}, ... {high[pos]:g}"))
     kind = kind.where(present & ~unknown, None)
     return score, kind.astype(object)
 

@@ -39,15 +39,20 @@ def night_start(night: date) -> datetime:
 
 
 # --- extract ------------------------------------------------------------------------------
-def ingest_sources(settings: Settings) -> Ingested:
-    """Read every configured source in chunks, map, clean, redact and dedup it."""
+def ingest_sources(settings: Settings, night: date | None = None) -> Ingested:
+    """Read every configured source in chunks, map, clean, redact and dedup it.
+
+    With ``night``, rows dated after it go to quarantine (a later night reads them).
+    """
+    from voc.errors import InputError
     from voc.ingest import ingest_source
 
     if not settings.sources:
-        raise ValueError("no sources configured: give --input files or `sources:` in voc.yaml")
+        raise InputError("no sources configured: give --input files or `sources:` in voc.yaml")
+    not_after = night_start(night) + pd.Timedelta(days=1) if night else None
     records, quarantine, stats = [], [], {}
     for source in settings.sources:
-        for batch in ingest_source(source, settings=settings.ingest):
+        for batch in ingest_source(source, settings=settings.ingest, not_after=not_after):
             records.append(batch.records)
             quarantine.append(batch.quarantine)
             for key, value in batch.stats.items():
@@ -66,7 +71,12 @@ def store_new_records(store: Store, ingested: Ingested, run_id: str) -> pd.DataF
         new = store.add_records(ingested.records, run_id=run_id)
         store.execute("DELETE FROM quarantine WHERE run_id = ?", [run_id])
         store.insert("quarantine", ingested.quarantine.assign(run_id=run_id))
-    log.info("records stored", extra={"offered": len(ingested.records), "new": len(new)})
+    edited = int(new.attrs.get("n_edited", 0))
+    # every row read is a new record, a new version, already known, a duplicate or quarantined
+    ingested.stats["edited"] = edited
+    ingested.stats["new_records"] = len(new) - edited
+    ingested.stats["already_stored"] = len(ingested.records) - len(new)
+    log.info("records stored", extra={"offered": len(ingested.records), "new": len(new), "edited": edited})
     return new
 
 
@@ -210,7 +220,9 @@ def measure_surveys(records: pd.DataFrame, record_themes: pd.DataFrame, settings
         for by, period in [((), None), ((), cfg.period), (("segment",), None), (("channel",), None),
                            (("journey_stage",), None), (("source_type",), None), (("language",), None), (("theme",), None)]
     ]
-    metrics = pd.concat([f for f in frames if not f.empty], ignore_index=True) if frames else pd.DataFrame()
+    filled = [f for f in frames if not f.empty]
+    # no scores at all (a text-only export) is a normal night: the metric sections say so in the report
+    metrics = pd.concat(filled, ignore_index=True) if filled else (frames[0] if frames else pd.DataFrame())
     drivers = theme_drivers(records, record_themes, metric="nps", n_boot=cfg.bootstrap)
     volumes = theme_volumes(record_themes, records, period=cfg.period)
     return metrics, drivers, volumes
@@ -267,7 +279,16 @@ def load_customers(settings: Settings) -> pd.DataFrame | None:
     path = Path(settings.customers_path)
     if not path.exists():
         raise FileNotFoundError(f"customers file not found: {path}")
-    return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype={"customer_id": str})
+    customers = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype={"customer_id": str})
+    if settings.ingest.redact and "customer_id" in customers:
+        from voc.ingest.fields_pii import protect_customer_ids
+
+        # the same stand-in as the records' ids, so the list still joins with the answers
+        customers["customer_id"], _ = protect_customer_ids(
+            customers["customer_id"].astype(object).where(customers["customer_id"].notna(), None),
+            policy=settings.ingest.customer_ids, salt=settings.ingest.customer_id_salt,
+        )
+    return customers
 
 
 # --- load ----------------------------------------------------------------------------------

@@ -70,7 +70,9 @@ def write_outputs(out_dir: Path, *, context: Any, records: pd.DataFrame, themes:
     _parquet_safe(themes).to_parquet(paths["themes"], index=False)
     quarantine_file = out_dir / "quarantine.csv"
     if not quarantine.empty:
-        quarantine.to_csv(quarantine_file, index=False, encoding="utf-8-sig")
+        from voc.report.exports import guard_formulas
+
+        guard_formulas(quarantine).to_csv(quarantine_file, index=False, encoding="utf-8-sig")
         paths["quarantine"] = quarantine_file
     elif quarantine_file.exists():
         quarantine_file.unlink()  # a stale file from an earlier night would mislead

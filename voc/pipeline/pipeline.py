@@ -26,6 +26,8 @@ def build_report_context(
     centroids = getattr(theme_update, "centroids", None)
     themes_view = outputs.theme_positions(themes_view, centroids)
     quality = dict(ingested.stats)
+    quality["quarantined_rows"] = int(ingested.stats.get("quarantined", ingested.quarantine["source_row"].nunique()
+                                                           if "source_row" in ingested.quarantine else 0))
     quality["quarantined"] = ingested.quarantine
     quality["languages"] = records["language"].value_counts().to_dict()
     changes = _changes(theme_update, priorities, previous_priorities)
@@ -89,7 +91,7 @@ def run_info(run_id: str, night: date, new_records: pd.DataFrame, ingested, sett
 
 NIGHTLY: tuple[Node, ...] = (
     # extract
-    Node("ingest", nodes.ingest_sources, ("settings",), ("ingested",), retries=2, description="read and clean sources"),
+    Node("ingest", nodes.ingest_sources, ("settings", "night"), ("ingested",), retries=2, description="read and clean sources"),
     Node("store_records", nodes.store_new_records, ("store", "ingested", "run_id"), ("new_records",)),
     Node("resolve_night", resolve_night, ("store", "run_id", "night", "requested_night"), ("night",),
          description="the night given, else the last day with data"),

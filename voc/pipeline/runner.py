@@ -30,12 +30,13 @@ class RunResult:
 
 
 def open_run(settings: Settings, night: date | None, out_dir: Path | None, refit: bool) -> tuple[Store, dict[str, Any]]:
-    """Open the store, register a run and build the starting catalog.
+    """Open the store (waiting for its lock), close runs a killed process left open, register a run.
 
     Without ``night`` the run starts as today's; the ``resolve_night`` node moves it to the last
     day with data once the night's records are stored.
     """
-    store = Store(settings.db_path)
+    store = Store(settings.db_path, lock_timeout_s=settings.lock_timeout_s)
+    store.close_stale_runs()
     run_id = store.start_run(night or date.today())
     catalog: dict[str, Any] = {
         "settings": settings, "store": store, "run_id": run_id, "night": night or date.today(),
@@ -86,7 +87,10 @@ def run_pipeline(
     store, catalog = open_run(settings, night, out_dir, refit)
     catalog.update(seed_catalog or {})
     try:
-        run_nodes(nodes, catalog, on_start=on_node, call=call)
+        # one transaction for the whole night: a run killed or failing at any step leaves the
+        # store exactly as the previous night left it, and its rerun sees the same new records
+        with store.transaction():
+            run_nodes(nodes, catalog, on_start=on_node, call=call)
     except BaseException as exc:
         close_run(store, catalog, failed=exc)
         store.close()

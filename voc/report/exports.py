@@ -149,7 +149,13 @@ def _about_frame(ctx: ReportContext) -> pd.DataFrame:
 
 # --- csv -------------------------------------------------------------------------------------
 
-def _guard_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+def guard_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells starting with ``= + - @`` (or a tab/CR) get a leading apostrophe.
+
+    A verbatim such as ``=HYPERLINK(...)`` or ``-1 star, awful`` must stay text when an analyst
+    opens the CSV in a spreadsheet (CSV injection). XLSX needs no prefix: its cells are written
+    as typed strings (``strings_to_formulas`` off), which a spreadsheet never evaluates.
+    """
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
@@ -166,7 +172,7 @@ def write_csv(ctx: ReportContext, path: Path) -> Path:
     floats = frame.select_dtypes("float").columns
     # Six decimals are plenty for a priority list and spare readers 0.30666666666666664.
     frame[floats] = frame[floats].round(6)
-    _guard_formulas(frame).to_csv(path, index=False, encoding="utf-8-sig")
+    guard_formulas(frame).to_csv(path, index=False, encoding="utf-8-sig")
     return path
 
 

@@ -110,10 +110,14 @@ def _quality(ctx: ReportContext) -> dict[str, Any]:
     top = max((int(v) for v in langs.values()), default=0) or 1
     reasons = (Counter(quarantined["reason"].astype(str).str.replace(r"'.*'", "'…'", regex=True))
                if "reason" in quarantined and not quarantined.empty else Counter())
+    # every row read is kept, a dropped duplicate or quarantined: the first four add up
     kpis = [(label, q.get(key)) for label, key in (("Rows read", "rows_read"), ("Rows kept", "rows_kept"),
-                                                   ("Duplicates dropped", "duplicates_dropped"),
-                                                   ("Redactions made", "redactions"))]
-    kpis.append(("Rows quarantined", len(quarantined)))
+                                                   ("Duplicates dropped", "duplicates_dropped"))]
+    kpis.append(("Rows quarantined", q.get("quarantined_rows", len(quarantined))))
+    kpis += [(label, q.get(key)) for label, key in (("New records", "new_records"), ("New versions of edited records", "edited"),
+                                                   ("Already stored", "already_stored"), ("Score-only answers", "score_only"),
+                                                   ("Redactions made", "redactions"), ("Redacted field values", "field_redactions"))
+             if q.get(key) is not None]
     return {
         "has": bool(q),
         "kpis": [{"label": k, "value": fmt.number(v)} for k, v in kpis],

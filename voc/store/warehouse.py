@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 import uuid
 from datetime import date, datetime, timezone
 from importlib import resources
@@ -19,7 +20,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from voc.errors import InputError, StoreLockedError
+
 log = logging.getLogger(__name__)
+
+#: Bytes 8-11 of every DuckDB database file.
+_DUCKDB_MAGIC = b"DUCK"
+#: Seconds between two attempts to take the writer lock.
+_LOCK_POLL_S = 0.5
 
 Conflict = Literal["error", "ignore", "replace"]
 
@@ -39,6 +47,34 @@ def _migration_files() -> list[tuple[int, str, str]]:
     return sorted(found)
 
 
+def _is_lock_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("conflicting" in text or "could not set" in text)
+
+
+def check_store_file(path: str) -> None:
+    """Refuse a file that exists but is not a DuckDB database.
+
+    DuckDB itself opens some such paths (a ``.csv``) as an empty in-memory database, so a night
+    would "succeed" and save nothing anywhere.
+
+    Raises
+    ------
+    InputError
+    """
+    if path == ":memory:":
+        return
+    file = Path(path)
+    if file.is_dir():
+        raise InputError(f"{path} is a folder; give --db a DuckDB file such as {file / 'voc.duckdb'}")
+    if not file.exists() or file.stat().st_size == 0:
+        return
+    with open(file, "rb") as fh:
+        head = fh.read(16)
+    if head[8:12] != _DUCKDB_MAGIC:
+        raise InputError(f"{path} is not a DuckDB database; give --db a new or an existing voc store file")
+
+
 class Store:
     """A DuckDB file holding feedback, caches and every night's results.
 
@@ -48,11 +84,22 @@ class Store:
         The database file (created with its folder when missing); ``":memory:"`` for tests.
     read_only : bool
         Open without taking the writer lock (reports, notebooks while a run is writing elsewhere).
+    lock_timeout_s : float
+        How long to wait for another process (an earlier night still running, a notebook) to
+        release the file before giving up with :class:`~voc.errors.StoreLockedError`; 0 fails at once.
+
+    Raises
+    ------
+    InputError
+        When ``path`` exists and is not a DuckDB database (a CSV given to ``--db`` by mistake).
+    StoreLockedError
+        When the lock is still held after ``lock_timeout_s``.
     """
 
-    def __init__(self, path: str | Path = "voc.duckdb", *, read_only: bool = False):
+    def __init__(self, path: str | Path = "voc.duckdb", *, read_only: bool = False, lock_timeout_s: float = 0.0):
         self.path = str(path)
         self.read_only = read_only
+        self.lock_timeout_s = float(lock_timeout_s)
         if self.path != ":memory:" and not read_only:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._con: duckdb.DuckDBPyConnection | None = None
@@ -64,10 +111,33 @@ class Store:
         if self._con is None:
             if self.read_only and not Path(self.path).exists():
                 raise FileNotFoundError(f"no voc store at {self.path}: run `voc run` first")
-            self._con = duckdb.connect(self.path, read_only=self.read_only)
+            check_store_file(self.path)
+            self._con = self._connect()
             if not self.read_only:
                 self.migrate()
         return self._con
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        """Connect, waiting up to ``lock_timeout_s`` while another process holds the file."""
+        deadline = time.monotonic() + self.lock_timeout_s
+        warned = False
+        while True:
+            try:
+                return duckdb.connect(self.path, read_only=self.read_only)
+            except duckdb.IOException as exc:
+                if not _is_lock_error(exc):
+                    if "not a valid DuckDB database" in str(exc):
+                        raise InputError(f"{self.path} is not a DuckDB database; give --db a new or an existing voc store file") from exc
+                    raise
+                if time.monotonic() >= deadline:
+                    raise StoreLockedError(
+                        f"the store {self.path} is in use by another process (another voc run?) and was not released "
+                        f"within {self.lock_timeout_s:g} s; wait for it to finish or raise `lock_timeout_s`"
+                    ) from exc
+                if not warned:
+                    log.warning("store locked, waiting", extra={"store": self.path, "timeout_s": self.lock_timeout_s})
+                    warned = True
+                time.sleep(min(_LOCK_POLL_S, max(deadline - time.monotonic(), 0.01)))
 
     def close(self) -> None:
         if self._con is not None:
@@ -165,32 +235,69 @@ class Store:
 
     # -- feedback ---------------------------------------------------------------------------
     def add_records(self, records: pd.DataFrame, *, run_id: str) -> pd.DataFrame:
-        """Store records not seen before and return exactly those.
+        """Store records not seen before, and new versions of edited ones; return exactly those.
 
-        A record is already known when its ``record_id`` exists, or when the same customer left the
-        same (non-empty) text in the same source before: re-exports of a source often renumber rows.
+        A record is already known when its ``record_id`` exists with the same text, or when the same
+        customer left the same (non-empty) text in the same source before: re-exports of a source
+        often renumber rows. A known id with a different text is an edit: the earlier text moves to
+        ``feedback_versions``, the record's units, themes and scores are dropped so tonight's run
+        analyses the new text, and the returned frame holds it with ``attrs["n_edited"]`` counting
+        such records.
         """
         if records.empty:
+            records.attrs["n_edited"] = 0
             return records
+        records = records.drop_duplicates("record_id")
         view = f"_new_{uuid.uuid4().hex[:8]}"
         self.con.register(view, records[["record_id", "source", "customer_id", "text_hash", "text"]])
         try:
             known = self.con.execute(
                 f"""
                 SELECT n.record_id FROM {view} n
-                WHERE EXISTS (SELECT 1 FROM feedback f WHERE f.record_id = n.record_id)
+                WHERE EXISTS (SELECT 1 FROM feedback f WHERE f.record_id = n.record_id AND f.text_hash = n.text_hash)
                    OR (n.text <> '' AND n.customer_id IS NOT NULL AND EXISTS (
                         SELECT 1 FROM feedback f WHERE f.source = n.source
                           AND f.customer_id = n.customer_id AND f.text_hash = n.text_hash))
                 """
             ).fetchall()
+            edited = self.con.execute(
+                f"""
+                SELECT n.record_id, f.version FROM {view} n JOIN feedback f ON f.record_id = n.record_id
+                WHERE f.text_hash <> n.text_hash
+                """
+            ).fetchall()
         finally:
             self.con.unregister(view)
         known_ids = {r[0] for r in known}
-        fresh = records[~records["record_id"].isin(known_ids)].drop_duplicates("record_id")
-        if not fresh.empty:
-            self.insert("feedback", fresh.assign(run_id=run_id, ingested_at=_utcnow()))
+        versions = {r[0]: int(r[1] or 1) for r in edited if r[0] not in known_ids}
+        fresh = records[~records["record_id"].isin(known_ids)].copy()
+        with self.transaction():
+            if versions:
+                self._supersede(versions, run_id)
+            if not fresh.empty:
+                fresh["version"] = [versions.get(rid, 0) + 1 for rid in fresh["record_id"]]
+                self.insert("feedback", fresh.assign(run_id=run_id, ingested_at=_utcnow()))
+        fresh.attrs["n_edited"] = len(versions)
         return fresh
+
+    def _supersede(self, versions: Mapping[str, int], run_id: str) -> None:
+        """Move the current text of edited records to ``feedback_versions`` and drop what was derived from it."""
+        ids = pd.DataFrame({"record_id": list(versions)})
+        view = f"_edited_{uuid.uuid4().hex[:8]}"
+        self.con.register(view, ids)
+        try:
+            self.con.execute(
+                f"""INSERT OR REPLACE INTO feedback_versions
+                    SELECT f.record_id, coalesce(f.version, 1), f.text, f.text_hash, f.score, f.created_at, f.run_id, ?, ?
+                    FROM feedback f JOIN {view} e USING (record_id)""",
+                [_utcnow(), run_id],
+            )
+            self.con.execute(f"DELETE FROM unit_scores WHERE unit_id IN (SELECT u.unit_id FROM units u JOIN {view} e USING (record_id))")
+            for table in ("units", "unit_themes", "record_scores", "feedback"):
+                self.con.execute(f"DELETE FROM {table} WHERE record_id IN (SELECT record_id FROM {view})")
+        finally:
+            self.con.unregister(view)
+        log.info("edited records", extra={"n": len(versions)})
 
     def get_records(self, columns: Sequence[str] | None = None, *, since: datetime | None = None) -> pd.DataFrame:
         """Read stored records (only the columns asked for; the history can be large)."""
@@ -254,6 +361,24 @@ class Store:
             [run_id, night, _utcnow()],
         )
         return run_id
+
+    def close_stale_runs(self) -> list[str]:
+        """Mark runs still ``running`` as failed and return their ids.
+
+        Called by a writer, which holds the file's lock: no live process can be running a night
+        on this store, so such a row was left by a killed or crashed process. Its writes were
+        never committed (a night is one transaction), so only the row needs closing.
+        """
+        stale = [r[0] for r in self.con.execute("SELECT run_id FROM runs WHERE status = 'running'").fetchall()]
+        if stale:
+            self.con.execute(
+                "UPDATE runs SET status = 'failed', finished_at = ?, "
+                "summary = '{\"error\": \"interrupted: the process ended before the night finished\"}' "
+                "WHERE status = 'running'",
+                [_utcnow()],
+            )
+            log.warning("closed interrupted runs", extra={"runs": stale})
+        return stale
 
     def finish_run(self, run_id: str, *, status: str, counts: Mapping[str, int] | None = None, summary: str = "{}") -> None:
         counts = counts or {}

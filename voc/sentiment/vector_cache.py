@@ -18,7 +18,12 @@ from typing import Sequence
 
 import numpy as np
 
-CACHE_ROOT = Path(os.environ.get("VOC_SENT_CACHE", "/tmp/voc-sent-cache"))
+DEFAULT_ROOT = Path("/tmp/voc-sent-cache")
+
+
+def cache_root() -> Path:
+    """``VOC_SENT_CACHE`` when set (read at call time), else ``/tmp/voc-sent-cache``."""
+    return Path(os.environ.get("VOC_SENT_CACHE", DEFAULT_ROOT))
 #: texts embedded between two shard writes
 SHARD_SIZE = 256
 
@@ -55,7 +60,7 @@ def cached_encode(texts: Sequence[str], embedder=None, *, root: Path | None = No
         from voc.embed import get_embedder
 
         embedder = get_embedder()
-    folder = _folder(embedder.model_id, Path(root or CACHE_ROOT))
+    folder = _folder(embedder.model_id, Path(root or cache_root()))
     folder.mkdir(parents=True, exist_ok=True)
     keys = [_key(t) for t in texts]
     found = _load(folder)

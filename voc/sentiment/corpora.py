@@ -213,8 +213,11 @@ def subsample(frame: pd.DataFrame, per_class: dict[str, int], *, seed: int = 0) 
 
 #: rows drawn per label from each training set (negative, neutral, positive), see :func:`subsample`
 TRAIN_SET_CAPS: dict[str, int] = {"negative": 1000, "neutral": 600, "positive": 1000}
-#: rows drawn from each measured-only set
-EVAL_SET_CAPS: dict[str, int] = {"negative": 400, "neutral": 400, "positive": 400}
+#: rows drawn from each measured-only set (Skytrax reviews are long: fewer)
+EVAL_SET_CAPS: dict[str, dict[str, int]] = {
+    "semeval16_restaurants_en": {"negative": 400, "neutral": 400, "positive": 400},
+    "skytrax_lounge_seat_en": {"negative": 250, "positive": 250},
+}
 
 
 def sentiment_corpus(root: Path | None = None, *, sets: list[str] | None = None) -> pd.DataFrame:
@@ -226,7 +229,7 @@ def sentiment_corpus(root: Path | None = None, *, sets: list[str] | None = None)
     parts = []
     for name in sets or available_sets(root):
         frame = read_set(name, root)
-        caps = EVAL_SET_CAPS if name in EVAL_ONLY_SETS else TRAIN_SET_CAPS
+        caps = EVAL_SET_CAPS.get(name, TRAIN_SET_CAPS)
         sample = subsample(frame, caps)
         if name == "polemo_hotels_pl":
             with_aspects = frame[frame["aspects"].map(len) > 0]

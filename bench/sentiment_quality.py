@@ -63,6 +63,8 @@ def fmt(table: pd.DataFrame) -> str:
     flat = table.reset_index()
 
     def cell(value: object) -> str:
+        if value is None:
+            return ""
         if isinstance(value, (float, np.floating)):
             return "" if np.isnan(value) else f"{value:.3f}"
         return str(value)
@@ -179,7 +181,7 @@ def mention_table(test: pd.DataFrame, X: np.ndarray, heads: dict[str, SentimentM
             rows.append({
                 "set": set_name, "head": head_name, "mentions": len(mentions), "polar": int(polar.sum()),
                 "auc": roc_auc_score(truth01, s) if len(np.unique(truth01)) == 2 else np.nan,
-                "bin_acc": float(np.mean([np.mean(s[truth01] > 0), np.mean(s[~truth01] <= 0)])),
+                "bin_acc": float(np.mean([np.mean(s[truth01] > 0), np.mean(s[~truth01] <= 0)])) if len(np.unique(truth01)) == 2 else np.nan,
                 f"themes>={min_mentions}": len(true_net),
                 "net_mae": float(np.mean(np.abs(true_net - pred_net))) if len(true_net) else np.nan,
                 "net_r": float(np.corrcoef(true_net, pred_net)[0, 1]) if len(true_net) > 2 else np.nan,
@@ -265,7 +267,9 @@ def main(argv: list[str] | None = None) -> None:
     print(fmt(ratings_table(test, Xrec, default, band)))
     print("\n## 5. Effort / churn cues per airline complaint reason (share of tweets flagged)\n")
     print(fmt(cue_table(root)))
-    print(f"\nrun time {time.perf_counter() - started:.0f} s (embeddings cached in /tmp/voc-sent-cache)")
+    from voc.sentiment.vector_cache import cache_root
+
+    print(f"\nrun time {time.perf_counter() - started:.0f} s (embeddings cached in {cache_root()})")
 
 
 if __name__ == "__main__":

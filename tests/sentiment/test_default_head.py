@@ -56,3 +56,20 @@ def test_clear_sentences_get_the_right_sign(scored, lang):
 
 def test_clear_sentences_are_not_labelled_neutral(scored):
     assert (scored.sentiment_label == scored.truth).mean() >= 0.8, scored[["text", "sentiment", "sentiment_label"]]
+
+
+def test_shipped_head_names_its_sets_and_no_language_dominates():
+    from voc.sentiment.corpora import SETS
+
+    meta = load_default_model().meta_
+    assert set(meta["sets"]) == set(SETS) and all(info["licence"] for info in meta["sets"].values())
+    shares = meta["weight_share"]
+    assert sum(shares.values()) == pytest.approx(1.0, abs=1e-3)
+    per_language: dict[str, float] = {}
+    for group, share in shares.items():
+        lang = group.removeprefix("hand-") if group.startswith("hand-") else SETS[group]["language"]
+        per_language[lang] = per_language.get(lang, 0.0) + share
+    real = [per_language[lang] for lang in ("pl", "fi", "de", "en")]
+    assert max(real) - min(real) < 1e-3  # the four languages with real sets weigh the same
+    assert per_language["uk"] > 0  # Ukrainian is in training, through the hand-written texts
+    assert 0 < meta["temperature"] <= 1

@@ -8,11 +8,11 @@ import pytest
 
 from voc.schemas import SUPPORTED_LANGUAGES
 from voc.sentiment import AnchorSentiment
-from voc.sentiment.train import calibrate_temperature, group_weights, load_germeval, training_frame
+from voc.sentiment.train import binary_metrics, calibrate_temperature, group_weights, training_frame, weight_shares
 
 
 def test_hand_written_data_is_balanced_per_language():
-    frame = training_frame(use_germeval=False)
+    frame = training_frame(use_real=False)
     assert set(frame.language) == set(SUPPORTED_LANGUAGES)
     counts = frame.groupby(["language", "label"]).size().unstack()
     # parallel texts: every language has the same rows per class, so no language leans one way
@@ -22,27 +22,25 @@ def test_hand_written_data_is_balanced_per_language():
     assert not frame.text.duplicated().any()
 
 
-def test_germeval_reader_keeps_relevant_rows(tmp_path):
-    file = tmp_path / "dev.tsv"
-    file.write_text(
-        "url\ttext\trelevant\tdoc_sentiment\taspects\n"
-        "u1\tZug wieder zu spät\ttrue\tnegative\tx\n"
-        "u2\tMorgen Konzert\tfalse\tneutral\t\n"
-        "u3\tDanke für die schnelle Hilfe\ttrue\tpositive\ty\n",
-        encoding="utf-8",
-    )
-    frame = load_germeval(file)
-    assert list(frame.label) == ["negative", "positive"]
-    assert list(frame.columns) == ["text", "label"]
-    bad = tmp_path / "bad.tsv"
-    bad.write_text("url\ttext\n1\tx\n", encoding="utf-8")
-    with pytest.raises(KeyError, match="bad.tsv"):
-        load_germeval(bad)
+def test_real_training_rows_never_include_held_out_rows(labelled_sets):
+    from voc.sentiment.corpora import held_out, sentiment_corpus
+
+    frame = training_frame(labelled_sets)
+    real = frame[~frame.group.str.startswith("hand-")]
+    assert set(real.group) == {"polemo_hotels_pl", "finnsentiment_fi", "sb10k_de", "germeval2017", "airline_tweets_en"}
+    assert not held_out(real).any()
+    reserved = sentiment_corpus(labelled_sets)
+    assert not set(reserved.loc[reserved.held_out, "text"]) & set(frame.text)
 
 
-def test_germeval_counts_more_than_one_seed_language():
-    weights = group_weights(np.array(["hand-pl", "germeval"]), germeval_weight=2.0)
-    assert list(weights) == [1.0, 2.0]
+def test_a_language_weighs_the_same_whatever_its_number_of_sets():
+    groups = np.array(["sb10k_de", "germeval2017", "polemo_hotels_pl", "hand-uk", "hand-pl"])
+    langs = np.array(["de", "de", "pl", "uk", "pl"])
+    assert list(group_weights(groups, langs, hand_weight=0.5)) == [0.5, 0.5, 1.0, 0.5, 0.5]
+    frame = pd.DataFrame({"group": groups.repeat(2), "language": langs.repeat(2), "label": ["positive", "negative"] * 5})
+    shares = weight_shares(frame, hand_weight=0.5)
+    assert shares["sb10k_de"] + shares["germeval2017"] == pytest.approx(shares["polemo_hotels_pl"], abs=1e-3)
+    assert sum(shares.values()) == pytest.approx(1.0, abs=1e-3)
 
 
 def test_temperature_makes_the_neutral_band_catch_unclear_texts():
@@ -51,10 +49,20 @@ def test_temperature_makes_the_neutral_band_catch_unclear_texts():
     rng = np.random.default_rng(0)
     labels = np.array(["positive"] * 40 + ["negative"] * 40 + ["neutral"] * 40)
     decisions = np.concatenate([rng.uniform(15, 30, 40), -rng.uniform(15, 30, 40), rng.uniform(-2.5, 2.5, 40)])
-    frame = pd.DataFrame({"label": labels, "group": ["hand-en"] * 60 + ["germeval"] * 60})
-    T, accuracy = calibrate_temperature(frame, decisions, neutral_band=0.15)
+    frame = pd.DataFrame({"label": labels, "group": ["hand-en", "sb10k_de"] * 60})
+    T, f1 = calibrate_temperature(frame, decisions, neutral_band=0.15)
     assert T < 0.3
-    assert min(accuracy.values()) > 0.9
+    assert set(f1) == {"hand-written", "sb10k_de"} and min(f1.values()) > 0.9
+
+
+def test_binary_metrics_balance_the_classes():
+    labels = np.array(["negative"] * 8 + ["positive"] * 2 + ["neutral"] * 2)
+    scores = np.array([-0.9] * 8 + [0.5, -0.1] + [0.0, 0.05])
+    m = binary_metrics(labels, scores)
+    assert m["n_polar"] == 10 and m["n_neutral"] == 2
+    assert m["binary_accuracy"] == pytest.approx(0.75)  # (8/8 + 1/2) / 2, not 9/10
+    assert m["auc"] == pytest.approx(1.0)
+    assert 0 < m["macro_f1_3way"] < 1
 
 
 def test_anchor_baseline_is_a_centroid_difference():
@@ -68,15 +76,15 @@ def test_anchor_baseline_is_a_centroid_difference():
 
 
 @pytest.mark.slow
-def test_retraining_without_germeval_writes_a_loadable_head(tmp_path):
+def test_retraining_on_hand_written_texts_writes_a_loadable_head(tmp_path):
     from voc.sentiment import SentimentModel
     from voc.sentiment.train import train_default
 
     out = tmp_path / "head.npz"
-    model, report = train_default(use_germeval=False, out=out, evaluate_cv=True)
+    model, report = train_default(use_real=False, out=out, evaluate_cv=True)
     again = SentimentModel.load(out)
     assert np.allclose(again.coef_, model.coef_, atol=1e-6)
-    assert set(report["leave_language_out"]) == set(SUPPORTED_LANGUAGES)
-    assert "germeval_cv" not in report and (tmp_path / "metrics.json").exists()
-    # held-out languages still well above chance even from hand-written text alone
-    assert min(m["auc"] for m in report["leave_language_out"].values()) > 0.85
+    assert (tmp_path / "metrics.json").exists() and report["temperature"] > 0
+    assert set(report["weight_share"]) == {f"hand-{lang}" for lang in SUPPORTED_LANGUAGES}
+    # out of fold, hand-written texts alone already separate tone well
+    assert report["out_of_fold"]["hand-written"]["auc"] > 0.85

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import numpy as np
 import pandas as pd
-from conftest import NOW
+from impact_frames import NOW
 
 from voc.config import AlertSettings
 from voc.impact import ALERT_COLUMNS, detect_alerts

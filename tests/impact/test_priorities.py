@@ -5,7 +5,7 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import NOW, make_drivers
+from impact_frames import NOW, make_drivers
 
 from voc.config import ImpactSettings, ImpactWeights
 from voc.impact import rank_priorities

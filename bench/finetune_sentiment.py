@@ -29,8 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import shared_data
-
-MAX_TOKENS = 128
+from voc.embed.lora_sentiment import MAX_TOKENS, LoraSentiment
 
 
 def _rows(name: str) -> list[tuple[str, int]]:
@@ -79,68 +78,6 @@ def split(n_train: int, n_test: int, seed: int) -> dict[str, tuple[list, list]]:
             test += group[n_train // 2 : n_train // 2 + n_test // 2]
         out[name] = (train, test)
     return out
-
-
-class LoraSentiment:
-    """e5-torch encoder with LoRA adapters + a linear head on the pooled unit vector."""
-
-    def __init__(self, base, rank: int = 8):
-        import torch
-        from peft import LoraConfig, get_peft_model
-
-        self.base = base
-        self.model = get_peft_model(base.model, LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.1, target_modules=["q", "v"]))
-        self.head = torch.nn.Linear(base.dim, 1)
-
-    def _batch(self, texts: list[str]):
-        import torch
-
-        tok = self.base.tokenizer
-        rows = [[tok.bos_id, *ids[: MAX_TOKENS - 2], tok.eos_id] for ids in tok.content_ids(texts, self.base.mode)]
-        longest = max(map(len, rows))
-        ids = torch.full((len(rows), longest), tok.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(rows), longest), dtype=torch.long)
-        for r, row in enumerate(rows):
-            ids[r, : len(row)], mask[r, : len(row)] = torch.tensor(row), 1
-        return ids, mask
-
-    def logits(self, texts: list[str]):
-        import torch
-
-        pooled = self.model(*self._batch(texts))
-        return self.head(torch.nn.functional.normalize(pooled, dim=-1) * 10.0).squeeze(-1)
-
-    def fit(self, texts: list[str], labels: list[int], *, epochs: int, batch_size: int = 16, lr: float = 5e-4, seed: int = 0):
-        import torch
-
-        torch.manual_seed(seed)
-        params = [p for p in self.model.parameters() if p.requires_grad] + list(self.head.parameters())
-        optimiser = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
-        order = np.random.default_rng(seed)
-        y = torch.tensor(labels, dtype=torch.float32)
-        self.model.train()
-        for _ in range(epochs):
-            perm = order.permutation(len(texts))
-            for start in range(0, len(perm), batch_size):
-                idx = perm[start : start + batch_size]
-                loss = torch.nn.functional.binary_cross_entropy_with_logits(self.logits([texts[i] for i in idx]), y[idx])
-                optimiser.zero_grad()
-                loss.backward()
-                optimiser.step()
-        self.model.eval()
-
-    def predict(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        import torch
-
-        with torch.inference_mode():
-            return np.concatenate([torch.sigmoid(self.logits(texts[i : i + batch_size])).numpy() for i in range(0, len(texts), batch_size)])
-
-    def save(self, folder: Path) -> None:
-        from safetensors.torch import save_file
-
-        folder.mkdir(parents=True, exist_ok=True)
-        self.model.save_pretrained(str(folder))
-        save_file({k: v.detach().contiguous() for k, v in self.head.state_dict().items()}, str(folder / "head.safetensors"))
 
 
 def main() -> None:

@@ -74,8 +74,10 @@ def split(n_train: int, n_test: int, seed: int) -> dict[str, tuple[list, list]]:
         train, test = [], []
         for lab, group in by_label.items():
             rng.shuffle(group)
-            train += group[: n_train // 2]
-            test += group[n_train // 2 : n_train // 2 + n_test // 2]
+            # held-out rows first: a small class (GermEval has 155 positives) then shortens the
+            # training share, never the test set
+            test += group[: n_test // 2]
+            train += group[n_test // 2 : n_test // 2 + n_train // 2]
         out[name] = (train, test)
     return out
 

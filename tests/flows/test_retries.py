@@ -41,7 +41,7 @@ def test_transient_faults_are_retried_until_they_heal(prefect_api):
 
     func, calls = _flaky([SourceUnavailableError("db timed out"), StoreLockedError("busy")])
     state = _run(func, retries=2)
-    assert state.is_completed() and state.result() == {"result": "rows"}
+    assert state.is_completed() and state.result(_sync=True) == {"result": "rows"}
     assert len(calls) == 3
 
 

@@ -219,16 +219,8 @@ def run(
 ) -> None:
     """Run the nightly pipeline on the given inputs (or the sources in --config)."""
     _setup_logging(verbose)
-    try:
-        _run(**locals())
-    except _user_errors() as exc:
-        _fail(_settings_error(exc), verbose=verbose)
-    except typer.Exit:
-        raise
-    except click.ClickException:
-        raise  # usage errors keep click's own message and exit status 2
-    except Exception as exc:  # a fault of ours: still one line, and the traceback on request
-        _crash(exc, verbose=verbose)
+    options = dict(locals())
+    _guarded(lambda: _run(**options), verbose=verbose)
 
 
 def _run(
@@ -299,19 +291,11 @@ def demo(
     _setup_logging(verbose)
     from voc.demo import demo_settings, prepare_demo
 
-    try:
+    def demo_night() -> dict[str, Path]:
         night, sample_dir = prepare_demo(Path("data/sample"), n_records=records)
-        settings = demo_settings(sample_dir, out)
-        paths = _execute(settings, night=night, out=out, refit=False, engine=engine)
-    except _user_errors() as exc:
-        _fail(_settings_error(exc), verbose=verbose)
-    except typer.Exit:
-        raise
-    except click.ClickException:
-        raise  # usage errors keep click's own message and exit status 2
-    except Exception as exc:  # a fault of ours: still one line, and the traceback on request
-        _crash(exc, verbose=verbose)
-    _print_paths(paths)
+        return _execute(demo_settings(sample_dir, out), night=night, out=out, refit=False, engine=engine)
+
+    _print_paths(_guarded(demo_night, verbose=verbose))
 
 
 @app.command()
@@ -327,16 +311,19 @@ def sample(
         typer.echo(f"{name}: {path}")
 
 
-def _guarded(action: Any) -> Any:
-    """Run ``action()``; user errors become one sentence and exit 2, like ``voc run``."""
+def _guarded(action: Any, *, verbose: bool = False) -> Any:
+    """Run ``action()``: user errors become one sentence and exit 2, a fault of ours one line and exit 1.
+
+    Usage errors keep click's own message and exit status 2; tracebacks only with ``--verbose``.
+    """
     try:
         return action()
     except _user_errors() as exc:
-        _fail(_settings_error(exc), verbose=False)
+        _fail(_settings_error(exc), verbose=verbose)
     except (typer.Exit, click.ClickException):
         raise
     except Exception as exc:
-        _crash(exc, verbose=False)
+        _crash(exc, verbose=verbose)
 
 
 def _reanalyse(config: Optional[Path], db: Path, out: Path, night: Optional[str], keep: tuple[str, ...]) -> dict[str, Path]:

@@ -104,19 +104,6 @@ def cross_language_mutual_neighbours(x: np.ndarray, languages: np.ndarray) -> np
 
 
 # --- adaptation ---------------------------------------------------------------------------------
-def _batch(embedder, texts: list[str], max_tokens: int):
-    import torch
-
-    tok = embedder.tokenizer
-    rows = [[tok.bos_id, *ids[: max_tokens - 2], tok.eos_id] for ids in tok.content_ids(texts, embedder.mode)]
-    longest = max(map(len, rows))
-    ids = torch.full((len(rows), longest), tok.pad_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), longest), dtype=torch.long)
-    for r, row in enumerate(rows):
-        ids[r, : len(row)], mask[r, : len(row)] = torch.tensor(row), 1
-    return ids, mask
-
-
 def adapt(embedder, texts: list[str], languages: np.ndarray, pairs: np.ndarray, *, rank: int, epochs: int,
           batch_pairs: int, lr: float, temperature: float, lang_weight: float, max_tokens: int, seed: int) -> dict:
     """Inject LoRA adapters into ``embedder.model`` (in place) and train them on the pairs; returns loss figures."""
@@ -138,7 +125,7 @@ def adapt(embedder, texts: list[str], languages: np.ndarray, pairs: np.ndarray, 
             if len(sel) < 2:
                 continue
             idx = np.concatenate([sel[:, 0], sel[:, 1]])
-            z = torch.nn.functional.normalize(model(*_batch(embedder, [texts[i] for i in idx], max_tokens)), dim=-1)
+            z = torch.nn.functional.normalize(model(*embedder.training_batch([texts[i] for i in idx], max_tokens)), dim=-1)
             left, right = z[: len(sel)], z[len(sel) :]
             logits = left @ right.T / temperature
             target = torch.arange(len(sel))

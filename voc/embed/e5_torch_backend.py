@@ -200,17 +200,25 @@ class E5TorchEmbedder:
     def _forward(self, rows: list[list[int]]) -> np.ndarray:
         import torch
 
-        longest = max(map(len, rows))
-        ids = np.full((len(rows), longest), self.tokenizer.pad_id, dtype=np.int64)
-        mask = np.zeros((len(rows), longest), dtype=np.int64)
-        for r, row in enumerate(rows):
-            ids[r, : len(row)] = row
-            mask[r, : len(row)] = 1
+        ids, mask = pad_rows(rows, pad_id=self.tokenizer.pad_id)
         ids_t = torch.from_numpy(ids).to(self.device, non_blocking=True)
         mask_t = torch.from_numpy(mask).to(self.device, non_blocking=True)
         with torch.inference_mode(), _autocast(self.device, self.precision):
             pooled = self.model(ids_t, mask_t)
         return pooled.float().cpu().numpy()
+
+    def training_batch(self, texts: list[str], max_tokens: int):
+        """Token ids and attention mask (torch, ``(n_texts, longest)``) of texts cut to ``max_tokens``.
+
+        For training adapters, where each text is one row (no windows): ``bos``, the first
+        ``max_tokens - 2`` content tokens, ``eos``, padded to the longest row.
+        """
+        import torch
+
+        tok = self.tokenizer
+        rows = [[tok.bos_id, *ids[: max_tokens - 2], tok.eos_id] for ids in tok.content_ids(texts, self.mode)]
+        ids, mask = pad_rows(rows, pad_id=tok.pad_id)
+        return torch.from_numpy(ids), torch.from_numpy(mask)
 
     def _batch_limits(self) -> tuple[int, int]:
         """(padded tokens, rows) per forward pass: the settings' batch on a CPU, free memory on CUDA."""
@@ -227,6 +235,17 @@ class E5TorchEmbedder:
             import torch
 
             torch.cuda.empty_cache()
+
+
+def pad_rows(rows: Sequence[list[int]], *, pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of token ids padded to the longest: ids and attention mask, both ``(n_rows, longest)`` int64."""
+    longest = max(map(len, rows))
+    ids = np.full((len(rows), longest), pad_id, dtype=np.int64)
+    mask = np.zeros((len(rows), longest), dtype=np.int64)
+    for r, row in enumerate(rows):
+        ids[r, : len(row)] = row
+        mask[r, : len(row)] = 1
+    return ids, mask
 
 
 def _out_of_memory_errors() -> tuple[type[BaseException], ...]:

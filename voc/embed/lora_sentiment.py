@@ -40,22 +40,10 @@ class LoraSentiment:
         self.model = get_peft_model(base.model, LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.1, target_modules=["q", "v"]))
         self.head = torch.nn.Linear(base.dim, 1)
 
-    def _batch(self, texts: list[str]):
-        import torch
-
-        tok = self.base.tokenizer
-        rows = [[tok.bos_id, *ids[: MAX_TOKENS - 2], tok.eos_id] for ids in tok.content_ids(texts, self.base.mode)]
-        longest = max(map(len, rows))
-        ids = torch.full((len(rows), longest), tok.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(rows), longest), dtype=torch.long)
-        for r, row in enumerate(rows):
-            ids[r, : len(row)], mask[r, : len(row)] = torch.tensor(row), 1
-        return ids, mask
-
     def logits(self, texts: list[str]):
         import torch
 
-        pooled = self.model(*self._batch(texts))
+        pooled = self.model(*self.base.training_batch(texts, MAX_TOKENS))
         return self.head(torch.nn.functional.normalize(pooled, dim=-1) * HEAD_SCALE).squeeze(-1)
 
     def fit(self, texts: list[str], labels: list[int], *, epochs: int, batch_size: int = 16, lr: float = 5e-4, seed: int = 0):

@@ -36,9 +36,18 @@ def _resolve_engine(engine: Engine) -> Engine:
     """
     if engine is not Engine.auto:
         return engine
-    from prefect.settings import PREFECT_API_URL
+    return Engine.prefect if _prefect_api_configured() else Engine.plain
 
-    return Engine.prefect if (os.environ.get("PREFECT_API_URL") or PREFECT_API_URL.value()) else Engine.plain
+
+def _prefect_api_configured() -> bool:
+    """True when a Prefect API is set; False too when Prefect (the flows' extra) is not installed."""
+    if os.environ.get("PREFECT_API_URL"):
+        return True
+    try:
+        from flows.api import configured_api_url
+    except ImportError:
+        return False
+    return configured_api_url() is not None
 
 
 class ScoreTypeOpt(str, Enum):
@@ -375,9 +384,7 @@ def serve(
     _disable_telemetry()
     if config is not None and not config.exists():
         raise typer.BadParameter(f"settings file not found: {config}", param_hint="--config")
-    from prefect.settings import PREFECT_API_URL
-
-    if not (os.environ.get("PREFECT_API_URL") or PREFECT_API_URL.value()):
+    if not _prefect_api_configured():
         # a temporary server would vanish with this process, and its schedule with it
         typer.echo("voc serve needs a Prefect API: start `prefect server start` and set "
                    "PREFECT_API_URL=http://127.0.0.1:4200/api (or log in to Prefect Cloud)", err=True)

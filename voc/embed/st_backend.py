@@ -9,6 +9,7 @@ from typing import Sequence
 import numpy as np
 
 from voc.embed.base import normalise_rows
+from voc.errors import InputError
 
 #: ``package:<module>`` names a Python package that ships sentence-transformers weights.
 PACKAGE_PREFIX = "package:"
@@ -41,9 +42,9 @@ class SentenceTransformerEmbedder:
         try:
             self._model = SentenceTransformer(source, device="cpu")
         except OSError as exc:  # hub unreachable or name unknown
-            raise RuntimeError(
-                f"could not load sentence-transformers model {model!r}: {exc}. "
-                "Give a local model directory when the machine has no access to a model hub."
+            raise InputError(
+                f"embedding.model: could not load sentence-transformers model {model!r}: {exc}. "
+                "Give a local model directory or package:<module> when the machine has no access to a model hub."
             ) from exc
         dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(dimension())

@@ -4,13 +4,12 @@ synthetic context of ``tests/report``. Skips cleanly where Chromium is not insta
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from by_path import load_module
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -20,13 +19,7 @@ _SYNTHETIC = "voc_tests_report_synthetic"
 
 
 def _synthetic():
-    if _SYNTHETIC not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "report" / "synthetic_context.py"
-        spec = importlib.util.spec_from_file_location(_SYNTHETIC, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[_SYNTHETIC] = module
-        spec.loader.exec_module(module)
-    return sys.modules[_SYNTHETIC]
+    return load_module(_SYNTHETIC, Path(__file__).resolve().parents[1] / "report" / "synthetic_context.py")
 
 
 @pytest.fixture(scope="session")

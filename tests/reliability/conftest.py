@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
+from by_path import load_module
 
 _NAME = "voc_reliability_kit"
 
 
 def _kit():
-    """Import ``kit.py`` by path, so it works whatever pytest's import mode."""
-    if _NAME not in sys.modules:
-        spec = importlib.util.spec_from_file_location(_NAME, Path(__file__).with_name("kit.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[_NAME] = module
-        spec.loader.exec_module(module)
-    return sys.modules[_NAME]
+    return load_module(_NAME, Path(__file__).with_name("kit.py"))
 
 
 @pytest.fixture(scope="session")

@@ -104,14 +104,29 @@ def cross_language_mutual_neighbours(x: np.ndarray, languages: np.ndarray) -> np
 
 
 # --- adaptation ---------------------------------------------------------------------------------
-def adapt(embedder, texts: list[str], languages: np.ndarray, pairs: np.ndarray, *, rank: int, epochs: int,
-          batch_pairs: int, lr: float, temperature: float, lang_weight: float, max_tokens: int, seed: int) -> dict:
+def adapt(
+    embedder,
+    texts: list[str],
+    languages: np.ndarray,
+    pairs: np.ndarray,
+    *,
+    rank: int,
+    epochs: int,
+    batch_pairs: int,
+    lr: float,
+    temperature: float,
+    lang_weight: float,
+    max_tokens: int,
+    seed: int,
+) -> dict:
     """Inject LoRA adapters into ``embedder.model`` (in place) and train them on the pairs; returns loss figures."""
     import torch
     from peft import LoraConfig, get_peft_model
 
     torch.manual_seed(seed)
-    model = get_peft_model(embedder.model, LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.1, target_modules=["q", "v"]))
+    model = get_peft_model(
+        embedder.model, LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.1, target_modules=["q", "v"])
+    )
     params = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
     rng = np.random.default_rng(seed)
@@ -125,21 +140,36 @@ def adapt(embedder, texts: list[str], languages: np.ndarray, pairs: np.ndarray, 
             if len(sel) < 2:
                 continue
             idx = np.concatenate([sel[:, 0], sel[:, 1]])
-            z = torch.nn.functional.normalize(model(*embedder.training_batch([texts[i] for i in idx], max_tokens)), dim=-1)
+            z = torch.nn.functional.normalize(
+                model(*embedder.training_batch([texts[i] for i in idx], max_tokens)), dim=-1
+            )
             left, right = z[: len(sel)], z[len(sel) :]
             logits = left @ right.T / temperature
             target = torch.arange(len(sel))
-            contrastive = (torch.nn.functional.cross_entropy(logits, target) + torch.nn.functional.cross_entropy(logits.T, target)) / 2
+            contrastive = (
+                torch.nn.functional.cross_entropy(logits, target) + torch.nn.functional.cross_entropy(logits.T, target)
+            ) / 2
             codes, overall = lang_codes[idx], z.mean(dim=0)
-            lang_term = sum(((z[codes == c].mean(dim=0) - overall) ** 2).sum() for c in codes.unique()) / len(codes.unique())
+            lang_term = sum(((z[codes == c].mean(dim=0) - overall) ** 2).sum() for c in codes.unique()) / len(
+                codes.unique()
+            )
             loss = contrastive + lang_weight * lang_term
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
             history.append((contrastive.item(), float(lang_term.item())))
     model.eval()
-    first, last = np.mean(history[: max(1, len(history) // 5)], axis=0), np.mean(history[-max(1, len(history) // 5) :], axis=0)
-    return {"steps": len(history), "nce_first": first[0], "nce_last": last[0], "lang_first": first[1], "lang_last": last[1]}
+    first, last = (
+        np.mean(history[: max(1, len(history) // 5)], axis=0),
+        np.mean(history[-max(1, len(history) // 5) :], axis=0),
+    )
+    return {
+        "steps": len(history),
+        "nce_first": first[0],
+        "nce_last": last[0],
+        "lang_first": first[1],
+        "lang_last": last[1],
+    }
 
 
 # --- evaluation -----------------------------------------------------------------------------------
@@ -154,10 +184,23 @@ def evaluate(encoder: str, sets: dict[str, tuple[pd.DataFrame, np.ndarray]], see
                 warnings.simplefilter("ignore")
                 labels, parents = fit(x, data.reset_index(drop=True), seed)
             s = score(data.reset_index(drop=True), labels, parents)
-            rows.append({"encoder": encoder, "texts": set_name, "n": len(data), "method": method,
-                         "ARI": s["ARI"], "ARI_lang": s["ARI_lang"], "NMI": s["NMI"], "themes": s["themes"],
-                         "unassigned": s["unassigned"], **extra})
-            print(pd.DataFrame([rows[-1]]).to_string(index=False, header=len(rows) == 1, float_format="%.3f"), flush=True)
+            rows.append(
+                {
+                    "encoder": encoder,
+                    "texts": set_name,
+                    "n": len(data),
+                    "method": method,
+                    "ARI": s["ARI"],
+                    "ARI_lang": s["ARI_lang"],
+                    "NMI": s["NMI"],
+                    "themes": s["themes"],
+                    "unassigned": s["unassigned"],
+                    **extra,
+                }
+            )
+            print(
+                pd.DataFrame([rows[-1]]).to_string(index=False, header=len(rows) == 1, float_format="%.3f"), flush=True
+            )
     return rows
 
 
@@ -183,29 +226,56 @@ def main() -> None:
 
     embedder = E5TorchEmbedder(device="cpu", threads=args.threads)
     night_texts, night_langs = night["text"].tolist(), night["language"].to_numpy()
-    frozen = {"night (adapted on)": (night, embedder.encode(night_texts)), "held-out test": (heldout, embedder.encode(heldout["text"].tolist()))}
+    frozen = {
+        "night (adapted on)": (night, embedder.encode(night_texts)),
+        "held-out test": (heldout, embedder.encode(heldout["text"].tolist())),
+    }
 
     pairs = cross_language_mutual_neighbours(frozen["night (adapted on)"][1], night_langs)
     truth = night["truth"].to_numpy()
     pair_precision = float(np.mean(truth[pairs[:, 0]] == truth[pairs[:, 1]])) if len(pairs) else float("nan")
-    print(f"[pairs] {len(pairs)} cross-language mutual neighbours among {len(night)} texts; "
-          f"same topic (diagnostic, labels not used): {pair_precision:.2f}", flush=True)
+    print(
+        f"[pairs] {len(pairs)} cross-language mutual neighbours among {len(night)} texts; "
+        f"same topic (diagnostic, labels not used): {pair_precision:.2f}",
+        flush=True,
+    )
 
     start = time.process_time()
-    stats = adapt(embedder, night_texts, night_langs, pairs, rank=args.rank, epochs=args.epochs, batch_pairs=args.batch_pairs,
-                  lr=args.lr, temperature=args.temperature, lang_weight=args.lang_weight, max_tokens=args.max_tokens, seed=args.seed)
+    stats = adapt(
+        embedder,
+        night_texts,
+        night_langs,
+        pairs,
+        rank=args.rank,
+        epochs=args.epochs,
+        batch_pairs=args.batch_pairs,
+        lr=args.lr,
+        temperature=args.temperature,
+        lang_weight=args.lang_weight,
+        max_tokens=args.max_tokens,
+        seed=args.seed,
+    )
     train_cpu_s = time.process_time() - start
-    print(f"[adapt] {stats['steps']} steps, {train_cpu_s:.0f} CPU s; InfoNCE {stats['nce_first']:.3f} -> {stats['nce_last']:.3f}, "
-          f"language term {stats['lang_first']:.4f} -> {stats['lang_last']:.4f}", flush=True)
+    print(
+        f"[adapt] {stats['steps']} steps, {train_cpu_s:.0f} CPU s; InfoNCE {stats['nce_first']:.3f} -> {stats['nce_last']:.3f}, "
+        f"language term {stats['lang_first']:.4f} -> {stats['lang_last']:.4f}",
+        flush=True,
+    )
     adapted = {name: (data, embedder.encode(data["text"].tolist())) for name, (data, _) in frozen.items()}
 
     rows = evaluate("frozen", frozen, args.seed, {"train_cpu_s": 0.0})
     rows += evaluate("adapted", adapted, args.seed, {"train_cpu_s": train_cpu_s})
     table = pd.DataFrame(rows)
     print()
-    print(f"pairs {len(pairs)} (same topic {pair_precision:.2f}), rank {args.rank}, epochs {args.epochs}, "
-          f"max tokens {args.max_tokens}, language weight {args.lang_weight}, seed {args.seed}")
-    print(table.sort_values(["texts", "method", "encoder"], ascending=[False, False, False]).to_string(index=False, float_format="%.3f"))
+    print(
+        f"pairs {len(pairs)} (same topic {pair_precision:.2f}), rank {args.rank}, epochs {args.epochs}, "
+        f"max tokens {args.max_tokens}, language weight {args.lang_weight}, seed {args.seed}"
+    )
+    print(
+        table.sort_values(["texts", "method", "encoder"], ascending=[False, False, False]).to_string(
+            index=False, float_format="%.3f"
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -56,9 +56,11 @@ def main() -> None:
         print(table.drop(columns=["theme_id"]).to_string(index=False))
     target = planted["scenarios"]["low_volume_high_impact"]["theme"]
     row = table[table["theme"] == target].iloc[0]
-    print(f"\nplanted low-volume, high-impact theme: {target}  (planted truth: volume rank "
-          f"{planted['scenarios']['low_volume_high_impact']['volume_rank']}, NPS among raisers "
-          f"{planted['scenarios']['low_volume_high_impact']['nps_raisers']})")
+    print(
+        f"\nplanted low-volume, high-impact theme: {target}  (planted truth: volume rank "
+        f"{planted['scenarios']['low_volume_high_impact']['volume_rank']}, NPS among raisers "
+        f"{planted['scenarios']['low_volume_high_impact']['nps_raisers']})"
+    )
     print(f"  stated rank (mentions)      {row.stated_rank}")
     print(f"  derived rank (importance)   {row.derived_rank}")
     print(f"  rank by NPS gap with/without {row.gap_rank}")

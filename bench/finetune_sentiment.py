@@ -26,8 +26,6 @@ import random
 import time
 from pathlib import Path
 
-import numpy as np
-
 from bench.common import shared_data
 from voc.embed.lora_sentiment import MAX_TOKENS, LoraSentiment
 
@@ -43,19 +41,28 @@ def _rows(name: str) -> list[tuple[str, int]]:
         return out
     if name == "fi-finnsentiment" and (p := shared_data("finnsentiment_fi", "finnsentiment.tsv")):
         with p.open(encoding="utf-8") as f:
-            return [(r["text"], int(r["majority"] == "1")) for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-                    if r["majority"] in ("1", "-1")]
+            return [
+                (r["text"], int(r["majority"] == "1"))
+                for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+                if r["majority"] in ("1", "-1")
+            ]
     if name == "de-sb10k" and (p := shared_data("sb10k_de", "corpus_label_text.tsv")):
         rows = [line.rstrip("\n").split("\t", 1) for line in p.open(encoding="utf-8") if "\t" in line]
         return [(t, int(lab == "positive")) for lab, t in rows if lab in ("positive", "negative")]
     if name == "de-germeval" and (p := shared_data("germeval2017", "dev.tsv")):
         with p.open(encoding="utf-8") as f:
-            return [(r["text"], int(r["doc_sentiment"] == "positive")) for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
-                    if r["relevant"] == "true" and r["doc_sentiment"] in ("positive", "negative")]
+            return [
+                (r["text"], int(r["doc_sentiment"] == "positive"))
+                for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+                if r["relevant"] == "true" and r["doc_sentiment"] in ("positive", "negative")
+            ]
     if name == "en-airline" and (p := shared_data("airline_tweets_en", "Tweets.csv")):
         with p.open(encoding="utf-8") as f:
-            return [(r["text"], int(r["airline_sentiment"] == "positive")) for r in csv.DictReader(f)
-                    if r["airline_sentiment"] in ("positive", "negative")]
+            return [
+                (r["text"], int(r["airline_sentiment"] == "positive"))
+                for r in csv.DictReader(f)
+                if r["airline_sentiment"] in ("positive", "negative")
+            ]
     return []
 
 
@@ -106,7 +113,9 @@ def main() -> None:
     base = E5TorchEmbedder(device="cpu")
     t0 = time.process_time()
     frozen = LogisticRegression(C=1.0, max_iter=2000).fit(base.encode(texts), labels)
-    frozen_scores = {name: frozen.predict_proba(base.encode([t for t, _ in te]))[:, 1] for name, (_, te) in data.items()}
+    frozen_scores = {
+        name: frozen.predict_proba(base.encode([t for t, _ in te]))[:, 1] for name, (_, te) in data.items()
+    }
     frozen_cpu = time.process_time() - t0
 
     t0 = time.process_time()
@@ -117,8 +126,12 @@ def main() -> None:
     tuned_scores = {name: tuned.predict([t for t, _ in te]) for name, (_, te) in data.items()}
     predict_cpu = time.process_time() - t0
 
-    n_adapter = sum(p.numel() for n, p in tuned.model.named_parameters() if "lora_" in n) + sum(p.numel() for p in tuned.head.parameters())
-    print(f"sentiment AUC, positive vs negative; train {args.train}/set pooled ({len(texts)} texts), held out {args.test}/set, seed {args.seed}")
+    n_adapter = sum(p.numel() for n, p in tuned.model.named_parameters() if "lora_" in n) + sum(
+        p.numel() for p in tuned.head.parameters()
+    )
+    print(
+        f"sentiment AUC, positive vs negative; train {args.train}/set pooled ({len(texts)} texts), held out {args.test}/set, seed {args.seed}"
+    )
     print(f"{'set':18} {'n test':>6} {'frozen head':>11} {'LoRA r=' + str(args.rank):>9} {'diff':>7}")
     metrics = {}
     for name, (_, te) in data.items():
@@ -126,16 +139,33 @@ def main() -> None:
         a, b = roc_auc_score(y, frozen_scores[name]), roc_auc_score(y, tuned_scores[name])
         metrics[name] = {"n_test": len(te), "auc_frozen": round(a, 4), "auc_lora": round(b, 4)}
         print(f"{name:18} {len(te):6d} {a:11.3f} {b:9.3f} {b - a:+7.3f}")
-    print(f"CPU seconds (process time): frozen head embed+fit+score {frozen_cpu:.0f}; LoRA train {train_cpu:.0f} "
-          f"({args.epochs} epochs), LoRA score {predict_cpu:.0f}; adapter + head {n_adapter:,} parameters "
-          f"({n_adapter * 4 / 2**20:.2f} MB fp32)")
+    print(
+        f"CPU seconds (process time): frozen head embed+fit+score {frozen_cpu:.0f}; LoRA train {train_cpu:.0f} "
+        f"({args.epochs} epochs), LoRA score {predict_cpu:.0f}; adapter + head {n_adapter:,} parameters "
+        f"({n_adapter * 4 / 2**20:.2f} MB fp32)"
+    )
     if args.save:
         tuned.save(args.save)
-        (args.save / "metrics.json").write_text(json.dumps({
-            "train_per_set": args.train, "test_per_set": args.test, "epochs": args.epochs, "rank": args.rank,
-            "seed": args.seed, "max_tokens": MAX_TOKENS, "sets": metrics,
-            "cpu_seconds": {"frozen": round(frozen_cpu), "lora_train": round(train_cpu), "lora_score": round(predict_cpu)},
-        }, indent=2), encoding="utf-8")
+        (args.save / "metrics.json").write_text(
+            json.dumps(
+                {
+                    "train_per_set": args.train,
+                    "test_per_set": args.test,
+                    "epochs": args.epochs,
+                    "rank": args.rank,
+                    "seed": args.seed,
+                    "max_tokens": MAX_TOKENS,
+                    "sets": metrics,
+                    "cpu_seconds": {
+                        "frozen": round(frozen_cpu),
+                        "lora_train": round(train_cpu),
+                        "lora_score": round(predict_cpu),
+                    },
+                },
+                indent=2,
+            ),
+            encoding="utf-8",
+        )
         print(f"adapter saved in {args.save}")
 
 

@@ -56,7 +56,9 @@ def gpu_rows(sizes: list[int], precision: str) -> list[tuple]:
         torch.cuda.synchronize()
         seconds = time.perf_counter() - start
         median_tokens = int(np.median([len(i) + 2 for i in ids]))
-        rows.append((n, median_tokens, n / seconds, tokenise_share / seconds, torch.cuda.max_memory_allocated() / 2**30))
+        rows.append(
+            (n, median_tokens, n / seconds, tokenise_share / seconds, torch.cuda.max_memory_allocated() / 2**30)
+        )
     return rows
 
 

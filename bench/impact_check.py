@@ -53,10 +53,10 @@ from sklearn.model_selection import train_test_split
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import shared_data  # noqa: E402
-from voc.config import ImpactSettings, ImpactWeights  # noqa: E402
-from voc.impact import rank_priorities  # noqa: E402
-from voc.metrics.drivers import theme_drivers  # noqa: E402
+from bench.common import shared_data
+from voc.config import ImpactSettings, ImpactWeights
+from voc.impact import rank_priorities
+from voc.metrics.drivers import theme_drivers
 
 MIN_MENTIONS = 10
 SEEDS = (0, 1, 2, 3, 4)
@@ -69,7 +69,9 @@ def load(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(docs, mentions): relevant documents with aspects, and one row per document x category."""
     raw = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, quoting=3)
     raw = raw.loc[(raw["relevant"] == "true") & (raw["aspects"].str.strip() != "")].reset_index(drop=True)
-    docs = pd.DataFrame({"record_id": [f"g{i}" for i in range(len(raw))], "text": raw["text"], "doc": raw["doc_sentiment"]})
+    docs = pd.DataFrame(
+        {"record_id": [f"g{i}" for i in range(len(raw))], "text": raw["text"], "doc": raw["doc_sentiment"]}
+    )
     rows = []
     for rid, aspects in zip(docs["record_id"], raw["aspects"]):
         for item in aspects.split():
@@ -80,14 +82,26 @@ def load(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def to_tables(docs: pd.DataFrame, mentions: pd.DataFrame, categories: list[str], rng: np.random.Generator):
     """Canonical records and record_themes for the pipeline's impact step."""
-    records = pd.DataFrame({
-        "record_id": docs["record_id"], "text": docs["text"], "source_type": "review", "customer_id": None,
-        "created_at": [NOW - timedelta(days=float(d)) for d in rng.uniform(0, 35, len(docs))],
-        "score": docs["doc"].map(SCORE), "score_type": "nps", "segment": None, "channel": None,
-        "journey_stage": None, "customer_value": np.nan, "churned": None,
-    })
+    records = pd.DataFrame(
+        {
+            "record_id": docs["record_id"],
+            "text": docs["text"],
+            "source_type": "review",
+            "customer_id": None,
+            "created_at": [NOW - timedelta(days=float(d)) for d in rng.uniform(0, 35, len(docs))],
+            "score": docs["doc"].map(SCORE),
+            "score_type": "nps",
+            "segment": None,
+            "channel": None,
+            "journey_stage": None,
+            "customer_value": np.nan,
+            "churned": None,
+        }
+    )
     part = mentions.loc[mentions["record_id"].isin(set(docs["record_id"]))]
-    grouped = part.groupby(["record_id", "category"], sort=False)["polarity"].agg(lambda p: float(np.mean([POLARITY.get(x, 0) for x in p])))
+    grouped = part.groupby(["record_id", "category"], sort=False)["polarity"].agg(
+        lambda p: float(np.mean([POLARITY.get(x, 0) for x in p]))
+    )
     rt = grouped.rename("sentiment").reset_index()
     rt["theme_id"] = rt["category"].map({c: i for i, c in enumerate(categories)}).astype(int)
     rt["is_primary"] = ~rt.duplicated("record_id")
@@ -98,7 +112,9 @@ def to_tables(docs: pd.DataFrame, mentions: pd.DataFrame, categories: list[str],
 def _design(docs: pd.DataFrame, mentions: pd.DataFrame, categories: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
     """(indicators of a negative mention per category, 'negative document' labels)."""
     neg = mentions.loc[(mentions["polarity"] == "negative") & mentions["record_id"].isin(set(docs["record_id"]))]
-    X = pd.crosstab(neg["record_id"], neg["category"]).reindex(index=docs["record_id"], columns=categories, fill_value=0)
+    X = pd.crosstab(neg["record_id"], neg["category"]).reindex(
+        index=docs["record_id"], columns=categories, fill_value=0
+    )
     return (X > 0).astype(float), (docs["doc"] == "negative").to_numpy(int)
 
 
@@ -128,18 +144,32 @@ def rankings(records, rt, categories) -> dict[str, pd.Series]:
     drivers = theme_drivers(records, rt, metric="nps", n_boot=0)
     default = rank_priorities(records, rt, pd.DataFrame(), drivers, settings=ImpactSettings(), now=NOW)
     zero = dict(volume=0, trend=0, negativity=0, nps_impact=0, churn=0, revenue=0, cost=0)
-    no_negativity = rank_priorities(records, rt, pd.DataFrame(), drivers, now=NOW,
-                                    settings=ImpactSettings(weights=ImpactWeights(negativity=0.0)))
-    cost_only = rank_priorities(records, rt, pd.DataFrame(), drivers, now=NOW,
-                                settings=ImpactSettings(weights=ImpactWeights(**{**zero, "nps_impact": 1.0})))
+    no_negativity = rank_priorities(
+        records, rt, pd.DataFrame(), drivers, now=NOW, settings=ImpactSettings(weights=ImpactWeights(negativity=0.0))
+    )
+    cost_only = rank_priorities(
+        records,
+        rt,
+        pd.DataFrame(),
+        drivers,
+        now=NOW,
+        settings=ImpactSettings(weights=ImpactWeights(**{**zero, "nps_impact": 1.0})),
+    )
     by_id = lambda frame, col: frame.set_index("theme_id")[col].rename(index=dict(enumerate(categories)))  # noqa: E731
-    neg_mentions = rt.assign(neg=rt["sentiment"] < -0.15).groupby("theme_id")["neg"].sum().rename(index=dict(enumerate(categories)))
+    neg_mentions = (
+        rt.assign(neg=rt["sentiment"] < -0.15)
+        .groupby("theme_id")["neg"]
+        .sum()
+        .rename(index=dict(enumerate(categories)))
+    )
     return {
         "priority_score (default weights)": by_id(default, "priority_score"),
         "priority_score (negativity weight 0)": by_id(no_negativity, "priority_score"),
         "complaint cost component alone": by_id(cost_only, "priority_score"),
         "drivers nps_impact alone": -by_id(default, "nps_impact"),
-        "drivers importance alone": drivers.set_index("theme_id")["importance"].rename(index=dict(enumerate(categories))),
+        "drivers importance alone": drivers.set_index("theme_id")["importance"].rename(
+            index=dict(enumerate(categories))
+        ),
         "negative mentions (count)": neg_mentions,
         "mentions (baseline)": by_id(default, "n_records"),
     }
@@ -165,20 +195,30 @@ def main() -> int:
     n_cats = []
     for seed in SEEDS:
         rank_docs, held_docs = train_test_split(docs, test_size=0.5, random_state=seed, stratify=docs["doc"])
-        counts = [mentions.loc[mentions["record_id"].isin(set(d["record_id"]))].drop_duplicates(["record_id", "category"])["category"].value_counts()
-                  for d in (rank_docs, held_docs)]
+        counts = [
+            mentions.loc[mentions["record_id"].isin(set(d["record_id"]))]
+            .drop_duplicates(["record_id", "category"])["category"]
+            .value_counts()
+            for d in (rank_docs, held_docs)
+        ]
         kept = [c for c in categories if counts[0].get(c, 0) >= MIN_MENTIONS and counts[1].get(c, 0) >= MIN_MENTIONS]
         n_cats.append(len(kept))
-        truths = {"A": reference_importance(held_docs, mentions, categories).reindex(kept),
-                  "B": reference_drop_in_fit(held_docs, mentions, categories).reindex(kept)}
+        truths = {
+            "A": reference_importance(held_docs, mentions, categories).reindex(kept),
+            "B": reference_drop_in_fit(held_docs, mentions, categories).reindex(kept),
+        }
         records, rt = to_tables(rank_docs, mentions, categories, np.random.default_rng(seed))
         for name, score in rankings(records, rt, categories).items():
             for ref, truth in truths.items():
                 results[ref].setdefault(name, []).append(compare(score, truth))
-    print(f"GermEval 2017 dev: {len(docs)} relevant documents with aspects, {len(categories)} categories; "
-          f"{np.mean(n_cats):.0f} categories with >= {MIN_MENTIONS} mentions in both halves; {len(SEEDS)} random halvings")
-    titles = {"A": "reference A: standardised coefficients of negative mentions (held-out logistic regression)",
-              "B": "reference B: loss of fit when a category's negative mentions are left out (held-out)"}
+    print(
+        f"GermEval 2017 dev: {len(docs)} relevant documents with aspects, {len(categories)} categories; "
+        f"{np.mean(n_cats):.0f} categories with >= {MIN_MENTIONS} mentions in both halves; {len(SEEDS)} random halvings"
+    )
+    titles = {
+        "A": "reference A: standardised coefficients of negative mentions (held-out logistic regression)",
+        "B": "reference B: loss of fit when a category's negative mentions are left out (held-out)",
+    }
     for ref, table in results.items():
         print(f"\n{titles[ref]}")
         base = np.mean([r[0] for r in table["mentions (baseline)"]])
@@ -188,13 +228,22 @@ def main() -> int:
         for name, rows in table.items():
             arr = np.array(rows)
             rho, tau, top = arr.mean(axis=0)
-            print(f"{name:38s} {rho:8.3f} ±{arr[:, 0].std():.2f} {tau:8.3f} {top:6.2f} {rho / base if base else np.nan:15.2f}")
+            print(
+                f"{name:38s} {rho:8.3f} ±{arr[:, 0].std():.2f} {tau:8.3f} {top:6.2f} {rho / base if base else np.nan:15.2f}"
+            )
     return 0
 
 
 #: sample catalogue stage -> taxonomy stage ("billing" has no counterpart and is skipped)
-STAGE_MAP = {"delivery": "delivery", "support": "support and complaints", "usage": "usage", "renewal": "renewal",
-             "purchase": "purchase", "onboarding": "onboarding", "cancellation": "cancellation"}
+STAGE_MAP = {
+    "delivery": "delivery",
+    "support": "support and complaints",
+    "usage": "usage",
+    "renewal": "renewal",
+    "purchase": "purchase",
+    "onboarding": "onboarding",
+    "cancellation": "cancellation",
+}
 
 
 def taxonomy_check() -> None:
@@ -202,7 +251,12 @@ def taxonomy_check() -> None:
     from voc.impact import map_taxonomy
     from voc.sample import THEMES
 
-    rows = [(lang, t.names[lang], STAGE_MAP[t.journey_stage]) for t in THEMES if t.journey_stage in STAGE_MAP for lang in t.names]
+    rows = [
+        (lang, t.names[lang], STAGE_MAP[t.journey_stage])
+        for t in THEMES
+        if t.journey_stage in STAGE_MAP
+        for lang in t.names
+    ]
     frame = pd.DataFrame(rows, columns=["language", "label", "stage"])
     mapped = map_taxonomy(frame.assign(theme_id=range(len(frame)))[["theme_id", "label"]])
     frame["predicted"] = mapped["journey_stage"].to_numpy()
@@ -210,8 +264,10 @@ def taxonomy_check() -> None:
     frame["unmapped"] = frame["predicted"] == "unmapped"
     print("\ntaxonomy: journey stage of the sample catalogue's theme names (label only, no keywords)")
     print(frame.groupby("language")[["correct", "unmapped"]].mean().round(2).to_string())
-    print(f"all: accuracy {frame['correct'].mean():.2f}, unmapped {frame['unmapped'].mean():.2f}, "
-          f"accuracy where mapped {frame.loc[~frame['unmapped'], 'correct'].mean():.2f}, n = {len(frame)}")
+    print(
+        f"all: accuracy {frame['correct'].mean():.2f}, unmapped {frame['unmapped'].mean():.2f}, "
+        f"accuracy where mapped {frame.loc[~frame['unmapped'], 'correct'].mean():.2f}, n = {len(frame)}"
+    )
 
 
 if __name__ == "__main__":

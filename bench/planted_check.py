@@ -36,8 +36,11 @@ def theme_agreement(catalog: dict, planted: dict) -> dict[str, float]:
     labels = np.array([int(found.get(r, -1)) for r in ids])
     expected = np.array([truth[r] for r in ids])
     return {
-        "records": len(ids), "planted_themes": len(set(expected)), "discovered_themes": int(len(set(labels[labels >= 0]))),
-        "unassigned": float(np.mean(labels < 0)), "NMI": normalized_mutual_info_score(expected, labels),
+        "records": len(ids),
+        "planted_themes": len(set(expected)),
+        "discovered_themes": int(len(set(labels[labels >= 0]))),
+        "unassigned": float(np.mean(labels < 0)),
+        "NMI": normalized_mutual_info_score(expected, labels),
         "ARI": adjusted_rand_score(expected, labels),
     }
 

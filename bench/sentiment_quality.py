@@ -49,7 +49,6 @@ from voc.sentiment.train import (
     binary_metrics,
     embed_frame,
     fit_default,
-    seed_frame,
     training_frame,
 )
 
@@ -92,7 +91,9 @@ def record_vectors(test: pd.DataFrame, embedder) -> np.ndarray:
     from voc.sentiment.vector_cache import cached_encode
     from voc.themes.segment import split_units
 
-    records = pd.DataFrame({"record_id": np.arange(len(test)), "text": test["text"].to_numpy(), "language": test["language"].to_numpy()})
+    records = pd.DataFrame(
+        {"record_id": np.arange(len(test)), "text": test["text"].to_numpy(), "language": test["language"].to_numpy()}
+    )
     units = split_units(records)
     vectors, keys = _mean_vectors(units["record_id"].to_numpy(), cached_encode(units["text"].tolist(), embedder))
     out = np.zeros((len(test), vectors.shape[1]), dtype=np.float32)
@@ -115,21 +116,36 @@ def previous_recipe(frame: pd.DataFrame, X: np.ndarray) -> SentimentModel:
 def quality_table(heads: dict[str, SentimentModel], test: pd.DataFrame, X: np.ndarray, band: float) -> pd.DataFrame:
     """Rows per set, per language (its sets pooled) and per head."""
     rows = []
-    units = [(f"{name} ({test.loc[test['set'] == name, 'language'].iloc[0]})", (test["set"] == name).to_numpy())
-             for name in test["set"].unique()]
-    units += [(f"language {lang}", (test["language"] == lang).to_numpy()) for lang in LANGUAGES if (test["language"] == lang).any()]
+    units = [
+        (f"{name} ({test.loc[test['set'] == name, 'language'].iloc[0]})", (test["set"] == name).to_numpy())
+        for name in test["set"].unique()
+    ]
+    units += [
+        (f"language {lang}", (test["language"] == lang).to_numpy())
+        for lang in LANGUAGES
+        if (test["language"] == lang).any()
+    ]
     for unit, mask in units:
         for head_name, head in heads.items():
             scored = scores_of(head, X[mask], band)
             m = binary_metrics(test["label"].to_numpy()[mask], scored["sentiment"].to_numpy(), band)
-            rows.append({"rows": unit, "head": head_name, "n_pos+neg": m["n_polar"], "n_neutral": m["n_neutral"],
-                         "auc": m.get("auc", np.nan), "bin_acc": m.get("binary_accuracy", np.nan),
-                         "f1_3way": m.get("macro_f1_3way", np.nan)})
+            rows.append(
+                {
+                    "rows": unit,
+                    "head": head_name,
+                    "n_pos+neg": m["n_polar"],
+                    "n_neutral": m["n_neutral"],
+                    "auc": m.get("auc", np.nan),
+                    "bin_acc": m.get("binary_accuracy", np.nan),
+                    "f1_3way": m.get("macro_f1_3way", np.nan),
+                }
+            )
     return pd.DataFrame(rows).set_index(["rows", "head"])
 
 
-def leave_language_out(train: pd.DataFrame, Xtr: np.ndarray, test: pd.DataFrame, Xte: np.ndarray,
-                       default: SentimentModel, band: float) -> pd.DataFrame:
+def leave_language_out(
+    train: pd.DataFrame, Xtr: np.ndarray, test: pd.DataFrame, Xte: np.ndarray, default: SentimentModel, band: float
+) -> pd.DataFrame:
     """Per language: the recipe refitted without the language, against the default, on the same rows."""
     rows = []
     for lang in LANGUAGES:
@@ -143,8 +159,17 @@ def leave_language_out(train: pd.DataFrame, Xtr: np.ndarray, test: pd.DataFrame,
             labels, X = train["label"].to_numpy()[mask], Xtr[mask]
         for name, model in ((f"trained without {lang}", head), ("default (all languages)", default)):
             m = binary_metrics(labels, scores_of(model, X, band)["sentiment"].to_numpy(), band)
-            rows.append({"language": lang, "tested on": what, "head": name, "n_pos+neg": m["n_polar"],
-                         "auc": m.get("auc"), "bin_acc": m.get("binary_accuracy"), "f1_3way": m.get("macro_f1_3way", np.nan)})
+            rows.append(
+                {
+                    "language": lang,
+                    "tested on": what,
+                    "head": name,
+                    "n_pos+neg": m["n_polar"],
+                    "auc": m.get("auc"),
+                    "bin_acc": m.get("binary_accuracy"),
+                    "f1_3way": m.get("macro_f1_3way", np.nan),
+                }
+            )
     return pd.DataFrame(rows).set_index(["language", "head"])
 
 
@@ -159,16 +184,19 @@ def theme_key(set_name: str, theme: str) -> str:
     return theme
 
 
-def mention_table(test: pd.DataFrame, X: np.ndarray, heads: dict[str, SentimentModel], band: float,
-                  min_mentions: int = 10) -> pd.DataFrame:
+def mention_table(
+    test: pd.DataFrame, X: np.ndarray, heads: dict[str, SentimentModel], band: float, min_mentions: int = 10
+) -> pd.DataFrame:
     """Per-mention and per-theme net sentiment against the aspect polarity labels."""
     rows = []
     with_aspects = test[(test["aspects"].map(len) > 0) & test["set"].isin(list(ASPECT_POLARITY_SETS))]
     for set_name in with_aspects["set"].unique():
         part = with_aspects[with_aspects["set"] == set_name]
         index = test.index.get_indexer(part.index)
-        mentions = pd.DataFrame([(i, theme_key(set_name, theme), pol) for i, pairs in zip(index, part["aspects"]) for theme, pol in pairs],
-                                columns=["row", "theme", "truth"])
+        mentions = pd.DataFrame(
+            [(i, theme_key(set_name, theme), pol) for i, pairs in zip(index, part["aspects"]) for theme, pol in pairs],
+            columns=["row", "theme", "truth"],
+        )
         mentions = mentions.drop_duplicates()
         for head_name, head in heads.items():
             scored = scores_of(head, X[mentions["row"].to_numpy()], band)
@@ -180,15 +208,23 @@ def mention_table(test: pd.DataFrame, X: np.ndarray, heads: dict[str, SentimentM
             themes = mentions.groupby("theme").filter(lambda g: len(g) >= min_mentions).groupby("theme")
             true_net = themes["truth"].apply(lambda t: (t == "positive").mean() - (t == "negative").mean())
             pred_net = themes["predicted"].apply(lambda t: (t == "positive").mean() - (t == "negative").mean())
-            rows.append({
-                "set": set_name, "head": head_name, "mentions": len(mentions), "polar": int(polar.sum()),
-                "auc": roc_auc_score(truth01, s) if len(np.unique(truth01)) == 2 else np.nan,
-                "bin_acc": float(np.mean([np.mean(s[truth01] > 0), np.mean(s[~truth01] <= 0)])) if len(np.unique(truth01)) == 2 else np.nan,
-                f"themes>={min_mentions}": len(true_net),
-                "net_mae": float(np.mean(np.abs(true_net - pred_net))) if len(true_net) else np.nan,
-                "net_r": float(np.corrcoef(true_net, pred_net)[0, 1])
-                if len(true_net) > 2 and true_net.std() > 0 and pred_net.std() > 0 else np.nan,
-            })
+            rows.append(
+                {
+                    "set": set_name,
+                    "head": head_name,
+                    "mentions": len(mentions),
+                    "polar": int(polar.sum()),
+                    "auc": roc_auc_score(truth01, s) if len(np.unique(truth01)) == 2 else np.nan,
+                    "bin_acc": float(np.mean([np.mean(s[truth01] > 0), np.mean(s[~truth01] <= 0)]))
+                    if len(np.unique(truth01)) == 2
+                    else np.nan,
+                    f"themes>={min_mentions}": len(true_net),
+                    "net_mae": float(np.mean(np.abs(true_net - pred_net))) if len(true_net) else np.nan,
+                    "net_r": float(np.corrcoef(true_net, pred_net)[0, 1])
+                    if len(true_net) > 2 and true_net.std() > 0 and pred_net.std() > 0
+                    else np.nan,
+                }
+            )
     return pd.DataFrame(rows).set_index(["set", "head"])
 
 
@@ -210,15 +246,26 @@ def ratings_table(test: pd.DataFrame, X: np.ndarray, default: SentimentModel, ba
         # a second hash: held-out rows all have text_bucket < 0.3, so that one cannot halve them
         first = text_bucket(part["text"] + "\x1fratings-half") < 0.5
         stars = to_stars(part["rating"].to_numpy(float))
-        model, info = fit_from_ratings(Xp[first], stars[first], ["stars"] * int(first.sum()), settings=settings, default=default)
+        model, info = fit_from_ratings(
+            Xp[first], stars[first], ["stars"] * int(first.sum()), settings=settings, default=default
+        )
         weak = ratings_to_labels(stars[~first], ["stars"] * int((~first).sum()))
         rated = ~np.isnan(weak)
         for name, head in (("default", default), (f"from ratings ({info['used']})", model)):
             score = scores_of(head, Xp[~first], band)["sentiment"].to_numpy()
             m = binary_metrics(part["label"].to_numpy()[~first], score, band)
-            rows.append({"set": set_name, "head": name, "fitted on": int(info["n"]), "tested on (pos+neg)": m["n_polar"],
-                         "auc": m.get("auc"), "bin_acc": m.get("binary_accuracy"), "f1_3way": m.get("macro_f1_3way", np.nan),
-                         "auc vs the other half's ratings": roc_auc_score(weak[rated], score[rated])})
+            rows.append(
+                {
+                    "set": set_name,
+                    "head": name,
+                    "fitted on": int(info["n"]),
+                    "tested on (pos+neg)": m["n_polar"],
+                    "auc": m.get("auc"),
+                    "bin_acc": m.get("binary_accuracy"),
+                    "f1_3way": m.get("macro_f1_3way", np.nan),
+                    "auc vs the other half's ratings": roc_auc_score(weak[rated], score[rated]),
+                }
+            )
     return pd.DataFrame(rows).set_index(["set", "head"])
 
 
@@ -238,8 +285,11 @@ def ceiling_table(corpus: pd.DataFrame, X: np.ndarray) -> pd.DataFrame:
         model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=3000)
         folds = StratifiedKFold(5, shuffle=True, random_state=0)
         decision = cross_val_predict(model, X[mask], y, cv=folds, method="decision_function")
-        rows[name] = {"n_pos+neg": int(mask.sum()), "auc": roc_auc_score(y, decision),
-                      "bin_acc": float(np.mean([np.mean(decision[y == 1] > 0), np.mean(decision[y == 0] <= 0)]))}
+        rows[name] = {
+            "n_pos+neg": int(mask.sum()),
+            "auc": roc_auc_score(y, decision),
+            "bin_acc": float(np.mean([np.mean(decision[y == 1] > 0), np.mean(decision[y == 0] <= 0)])),
+        }
     return pd.DataFrame(rows).T.astype({"n_pos+neg": int}).rename_axis("set (in-domain, 5-fold)")
 
 
@@ -247,7 +297,11 @@ def cue_table(root: Path | None) -> pd.DataFrame:
     """Effort and churn cue rates per airline complaint reason (all 14.6k tweets; no model involved)."""
     tweets = read_set("airline_tweets_en", root)
     cues = detect_cues(tweets["text"].tolist(), ["en"] * len(tweets))
-    group = tweets["reason"].where(tweets["label"] == "negative", tweets["label"] + " (no complaint)").fillna("negative, no reason")
+    group = (
+        tweets["reason"]
+        .where(tweets["label"] == "negative", tweets["label"] + " (no complaint)")
+        .fillna("negative, no reason")
+    )
     table = cues[["effort_cue", "churn_cue"]].groupby(group.to_numpy()).mean()
     table.insert(0, "tweets", group.value_counts())
     return table.sort_values("effort_cue", ascending=False)
@@ -274,10 +328,15 @@ def main(argv: list[str] | None = None) -> None:
     overlap = test["text"].isin(set(train["text"]))
     test, Xte = test[~overlap].reset_index(drop=True), Xte[~overlap.to_numpy()]
     default = default_model_for(embedder, neutral_band=band)
-    heads = {"anchors (zero-shot)": anchor_baseline(train, Xtr), "previous (hand + GermEval)": previous_recipe(train, Xtr),
-             "default (shipped)": default}
-    print(f"held-out rows: {len(test)} ({int(overlap.sum())} dropped as duplicates of training texts); "
-          f"training rows of the shipped recipe: {len(train)}; neutral band {band}")
+    heads = {
+        "anchors (zero-shot)": anchor_baseline(train, Xtr),
+        "previous (hand + GermEval)": previous_recipe(train, Xtr),
+        "default (shipped)": default,
+    }
+    print(
+        f"held-out rows: {len(test)} ({int(overlap.sum())} dropped as duplicates of training texts); "
+        f"training rows of the shipped recipe: {len(train)}; neutral band {band}"
+    )
     # records as the pipeline scores them; the measured-only sets (long Skytrax reviews split into
     # ~6 units each) as whole texts, which costs a fifth of the embedding time
     scored_sets = test["set"].isin(list(SETS)).to_numpy()
@@ -285,7 +344,9 @@ def main(argv: list[str] | None = None) -> None:
     Xrec[scored_sets] = record_vectors(test[scored_sets], embedder)
     print("\n## 1. Held out, per set and per language (records split into units and scored as the pipeline does)\n")
     print(fmt(quality_table(heads, test[scored_sets], Xrec[scored_sets], band)))
-    whole = quality_table({"default (shipped)": default}, test, Xte, band)["auc"].rename("auc, whole text embedded as one")
+    whole = quality_table({"default (shipped)": default}, test, Xte, band)["auc"].rename(
+        "auc, whole text embedded as one"
+    )
     print("\nThe default head on the same rows embedded as one text each (SemEval, Skytrax: sentences / reviews):\n")
     print(fmt(whole.to_frame()))
     if not args.skip_lolo:

@@ -40,8 +40,14 @@ def _measure(n_records: int) -> dict:
         embedder.encode(units["text"].tolist())
         embed_alone = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"n_records": len(records), "n_units": len(units), "seconds": result.seconds, "total": total,
-            "embed_alone": embed_alone, "peak_mb": peak_mb}
+    return {
+        "n_records": len(records),
+        "n_units": len(units),
+        "seconds": result.seconds,
+        "total": total,
+        "embed_alone": embed_alone,
+        "peak_mb": peak_mb,
+    }
 
 
 def main() -> None:
@@ -54,7 +60,9 @@ def main() -> None:
         return
     rows = []
     for size in args.sizes:
-        out = subprocess.run([sys.executable, "-m", "bench.speed", "--one", str(size)], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.speed", "--one", str(size)], capture_output=True, text=True, check=True
+        )
         rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
     _print(rows)
 
@@ -72,7 +80,13 @@ def _print(rows: list[dict]) -> None:
     for step in steps + ["TOTAL", "embedding alone (baseline)"]:
         cells = []
         for row in rows:
-            sec = row["total"] if step == "TOTAL" else row["embed_alone"] if step.startswith("embedding alone") else row["seconds"].get(step, 0.0)
+            sec = (
+                row["total"]
+                if step == "TOTAL"
+                else row["embed_alone"]
+                if step.startswith("embedding alone")
+                else row["seconds"].get(step, 0.0)
+            )
             cells += [f"{sec:.2f}", f"{row['n_records'] / sec:,.0f}" if sec > 0.005 else "-"]
         table.add_row(step, *cells)
     table.add_row("total / embedding alone", *sum(([f"{r['total'] / r['embed_alone']:.2f}x", ""] for r in rows), []))

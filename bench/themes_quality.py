@@ -37,8 +37,8 @@ import argparse
 import csv
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -148,8 +148,15 @@ def _share_layouts() -> None:
 
     def shared(x, **kwargs):
         langs = kwargs.get("languages")
-        key = hashlib.sha1(np.ascontiguousarray(x).tobytes() + repr((list(langs) if langs is not None else None, sorted(
-            (k, v) for k, v in kwargs.items() if k != "languages"))).encode()).hexdigest()
+        key = hashlib.sha1(
+            np.ascontiguousarray(x).tobytes()
+            + repr(
+                (
+                    list(langs) if langs is not None else None,
+                    sorted((k, v) for k, v in kwargs.items() if k != "languages"),
+                )
+            ).encode()
+        ).hexdigest()
         if key not in memo:
             memo[key] = original(x, **kwargs)
         return memo[key]

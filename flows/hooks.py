@@ -6,7 +6,7 @@ instead trigger a webhook on ``prefect.flow-run.Failed`` events (see the README)
 ``runs`` row and the stale mark still come from these hooks.
 """
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from prefect import get_run_logger
@@ -25,7 +25,7 @@ def _night(value: Any) -> date | None:
 def _naive_utc(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
-    return moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def _handle(flow_run: Any, state: Any) -> None:

@@ -9,7 +9,7 @@ import logging
 import time
 from datetime import date
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -39,7 +39,9 @@ def _as_task(node: Node, catalog: dict[str, Any]) -> dict[str, Any]:
         name=node.name,
         description=node.description or None,
         retries=retries,
-        retry_delay_seconds=exponential_backoff(schedule.retry_backoff_s)(retries) if retries and schedule.retry_backoff_s else 0,
+        retry_delay_seconds=exponential_backoff(schedule.retry_backoff_s)(retries)
+        if retries and schedule.retry_backoff_s
+        else 0,
         retry_condition_fn=only_transient,
         cache_policy=NO_CACHE,  # inputs are DataFrames and a DB handle: nothing worth hashing
     )
@@ -61,7 +63,9 @@ def _run_with_store_retries(cfg: Settings, **kwargs: Any) -> RunResult:
         except StoreLockedError as exc:
             if attempt == cfg.schedule.retries:
                 raise
-            logger.warning("step=open_store status=locked attempt=%d retry_in_s=%.1f reason=%r", attempt + 1, wait, str(exc))
+            logger.warning(
+                "step=open_store status=locked attempt=%d retry_in_s=%.1f reason=%r", attempt + 1, wait, str(exc)
+            )
             time.sleep(wait)
             wait *= 2
     raise AssertionError("unreachable")
@@ -69,10 +73,10 @@ def _run_with_store_retries(cfg: Settings, **kwargs: Any) -> RunResult:
 
 @flow(name="voc-nightly", log_prints=False, on_failure=[on_night_failed], on_crashed=[on_night_crashed])
 def voc_nightly(
-    config: Optional[str] = None,
-    settings: Optional[dict[str, Any]] = None,
-    night: Optional[date] = None,
-    out_dir: Optional[str] = None,
+    config: str | None = None,
+    settings: dict[str, Any] | None = None,
+    night: date | None = None,
+    out_dir: str | None = None,
     refit: bool = False,
 ) -> dict[str, str]:
     """Ingest, embed, find themes, score, measure, rank and report one night of feedback.
@@ -84,8 +88,9 @@ def voc_nightly(
     cfg = load_settings(config, **(settings or {}))
     result = _run_with_store_retries(cfg, night=night, out_dir=Path(out_dir) if out_dir else None, refit=refit)
     publish_artifacts(result)
-    get_run_logger().info("step=night night=%s run_id=%s report=%s", result.night.isoformat(), result.run_id,
-                          result.paths.get("report"))
+    get_run_logger().info(
+        "step=night night=%s run_id=%s report=%s", result.night.isoformat(), result.run_id, result.paths.get("report")
+    )
     return {name: str(path) for name, path in result.paths.items()}
 
 
@@ -112,9 +117,17 @@ def publish_artifacts(result: RunResult) -> None:
     create_markdown_artifact("\n".join(lines), key="voc-nightly-summary", description="voc nightly summary")
     if priorities is not None and not priorities.empty:
         top = priorities.head(20)[["rank", "theme_label", "priority_score", "n_records", "nps_impact", "why"]]
-        create_table_artifact(top.round(3).astype(object).where(top.notna(), None).to_dict("records"),
-                              key="voc-priorities", description="Top priorities tonight")
+        create_table_artifact(
+            top.round(3).astype(object).where(top.notna(), None).to_dict("records"),
+            key="voc-priorities",
+            description="Top priorities tonight",
+        )
     if alerts is not None and not alerts.empty:
-        cols = [c for c in ("kind", "theme_label", "segment", "observed", "expected", "p_value", "message") if c in alerts]
-        create_table_artifact(alerts[cols].astype(object).where(alerts[cols].notna(), None).to_dict("records"),
-                              key="voc-alerts", description="Alerts tonight")
+        cols = [
+            c for c in ("kind", "theme_label", "segment", "observed", "expected", "p_value", "message") if c in alerts
+        ]
+        create_table_artifact(
+            alerts[cols].astype(object).where(alerts[cols].notna(), None).to_dict("records"),
+            key="voc-alerts",
+            description="Alerts tonight",
+        )

@@ -8,14 +8,14 @@ pauses the deployment's schedule, so no run piles up while nothing can execute i
 import asyncio
 import logging
 import signal
-from typing import Any, Optional
+from typing import Any
 
 from voc.config import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
 
-def deployment_options(settings: Settings, config: Optional[str]) -> dict[str, Any]:
+def deployment_options(settings: Settings, config: str | None) -> dict[str, Any]:
     """What the deployment is registered with (name, cron, parameters)."""
     from prefect.schedules import Cron
 
@@ -28,7 +28,7 @@ def deployment_options(settings: Settings, config: Optional[str]) -> dict[str, A
     }
 
 
-async def aserve(config: Optional[str] = None) -> None:
+async def aserve(config: str | None = None) -> None:
     """Register the deployment, run flow runs as the schedule fires, pause it on shutdown."""
     from prefect.runner import Runner
 
@@ -53,14 +53,16 @@ async def aserve(config: Optional[str] = None) -> None:
 
     loop.add_signal_handler(signal.SIGINT, _request_stop)
     deployment_id = await runner.aadd_flow(voc_nightly, **options)
-    print(f"voc serve: deployment '{voc_nightly.name}/{options['name']}' ({deployment_id}) on cron "
-          f"'{settings.schedule.cron}' ({settings.schedule.timezone}); stop with Ctrl-C or SIGTERM (pauses the schedule)",
-          flush=True)
+    print(
+        f"voc serve: deployment '{voc_nightly.name}/{options['name']}' ({deployment_id}) on cron "
+        f"'{settings.schedule.cron}' ({settings.schedule.timezone}); stop with Ctrl-C or SIGTERM (pauses the schedule)",
+        flush=True,
+    )
     await runner.start()  # returns once astop() ran; leaving it paused the schedule
     print("voc serve: stopped; the schedule is paused", flush=True)
 
 
-def serve(config: Optional[str] = None) -> None:
+def serve(config: str | None = None) -> None:
     """Blocking entry point (``voc serve``)."""
     asyncio.run(aserve(config))
 

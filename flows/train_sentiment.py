@@ -46,9 +46,13 @@ def train_sentiment(data: str | None = None, use_real: bool = True, out: str | N
     frame = load_data(data, use_real)
     embed(frame)
     report = fit_calibrate_save(data, use_real, out)
-    rows = [{"group": group, "weight_share": report["weight_share"].get(group, 0.0), **metrics}
-            for group, metrics in report.get("out_of_fold", {}).items()]
-    create_table_artifact(rows, key="sentiment-head-metrics", description="out-of-fold metrics of the retrained head per set")
+    rows = [
+        {"group": group, "weight_share": report["weight_share"].get(group, 0.0), **metrics}
+        for group, metrics in report.get("out_of_fold", {}).items()
+    ]
+    create_table_artifact(
+        rows, key="sentiment-head-metrics", description="out-of-fold metrics of the retrained head per set"
+    )
     create_markdown_artifact(
         f"# Sentiment head retrained\n- written to `{out}`\n- training rows (polar): {report['n_train']}\n"
         f"- temperature: {report['temperature']}\n- held-out figures: `python -m bench.sentiment_quality`",

@@ -21,8 +21,9 @@ def test_walkthrough_executes_on_the_demo_folder_without_the_store(demo_run, tmp
     notebook_file = shutil.copy(NOTEBOOK, tmp_path / "notebooks" / NOTEBOOK.name)
     monkeypatch.delenv("VOC_OUT", raising=False)
     notebook = nbformat.read(notebook_file, as_version=4)
-    client = nbclient.NotebookClient(notebook, timeout=300, kernel_name="python3",
-                                     resources={"metadata": {"path": str(tmp_path / "notebooks")}})
+    client = nbclient.NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path / "notebooks")}}
+    )
     # a night writing the store holds its lock: the notebook reads the night's files, so it still runs
     writer = duckdb.connect(str(demo_run.paths["report"].parent / "voc.duckdb"))
     try:

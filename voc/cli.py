@@ -7,7 +7,7 @@ import os
 from datetime import date
 from enum import Enum
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import click
 import typer
@@ -127,7 +127,7 @@ def _settings_error(exc: BaseException) -> BaseException:
     return exc
 
 
-def _parse_night(night: Optional[str]) -> Optional[date]:
+def _parse_night(night: str | None) -> date | None:
     """``--night`` as a date, or an error that names the option."""
     from voc.errors import InputError
 
@@ -139,7 +139,7 @@ def _parse_night(night: Optional[str]) -> Optional[date]:
         raise InputError(f"--night '{night}' is not a valid date ({exc}); use YYYY-MM-DD, e.g. 2026-03-31") from None
 
 
-def _load(config: Optional[Path], **overrides: Any):
+def _load(config: Path | None, **overrides: Any):
     from voc.config import load_settings
 
     if config is None and Path("voc.yaml").exists() and overrides.pop("_use_default_config", False):
@@ -153,7 +153,7 @@ def _load(config: Optional[Path], **overrides: Any):
         raise converted from exc
 
 
-def _execute(settings, *, night: Optional[date], out: Path, refit: bool, engine: Engine) -> dict[str, Path]:
+def _execute(settings, *, night: date | None, out: Path, refit: bool, engine: Engine) -> dict[str, Path]:
     """Run the nightly pipeline through Prefect (default) or in-process."""
     from rich.console import Console
 
@@ -167,7 +167,6 @@ def _execute(settings, *, night: Optional[date], out: Path, refit: bool, engine:
             paths = voc_nightly(settings=settings.model_dump(mode="json"), night=night, out_dir=str(out), refit=refit)
         return {k: Path(v) for k, v in paths.items()}
     from voc.pipeline import run_pipeline
-
     from voc.pipeline.outcome import handle_failed_night
     from voc.store.warehouse import _utcnow
 
@@ -175,8 +174,13 @@ def _execute(settings, *, night: Optional[date], out: Path, refit: bool, engine:
     status.start()
     started = _utcnow()
     try:
-        result = run_pipeline(settings, night=night, out_dir=out, refit=refit,
-                              on_node=lambda node: status.update(f"{node.name}: {node.description or node.name}"))
+        result = run_pipeline(
+            settings,
+            night=night,
+            out_dir=out,
+            refit=refit,
+            on_node=lambda node: status.update(f"{node.name}: {node.description or node.name}"),
+        )
     except Exception as exc:  # heard like a served night's failure: recorded, outputs marked stale, webhook
         handle_failed_night(settings, night=night, out_dir=out, error=f"{type(exc).__name__}: {exc}", since=started)
         raise
@@ -200,30 +204,37 @@ def _print_paths(paths: dict[str, Path]) -> None:
 @app.command()
 def run(
     input: list[Path] = typer.Option([], "--input", "-i", help="Feedback file(s): csv, xlsx, json, jsonl, parquet."),
-    text_column: Optional[str] = typer.Option(None, help="Column holding the comment text."),
-    id_column: Optional[str] = typer.Option(None, help="Column with a stable record id."),
-    date_column: Optional[str] = typer.Option(None),
-    language_column: Optional[str] = typer.Option(None),
-    score_column: Optional[str] = typer.Option(None),
-    score_type: Optional[ScoreTypeOpt] = typer.Option(None, help="Scale of --score-column."),
-    score_type_column: Optional[str] = typer.Option(None, help="Column naming each row's scale (mixed surveys)."),
+    text_column: str | None = typer.Option(None, help="Column holding the comment text."),
+    id_column: str | None = typer.Option(None, help="Column with a stable record id."),
+    date_column: str | None = typer.Option(None),
+    language_column: str | None = typer.Option(None),
+    score_column: str | None = typer.Option(None),
+    score_type: ScoreTypeOpt | None = typer.Option(None, help="Scale of --score-column."),
+    score_type_column: str | None = typer.Option(None, help="Column naming each row's scale (mixed surveys)."),
     segment_column: list[str] = typer.Option([], help="Segment column(s); the first is the primary segment."),
-    channel_column: Optional[str] = typer.Option(None),
-    journey_column: Optional[str] = typer.Option(None, help="Journey stage column."),
-    source_type_column: Optional[str] = typer.Option(None, help="review/complaint/ticket/survey column."),
-    customer_column: Optional[str] = typer.Option(None),
-    value_column: Optional[str] = typer.Option(None, help="Customer value (yearly revenue) column."),
-    churn_column: Optional[str] = typer.Option(None),
-    source_name: Optional[str] = typer.Option(None, help="Name of the source (default: file name)."),
-    encoding: Optional[str] = typer.Option(None, help="File encoding, e.g. utf-8, cp1250, latin-1 (default: detected)."),
-    sheet: Optional[str] = typer.Option(None, help="XLSX sheet name or 0-based number (default: every sheet with the text column)."),
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help="voc.yaml settings file."),
-    db: Optional[Path] = typer.Option(None, help="DuckDB store file."),
+    channel_column: str | None = typer.Option(None),
+    journey_column: str | None = typer.Option(None, help="Journey stage column."),
+    source_type_column: str | None = typer.Option(None, help="review/complaint/ticket/survey column."),
+    customer_column: str | None = typer.Option(None),
+    value_column: str | None = typer.Option(None, help="Customer value (yearly revenue) column."),
+    churn_column: str | None = typer.Option(None),
+    source_name: str | None = typer.Option(None, help="Name of the source (default: file name)."),
+    encoding: str | None = typer.Option(None, help="File encoding, e.g. utf-8, cp1250, latin-1 (default: detected)."),
+    sheet: str | None = typer.Option(
+        None, help="XLSX sheet name or 0-based number (default: every sheet with the text column)."
+    ),
+    config: Path | None = typer.Option(None, "--config", "-c", help="voc.yaml settings file."),
+    db: Path | None = typer.Option(None, help="DuckDB store file."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder for the night's outputs."),
-    night: Optional[str] = typer.Option(None, help="Night to process, YYYY-MM-DD (default today, or the last day with data when earlier)."),
+    night: str | None = typer.Option(
+        None, help="Night to process, YYYY-MM-DD (default today, or the last day with data when earlier)."
+    ),
     refit: bool = typer.Option(False, help="Refit the theme model from all history now."),
-    engine: Engine = typer.Option(Engine.auto, help="prefect: run as the voc-nightly flow; plain: in-process; "
-                                  "auto: prefect when PREFECT_API_URL is set, else plain."),
+    engine: Engine = typer.Option(
+        Engine.auto,
+        help="prefect: run as the voc-nightly flow; plain: in-process; "
+        "auto: prefect when PREFECT_API_URL is set, else plain.",
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Run the nightly pipeline on the given inputs (or the sources in --config)."""
@@ -233,13 +244,31 @@ def run(
 
 
 def _run(
-    input: list[Path], text_column: Optional[str], id_column: Optional[str], date_column: Optional[str],
-    language_column: Optional[str], score_column: Optional[str], score_type: Optional[ScoreTypeOpt],
-    score_type_column: Optional[str], segment_column: list[str], channel_column: Optional[str],
-    journey_column: Optional[str], source_type_column: Optional[str], customer_column: Optional[str],
-    value_column: Optional[str], churn_column: Optional[str], source_name: Optional[str], encoding: Optional[str],
-    sheet: Optional[str], config: Optional[Path], db: Optional[Path], out: Path, night: Optional[str], refit: bool,
-    engine: Engine, verbose: bool,
+    input: list[Path],
+    text_column: str | None,
+    id_column: str | None,
+    date_column: str | None,
+    language_column: str | None,
+    score_column: str | None,
+    score_type: ScoreTypeOpt | None,
+    score_type_column: str | None,
+    segment_column: list[str],
+    channel_column: str | None,
+    journey_column: str | None,
+    source_type_column: str | None,
+    customer_column: str | None,
+    value_column: str | None,
+    churn_column: str | None,
+    source_name: str | None,
+    encoding: str | None,
+    sheet: str | None,
+    config: Path | None,
+    db: Path | None,
+    out: Path,
+    night: str | None,
+    refit: bool,
+    engine: Engine,
+    verbose: bool,
 ) -> None:
     """The body of ``voc run``; every user-facing error is raised as a :class:`~voc.errors.VocError`."""
     from voc.config import ColumnMapping, SourceSettings
@@ -252,7 +281,9 @@ def _run(
         try:
             codecs.lookup(encoding)
         except LookupError:
-            raise InputError(f"--encoding '{encoding}' is not an encoding Python knows; try utf-8, cp1250 or latin-1") from None
+            raise InputError(
+                f"--encoding '{encoding}' is not an encoding Python knows; try utf-8, cp1250 or latin-1"
+            ) from None
 
     overrides: dict[str, Any] = {"db_path": db, "out_dir": out}
     if input:
@@ -261,10 +292,20 @@ def _run(
         if source_name and len(input) > 1:
             raise InputError("--source-name names one input; give one --input per run or use voc.yaml")
         mapping = ColumnMapping(
-            text=text_column, id=id_column, date=date_column, language=language_column, score=score_column,
-            score_type=score_type.value if score_type else None, score_type_column=score_type_column,
-            segments=list(segment_column), channel=channel_column, journey_stage=journey_column,
-            source_type=source_type_column, customer=customer_column, value=value_column, churn=churn_column,
+            text=text_column,
+            id=id_column,
+            date=date_column,
+            language=language_column,
+            score=score_column,
+            score_type=score_type.value if score_type else None,
+            score_type_column=score_type_column,
+            segments=list(segment_column),
+            channel=channel_column,
+            journey_stage=journey_column,
+            source_type=source_type_column,
+            customer=customer_column,
+            value=value_column,
+            churn=churn_column,
         )
         for path in input:
             if not path.exists():
@@ -273,7 +314,9 @@ def _run(
                 raise InputError(f"--input {path} is a folder; give the files in it, one --input each")
         sheet_value: str | int | None = int(sheet) if sheet is not None and sheet.strip().isdigit() else sheet
         overrides["sources"] = [
-            SourceSettings(path=str(p), name=source_name, columns=mapping, encoding=encoding, sheet=sheet_value).model_dump()
+            SourceSettings(
+                path=str(p), name=source_name, columns=mapping, encoding=encoding, sheet=sheet_value
+            ).model_dump()
             for p in input
         ]
     elif encoding or sheet is not None:
@@ -293,7 +336,9 @@ def _run(
 def demo(
     out: Path = typer.Option(Path("out/demo"), "--out", "-o"),
     records: int = typer.Option(4000, help="Sample size."),
-    engine: Engine = typer.Option(Engine.auto, help="auto: the Prefect flow when PREFECT_API_URL is set, else in-process."),
+    engine: Engine = typer.Option(
+        Engine.auto, help="auto: the Prefect flow when PREFECT_API_URL is set, else in-process."
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Generate the multilingual sample and run one night on it (embedded DuckDB; the flow when PREFECT_API_URL is set)."""
@@ -335,7 +380,7 @@ def _guarded(action: Any, *, verbose: bool = False) -> Any:
         _crash(exc, verbose=verbose)
 
 
-def _reanalyse(config: Optional[Path], db: Path, out: Path, night: Optional[str], keep: tuple[str, ...]) -> dict[str, Path]:
+def _reanalyse(config: Path | None, db: Path, out: Path, night: str | None, keep: tuple[str, ...]) -> dict[str, Path]:
     """Recompute the night's analysis from the store alone (no sources read) and keep some outputs."""
     from voc.pipeline import run_pipeline
     from voc.pipeline.pipeline import ANALYSIS, empty_ingest
@@ -344,7 +389,9 @@ def _reanalyse(config: Optional[Path], db: Path, out: Path, night: Optional[str]
     if not Path(settings.db_path).exists():
         raise typer.BadParameter(f"no store at {settings.db_path}: run `voc run` first", param_hint="--db")
     night_date = _parse_night(night)
-    result = run_pipeline(settings, night=night_date, out_dir=out, nodes=ANALYSIS, seed_catalog={"ingested": empty_ingest()})
+    result = run_pipeline(
+        settings, night=night_date, out_dir=out, nodes=ANALYSIS, seed_catalog={"ingested": empty_ingest()}
+    )
     return {k: v for k, v in result.paths.items() if k in keep}
 
 
@@ -352,8 +399,8 @@ def _reanalyse(config: Optional[Path], db: Path, out: Path, night: Optional[str]
 def report(
     db: Path = typer.Option(DEFAULT_DB, help="DuckDB store file."),
     out: Path = typer.Option(Path("out"), "--out", "-o"),
-    night: Optional[str] = typer.Option(None, help="YYYY-MM-DD (default today)."),
-    config: Optional[Path] = typer.Option(None, "--config", "-c"),
+    night: str | None = typer.Option(None, help="YYYY-MM-DD (default today)."),
+    config: Path | None = typer.Option(None, "--config", "-c"),
 ) -> None:
     """Rebuild the HTML topic report from what the store holds."""
     _print_paths(_guarded(lambda: _reanalyse(config, db, out, night, ("report",))))
@@ -363,17 +410,28 @@ def report(
 def export(
     db: Path = typer.Option(DEFAULT_DB, help="DuckDB store file."),
     out: Path = typer.Option(Path("out"), "--out", "-o"),
-    night: Optional[str] = typer.Option(None, help="YYYY-MM-DD (default today)."),
-    config: Optional[Path] = typer.Option(None, "--config", "-c"),
+    night: str | None = typer.Option(None, help="YYYY-MM-DD (default today)."),
+    config: Path | None = typer.Option(None, "--config", "-c"),
 ) -> None:
     """Write priorities.csv/.xlsx/.json (and the SQL table when configured) from the store."""
-    keep = ("priorities_csv", "priorities_xlsx", "priorities_json", "priorities_sql", "csv", "xlsx", "json", "sql", "records", "themes")
+    keep = (
+        "priorities_csv",
+        "priorities_xlsx",
+        "priorities_json",
+        "priorities_sql",
+        "csv",
+        "xlsx",
+        "json",
+        "sql",
+        "records",
+        "themes",
+    )
     _print_paths(_guarded(lambda: _reanalyse(config, db, out, night, keep)))
 
 
 @app.command()
 def serve(
-    config: Optional[Path] = typer.Option(None, "--config", "-c"),
+    config: Path | None = typer.Option(None, "--config", "-c"),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Serve voc-nightly as a Prefect deployment on the cron in the settings.
@@ -386,8 +444,11 @@ def serve(
         raise typer.BadParameter(f"settings file not found: {config}", param_hint="--config")
     if not _prefect_api_configured():
         # a temporary server would vanish with this process, and its schedule with it
-        typer.echo("voc serve needs a Prefect API: start `prefect server start` and set "
-                   "PREFECT_API_URL=http://127.0.0.1:4200/api (or log in to Prefect Cloud)", err=True)
+        typer.echo(
+            "voc serve needs a Prefect API: start `prefect server start` and set "
+            "PREFECT_API_URL=http://127.0.0.1:4200/api (or log in to Prefect Cloud)",
+            err=True,
+        )
         raise typer.Exit(2)
     from flows.serve import serve as serve_flow
 

@@ -60,7 +60,7 @@ class SourceSettings(_Section):
     columns: ColumnMapping = Field(default_factory=ColumnMapping)
 
     @model_validator(mode="after")
-    def _path_or_query(self) -> "SourceSettings":
+    def _path_or_query(self) -> SourceSettings:
         if not self.path and not (self.url and self.query):
             raise ValueError("a source needs either `path` or both `url` and `query`")
         return self
@@ -78,7 +78,9 @@ class IngestSettings(_Section):
     chunk_size: int = Field(50_000, gt=0, description="rows read and processed per batch")
     min_language_confidence: float = Field(0.5, ge=0, le=1)
     #: ISO 639-1 codes the detector may answer; fewer candidates means fewer confusions
-    languages: list[str] = Field(default_factory=lambda: ["pl", "fi", "uk", "en", "de", "ru", "sv", "es", "fr", "it", "nl", "cs"])
+    languages: list[str] = Field(
+        default_factory=lambda: ["pl", "fi", "uk", "en", "de", "ru", "sv", "es", "fr", "it", "nl", "cs"]
+    )
     #: text shorter than this is accepted only with a very confident detection; otherwise it takes
     #: the source's majority language within its script (detectors guess on a handful of letters)
     min_chars_for_language: int = 12

@@ -10,10 +10,19 @@ from voc.config import ColumnMapping, Settings, SourceSettings, load_settings
 
 #: How the sample's columns map onto the canonical schema (mirrors the project's voc.yaml).
 SAMPLE_COLUMNS = ColumnMapping(
-    text="text", id="feedback_id", date="created_at", language="language", score="score",
-    score_type_column="score_type", segments=["segment", "market"], channel="channel",
-    journey_stage="journey_stage", source_type="source_type", customer="customer_id",
-    value="customer_value", churn="churned",
+    text="text",
+    id="feedback_id",
+    date="created_at",
+    language="language",
+    score="score",
+    score_type_column="score_type",
+    segments=["segment", "market"],
+    channel="channel",
+    journey_stage="journey_stage",
+    source_type="source_type",
+    customer="customer_id",
+    value="customer_value",
+    churn="churned",
 )
 
 

@@ -23,7 +23,8 @@ POINTS_JS = """
 
 def _column(page, attr: str) -> list[str]:
     return page.eval_on_selector_all(
-        "#priority-table tbody tr:not([hidden])", f"rows => rows.map(r => r.getAttribute('{attr}'))")
+        "#priority-table tbody tr:not([hidden])", f"rows => rows.map(r => r.getAttribute('{attr}'))"
+    )
 
 
 def test_every_section_renders_with_data(opened):
@@ -44,7 +45,13 @@ def test_every_section_renders_with_data(opened):
 def test_charts_have_points(opened):
     plots = opened.page.evaluate(POINTS_JS)
     ids = {p["id"] for p in plots}
-    assert ids == {"fig-metrics-trend", "fig-records-over-time", "fig-theme-map", "fig-theme-hierarchy", "fig-cx-scores"}
+    assert ids == {
+        "fig-metrics-trend",
+        "fig-records-over-time",
+        "fig-theme-map",
+        "fig-theme-hierarchy",
+        "fig-cx-scores",
+    }
     for plot in plots:
         assert plot["traces"] > 0 and plot["points"] > 0 and plot["drawn"] > 0, plot
     trend = next(p for p in plots if p["id"] == "fig-metrics-trend")

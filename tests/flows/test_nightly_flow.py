@@ -11,7 +11,14 @@ import pytest
 
 pytestmark = [pytest.mark.flow, pytest.mark.xdist_group("prefect")]
 
-CONTRACT_FILES = ("records.parquet", "themes.parquet", "priorities.csv", "priorities.xlsx", "priorities.json", "report.html")
+CONTRACT_FILES = (
+    "records.parquet",
+    "themes.parquet",
+    "priorities.csv",
+    "priorities.xlsx",
+    "priorities.json",
+    "report.html",
+)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +44,16 @@ def test_flow_runs_end_to_end_and_rerun_is_idempotent(prefect_api, sample_dir, t
     assert Path(paths["report"]).name == "report.html"
 
     records = pd.read_parquet(out / "records.parquet")
-    for column in ("record_id", "source", "language", "text", "theme_id", "theme_label", "sentiment", "sentiment_label"):
+    for column in (
+        "record_id",
+        "source",
+        "language",
+        "text",
+        "theme_id",
+        "theme_label",
+        "sentiment",
+        "sentiment_label",
+    ):
         assert column in records.columns
     assert records["sentiment"].dropna().between(-1, 1).all()
     assert set(records["sentiment_label"].dropna()) <= {"negative", "neutral", "positive"}

@@ -40,7 +40,7 @@ DEADLINE_S = 240  # every wait below shares one budget: the test is bounded (abo
 def readme_commands() -> list[str]:
     """The commands of the README's scheduling block, comments dropped, in order."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("### Scheduling"):]
+    section = text[text.index("### Scheduling") :]
     block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
     return [line.split("#", 1)[0].strip() for line in block.splitlines() if line.split("#", 1)[0].strip()]
 
@@ -58,7 +58,7 @@ class Webhook:
         bodies = self.bodies = []
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
                 self.send_response(204)
                 self.end_headers()
@@ -124,30 +124,48 @@ def night_setup(tmp_path):
 
 def test_readme_schedule_serves_fires_completes_and_fails_loudly(night_setup, tmp_path):
     commands = readme_commands()
-    assert [c.split()[:2] for c in commands[:3]] == [["prefect", "server"], ["export", "PREFECT_API_URL=http://127.0.0.1:4200/api"], ["voc", "serve"]]
+    assert [c.split()[:2] for c in commands[:3]] == [
+        ["prefect", "server"],
+        ["export", "PREFECT_API_URL=http://127.0.0.1:4200/api"],
+        ["voc", "serve"],
+    ]
     port = free_port()
     config = night_setup["config"]
     as_here = lambda command: command.replace("4200", str(port)).replace("my.yaml", str(config))  # noqa: E731
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     env.update(
-        PREFECT_HOME=str(tmp_path / "prefect-home"), PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1",
-        PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="2", PREFECT_RUNNER_POLL_FREQUENCY="2",
-        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
-        VOC_PROGRESS="off", HF_HUB_OFFLINE="1", COLUMNS="250",  # Prefect's tables print whole ids when wide
+        PREFECT_HOME=str(tmp_path / "prefect-home"),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        DO_NOT_TRACK="1",
+        PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="2",
+        PREFECT_RUNNER_POLL_FREQUENCY="2",
+        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
+        VOC_PROGRESS="off",
+        HF_HUB_OFFLINE="1",
+        COLUMNS="250",  # Prefect's tables print whole ids when wide
     )
     clock = Clock(DEADLINE_S)
     started: list[subprocess.Popen] = []
     logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("server", "serve")}
 
     def background(name: str, command: str) -> subprocess.Popen:
-        process = subprocess.Popen(f"exec {command}", shell=True, env=env, cwd=night_setup["cwd"], stdout=logs[name],
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            f"exec {command}",
+            shell=True,
+            env=env,
+            cwd=night_setup["cwd"],
+            stdout=logs[name],
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         started.append(process)
         return process
 
     def cli(command: str) -> str:
-        done = subprocess.run(as_here(command), shell=True, env=env, cwd=night_setup["cwd"], capture_output=True,
-                              text=True, timeout=60)
+        done = subprocess.run(
+            as_here(command), shell=True, env=env, cwd=night_setup["cwd"], capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 0, f"{command!r} failed:\n{done.stdout}\n{done.stderr}"
         return done.stdout
 
@@ -178,7 +196,11 @@ def test_readme_schedule_serves_fires_completes_and_fails_loudly(night_setup, tm
         assert not dep["paused"] and dep["parameters"] == {"config": str(config)}
 
         def runs(**flow_runs) -> list[dict]:
-            body = {"deployments": {"id": {"any_": [dep["id"]]}}, "flow_runs": flow_runs, "sort": "EXPECTED_START_TIME_ASC"}
+            body = {
+                "deployments": {"id": {"any_": [dep["id"]]}},
+                "flow_runs": flow_runs,
+                "sort": "EXPECTED_START_TIME_ASC",
+            }
             return api.post("/flow_runs/filter", json=body).json()
 
         # the cron fires: the server's scheduler creates the deployment's runs at 03:30 Warsaw time
@@ -229,14 +251,24 @@ def test_readme_schedule_serves_fires_completes_and_fails_loudly(night_setup, tm
         assert f"- new records: {n_records}\n" in summary and stamp["n_themes"] == n_themes
 
         # a broken source: Failed with the reason, not retried, recorded, outputs marked stale, webhook told
-        broken = {"sources": [{"name": "broken", "path": str(night_setup["broken"]), "columns": {"text": "text_column_missing"}}]}
-        failed_run = api.post(f"/deployments/{dep['id']}/create_flow_run", json={"parameters": {"settings": broken}}).json()
+        broken = {
+            "sources": [
+                {"name": "broken", "path": str(night_setup["broken"]), "columns": {"text": "text_column_missing"}}
+            ]
+        }
+        failed_run = api.post(
+            f"/deployments/{dep['id']}/create_flow_run", json={"parameters": {"settings": broken}}
+        ).json()
         state = clock.wait_for("the broken night to finish", lambda: finished(failed_run["id"]), every=2)
         assert state["type"] == "FAILED" and "text_column_missing" in state["message"], state
-        ingest_runs = api.post("/task_runs/filter", json={"flow_runs": {"id": {"any_": [failed_run["id"]]}},
-                                                          "task_runs": {"name": {"like_": "ingest"}}}).json()
+        ingest_runs = api.post(
+            "/task_runs/filter",
+            json={"flow_runs": {"id": {"any_": [failed_run["id"]]}}, "task_runs": {"name": {"like_": "ingest"}}},
+        ).json()
         assert len(ingest_runs) == 1 and ingest_runs[0]["run_count"] == 1  # bad input is not retried
-        notices = clock.wait_for("the failure webhook", lambda: [b for b in night_setup["hook"].bodies if b.get("kind") == "run_failed"])
+        notices = clock.wait_for(
+            "the failure webhook", lambda: [b for b in night_setup["hook"].bodies if b.get("kind") == "run_failed"]
+        )
         assert notices[0]["outputs_night"] == last_day and "text_column_missing" in notices[0]["text"]
         stale = json.loads((out / "STALE.json").read_text())
         assert stale["outputs_night"] == last_day and "text_column_missing" in stale["error"]

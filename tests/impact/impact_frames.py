@@ -28,10 +28,25 @@ NOTHING = ["", "nothing to add", "brak uwag", "Ei kommentteja.", "нічого �
 def _record(i: int, rng: np.random.Generator, **kw) -> dict:
     base = {c: None for c in RECORD_COLUMNS}
     base.update(
-        record_id=f"r{i}", source="synthetic", source_file="synthetic.csv", source_row=i + 1, source_type="survey",
-        text="", text_hash=str(i), created_at=NOW - timedelta(days=float(rng.uniform(1.05, 34))), channel="email",
-        language="en", score=None, score_type="nps", customer_id=f"c{i}", segment="consumer", journey_stage="usage",
-        customer_value=float(rng.uniform(100, 1000)), churned=bool(rng.random() < 0.08), n_redactions=0, extra="{}",
+        record_id=f"r{i}",
+        source="synthetic",
+        source_file="synthetic.csv",
+        source_row=i + 1,
+        source_type="survey",
+        text="",
+        text_hash=str(i),
+        created_at=NOW - timedelta(days=float(rng.uniform(1.05, 34))),
+        channel="email",
+        language="en",
+        score=None,
+        score_type="nps",
+        customer_id=f"c{i}",
+        segment="consumer",
+        journey_stage="usage",
+        customer_value=float(rng.uniform(100, 1000)),
+        churned=bool(rng.random() < 0.08),
+        n_redactions=0,
+        extra="{}",
     )
     base.update(kw)
     return base
@@ -46,27 +61,66 @@ def make_frames(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame
         i = len(recs)
         recs.append(_record(i, rng, **kw))
         if theme is not None:
-            mentions.append({"record_id": f"r{i}", "theme_id": theme, "is_primary": True, "n_units": 1, "sentiment": sentiment})
+            mentions.append(
+                {"record_id": f"r{i}", "theme_id": theme, "is_primary": True, "n_units": 1, "sentiment": sentiment}
+            )
 
     for _ in range(300):  # delivery delay: frequent, mixed scores
-        add(0, float(rng.uniform(-0.8, 0.1)), text="parcel was late again", score=float(rng.integers(3, 10)),
-            segment=str(rng.choice(["consumer", "smb"])), channel=str(rng.choice(["email", "phone"])))
+        add(
+            0,
+            float(rng.uniform(-0.8, 0.1)),
+            text="parcel was late again",
+            score=float(rng.integers(3, 10)),
+            segment=str(rng.choice(["consumer", "smb"])),
+            channel=str(rng.choice(["email", "phone"])),
+        )
     for _ in range(60):  # billing error, steady baseline
-        add(1, -0.5, text="wrong amount on my bill", score=float(rng.integers(4, 9)),
-            segment=str(rng.choice(["consumer", "smb"])))
+        add(
+            1,
+            -0.5,
+            text="wrong amount on my bill",
+            score=float(rng.integers(4, 9)),
+            segment=str(rng.choice(["consumer", "smb"])),
+        )
     for _ in range(25):  # billing error burst within the last day
-        add(1, -0.7, text="charged twice this month", score=3.0, segment="smb",
-            created_at=NOW - timedelta(hours=float(rng.uniform(0.5, 20))))
+        add(
+            1,
+            -0.7,
+            text="charged twice this month",
+            score=3.0,
+            segment="smb",
+            created_at=NOW - timedelta(hours=float(rng.uniform(0.5, 20))),
+        )
     for _ in range(12):  # data breach: rare, all detractors, most churn
-        add(2, -0.9, text="my data was leaked", score=float(rng.integers(0, 3)), churned=bool(rng.random() < 0.8),
-            customer_value=2000.0)
+        add(
+            2,
+            -0.9,
+            text="my data was leaked",
+            score=float(rng.integers(0, 3)),
+            churned=bool(rng.random() < 0.8),
+            customer_value=2000.0,
+        )
     for _ in range(80):  # app crashes: only outside surveys
-        add(3, -0.6, text="the app crashes", source_type=str(rng.choice(["ticket", "complaint"])), score=None, score_type=None)
+        add(
+            3,
+            -0.6,
+            text="the app crashes",
+            source_type=str(rng.choice(["ticket", "complaint"])),
+            score=None,
+            score_type=None,
+        )
     for _ in range(150):  # friendly staff: promoters
         add(4, 0.8, text="staff were lovely", score=float(rng.integers(9, 11)))
     for _ in range(40):  # silent detractors in smb + phone
-        add(None, 0.0, text=str(rng.choice(NOTHING)), score=float(rng.integers(0, 4)), segment="smb", channel="phone",
-            journey_stage="usage")
+        add(
+            None,
+            0.0,
+            text=str(rng.choice(NOTHING)),
+            score=float(rng.integers(0, 4)),
+            segment="smb",
+            channel="phone",
+            journey_stage="usage",
+        )
     for _ in range(30):  # commenting detractors in smb + phone talk about delivery
         add(0, -0.7, text="late delivery, again", score=float(rng.integers(0, 5)), segment="smb", channel="phone")
     for _ in range(6):  # polite detractors
@@ -75,13 +129,27 @@ def make_frames(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame
         add(0, -0.8, text="love you but delivery is slow", score=10.0)
     records = pd.DataFrame(recs)
     records["created_at"] = pd.to_datetime(records["created_at"])
-    themes = pd.DataFrame({
-        "theme_id": list(LABELS), "label": list(LABELS.values()), "parent_id": None, "parent_label": None,
-        "keywords": ['{"en": ["late", "parcel"]}', '{"en": ["bill", "charged"]}', '{"en": ["data", "leak"]}',
-                     '{"en": ["app", "crash"]}', '{"en": ["staff", "friendly"]}'],
-        "verbatims": "[]", "n_units": 0, "n_records": 0, "status": "active",
-        "born_at": pd.Timestamp("2024-01-01"), "curated": False,
-    })
+    themes = pd.DataFrame(
+        {
+            "theme_id": list(LABELS),
+            "label": list(LABELS.values()),
+            "parent_id": None,
+            "parent_label": None,
+            "keywords": [
+                '{"en": ["late", "parcel"]}',
+                '{"en": ["bill", "charged"]}',
+                '{"en": ["data", "leak"]}',
+                '{"en": ["app", "crash"]}',
+                '{"en": ["staff", "friendly"]}',
+            ],
+            "verbatims": "[]",
+            "n_units": 0,
+            "n_records": 0,
+            "status": "active",
+            "born_at": pd.Timestamp("2024-01-01"),
+            "curated": False,
+        }
+    )
     return records, pd.DataFrame(mentions), themes
 
 
@@ -93,9 +161,18 @@ def make_drivers(records: pd.DataFrame, record_themes: pd.DataFrame) -> pd.DataF
     rows = []
     for theme_id, ids in record_themes.groupby("theme_id")["record_id"].unique().items():
         inside = scored["record_id"].isin(ids)
-        rows.append({"theme_id": theme_id, "n_mentions": int(inside.sum()), "score_with": nps(scored.loc[inside, "score"]),
-                     "score_without": nps(scored.loc[~inside, "score"]), "p_value": 0.001 if inside.sum() > 5 else 0.5,
-                     "nps_impact": nps(scored.loc[~inside, "score"]) - overall if inside.any() else np.nan})
+        rows.append(
+            {
+                "theme_id": theme_id,
+                "n_mentions": int(inside.sum()),
+                "score_with": nps(scored.loc[inside, "score"]),
+                "score_without": nps(scored.loc[~inside, "score"]),
+                "p_value": 0.001 if inside.sum() > 5 else 0.5,
+                "nps_impact": nps(scored.loc[~inside, "score"]) - overall if inside.any() else np.nan,
+            }
+        )
     frame = pd.DataFrame(rows)
-    frame["nps_impact"] = -(frame["nps_impact"].abs()) * np.sign(frame["score_without"] - frame["score_with"]).clip(lower=0)
+    frame["nps_impact"] = -(frame["nps_impact"].abs()) * np.sign(frame["score_without"] - frame["score_with"]).clip(
+        lower=0
+    )
     return frame

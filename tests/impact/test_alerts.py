@@ -14,7 +14,9 @@ SETTINGS = AlertSettings()
 
 def alerts(frames, history=None, settings=SETTINGS, themes=None):
     records, rt, default_themes = frames
-    return detect_alerts(records, rt, default_themes if themes is None else themes, history=history, settings=settings, now=NOW)
+    return detect_alerts(
+        records, rt, default_themes if themes is None else themes, history=history, settings=settings, now=NOW
+    )
 
 
 def test_planted_spike_gives_exactly_one_alert_named_by_segment(frames):
@@ -89,7 +91,9 @@ def test_spike_in_one_segment_hidden_in_the_total():
     for i in range(12):  # burst only in small segment c
         rows.append((f"c{i}", "c", NOW - timedelta(hours=float(rng.uniform(1, 20)))))
     records = pd.DataFrame(rows, columns=["record_id", "segment", "created_at"]).assign(text="t", customer_id=None)
-    rt = pd.DataFrame({"record_id": records["record_id"], "theme_id": 0, "is_primary": True, "n_units": 1, "sentiment": 0.0})
+    rt = pd.DataFrame(
+        {"record_id": records["record_id"], "theme_id": 0, "is_primary": True, "n_units": 1, "sentiment": 0.0}
+    )
     out = detect_alerts(records, rt, pd.DataFrame(), history=None, settings=SETTINGS, now=NOW)
     assert out[["kind", "segment"]].values.tolist() == [["spike", "c"]]
 

@@ -36,15 +36,20 @@ def planted_frames():
     polarity = {t["id"]: (-0.6 if t["polarity"] == "negative" else 0.6) for t in planted["themes"]}
     rows = [
         {"record_id": rid, "theme_id": theme_ids[t], "is_primary": k == 0, "n_units": 1, "sentiment": polarity[t]}
-        for rid in records["record_id"] for k, t in enumerate(tags[rid]["themes"])
+        for rid in records["record_id"]
+        for k, t in enumerate(tags[rid]["themes"])
     ]
     record_themes = pd.DataFrame(rows)
     records["sentiment"] = records["record_id"].map(record_themes.groupby("record_id")["sentiment"].mean())
     first_seen = record_themes.merge(records[["record_id", "created_at"]]).groupby("theme_id")["created_at"].min()
-    themes = pd.DataFrame({
-        "theme_id": list(theme_ids.values()), "label": list(theme_ids),
-        "status": "active", "born_at": [first_seen.get(i, pd.NaT) for i in theme_ids.values()],
-    })
+    themes = pd.DataFrame(
+        {
+            "theme_id": list(theme_ids.values()),
+            "label": list(theme_ids),
+            "status": "active",
+            "born_at": [first_seen.get(i, pd.NaT) for i in theme_ids.values()],
+        }
+    )
     drivers = drivers_module.theme_drivers(records, record_themes, metric="nps", n_boot=0)
     customers = planted["customers"]  # customer_value is accepted as the value column
     now = dt.datetime.combine(dt.date.fromisoformat(planted["generator"]["end_date"]), dt.time(23, 59, 59))

@@ -32,7 +32,9 @@ def night(tmp_path_factory):
     return result.catalog, planted, check_planted_scenarios(result.catalog, planted).set_index("scenario")
 
 
-@pytest.mark.parametrize("scenario", ["spike", "low_volume_high_impact", "silent_detractors", "blind_spot", "non_responders"])
+@pytest.mark.parametrize(
+    "scenario", ["spike", "low_volume_high_impact", "silent_detractors", "blind_spot", "non_responders"]
+)
 def test_scenario_is_found_through_discovered_themes(night, scenario):
     row = night[2].loc[scenario]
     assert row["found"], row["evidence"]
@@ -47,17 +49,24 @@ def test_spike_theme_also_grows_in_the_priority_list(night):
     assert row["trend_pct"] > 100 and "growing" in row["why"]
 
 
-@pytest.mark.xfail(strict=True, reason="a 10-day theme of ~20 mentions in five languages is below the first "
-                   "night's minimum theme size; nightly runs discover it among units that fit no theme")
+@pytest.mark.xfail(
+    strict=True,
+    reason="a 10-day theme of ~20 mentions in five languages is below the first "
+    "night's minimum theme size; nightly runs discover it among units that fit no theme",
+)
 def test_emerging_theme_is_found_on_a_first_night(night):
     assert night[2].loc["emerging", "found"]
 
 
 def test_match_planted_themes_by_shared_records():
-    planted = {"records": [
-        {"feedback_id": "a", "themes": ["late"]}, {"feedback_id": "b", "themes": ["late"]},
-        {"feedback_id": "c", "themes": ["late", "rude"]}, {"feedback_id": "d", "themes": ["rude"]},
-    ]}
+    planted = {
+        "records": [
+            {"feedback_id": "a", "themes": ["late"]},
+            {"feedback_id": "b", "themes": ["late"]},
+            {"feedback_id": "c", "themes": ["late", "rude"]},
+            {"feedback_id": "d", "themes": ["rude"]},
+        ]
+    }
     record_themes = pd.DataFrame({"record_id": ["a", "b", "c", "c", "d", "a"], "theme_id": [0, 0, 0, 1, 1, -1]})
     matches = match_planted_themes(record_themes, planted).set_index("theme_id")
     assert matches.loc[0, "planted_theme"] == "late" and matches.loc[0, "precision"] == 1.0

@@ -43,17 +43,39 @@ def test_empty_drivers_give_nan_impact_not_an_error(frames):
 def test_churn_uplift_and_revenue_at_risk_by_hand():
     # 10 customers; theme 7 raised by c0..c4 (4 churned, value 100 each), the rest c5..c9 (1 churned).
     n = 10
-    records = pd.DataFrame({
-        "record_id": [f"r{i}" for i in range(n)], "customer_id": [f"c{i}" for i in range(n)],
-        "created_at": [NOW - timedelta(days=2)] * n, "text": "x", "source_type": ["ticket"] * 3 + ["survey"] * 7,
-        "churned": [True, True, True, True, False, True, False, False, False, False],
-        "customer_value": [100.0] * n, "score": np.nan, "score_type": None, "segment": None, "channel": None,
-        "journey_stage": None,
-    })
-    rt = pd.DataFrame({"record_id": [f"r{i}" for i in range(5)] + ["r5"], "theme_id": [7] * 5 + [8],
-                       "is_primary": True, "n_units": 1, "sentiment": -0.5})
-    out = rank_priorities(records, rt, pd.DataFrame(), pd.DataFrame(), settings=ImpactSettings(min_volume=5, cost_per_contact=4.0),
-                          now=NOW).set_index("theme_id")
+    records = pd.DataFrame(
+        {
+            "record_id": [f"r{i}" for i in range(n)],
+            "customer_id": [f"c{i}" for i in range(n)],
+            "created_at": [NOW - timedelta(days=2)] * n,
+            "text": "x",
+            "source_type": ["ticket"] * 3 + ["survey"] * 7,
+            "churned": [True, True, True, True, False, True, False, False, False, False],
+            "customer_value": [100.0] * n,
+            "score": np.nan,
+            "score_type": None,
+            "segment": None,
+            "channel": None,
+            "journey_stage": None,
+        }
+    )
+    rt = pd.DataFrame(
+        {
+            "record_id": [f"r{i}" for i in range(5)] + ["r5"],
+            "theme_id": [7] * 5 + [8],
+            "is_primary": True,
+            "n_units": 1,
+            "sentiment": -0.5,
+        }
+    )
+    out = rank_priorities(
+        records,
+        rt,
+        pd.DataFrame(),
+        pd.DataFrame(),
+        settings=ImpactSettings(min_volume=5, cost_per_contact=4.0),
+        now=NOW,
+    ).set_index("theme_id")
     # smoothed rates: (4 + .5) / (5 + 1) against (1 + .5) / (5 + 1) -> 3.0
     assert out.loc[7, "churn_uplift"] == pytest.approx(3.0)
     # 5 customers x 100 x (0.8 - 0.2)
@@ -64,10 +86,20 @@ def test_churn_uplift_and_revenue_at_risk_by_hand():
 
 
 def test_complaint_cost_by_hand():
-    records = pd.DataFrame({"record_id": ["r0", "r1", "r2", "r3", "r4"], "score": [0, 10, 8, 2, np.nan],
-                            "score_type": ["nps"] * 4 + [None]})
-    mentions = pd.DataFrame({"record_id": ["r0", "r3", "r1", "r2", "r4"], "theme_id": [5, 5, 6, 7, 8],
-                             "sentiment": [-0.5, -0.9, -0.6, 0.4, -0.9]})
+    records = pd.DataFrame(
+        {
+            "record_id": ["r0", "r1", "r2", "r3", "r4"],
+            "score": [0, 10, 8, 2, np.nan],
+            "score_type": ["nps"] * 4 + [None],
+        }
+    )
+    mentions = pd.DataFrame(
+        {
+            "record_id": ["r0", "r3", "r1", "r2", "r4"],
+            "theme_id": [5, 5, 6, 7, 8],
+            "sentiment": [-0.5, -0.9, -0.6, 0.4, -0.9],
+        }
+    )
     cost = complaint_cost(records, mentions)
     # net values -100, +100, 0, -100: mean -25. Without theme 5's complainers (r0, r3): +50.
     assert cost[5] == pytest.approx(75.0)
@@ -78,12 +110,16 @@ def test_complaint_cost_by_hand():
 def test_weights_drive_the_order(frames):
     records, rt, themes = frames
     drivers = make_drivers(records, rt)
-    only_nps = ImpactSettings(weights=ImpactWeights(volume=0, trend=0, negativity=0, nps_impact=1, churn=0, revenue=0, cost=0))
+    only_nps = ImpactSettings(
+        weights=ImpactWeights(volume=0, trend=0, negativity=0, nps_impact=1, churn=0, revenue=0, cost=0)
+    )
     out = rank_priorities(records, rt, themes, drivers, settings=only_nps, now=NOW)
     cost = complaint_cost(records, theme_mentions(records, rt)).reindex(out["theme_id"]).clip(lower=0).fillna(0)
     expected = sorted(cost.index, key=lambda t: (-cost[t], t))
     assert out["theme_id"].tolist() == expected
-    only_volume = ImpactSettings(weights=ImpactWeights(volume=1, trend=0, negativity=0, nps_impact=0, churn=0, revenue=0, cost=0))
+    only_volume = ImpactSettings(
+        weights=ImpactWeights(volume=1, trend=0, negativity=0, nps_impact=0, churn=0, revenue=0, cost=0)
+    )
     out = rank_priorities(records, rt, themes, drivers, settings=only_volume, now=NOW)
     complainers = out.set_index("theme_id")["n_customers"] * out.set_index("theme_id")["negativity"]
     assert complainers.loc[out["theme_id"]].is_monotonic_decreasing
@@ -94,8 +130,14 @@ def test_order_is_stable_and_ties_break_by_theme_id(frames):
     twin = rt.loc[rt["theme_id"] == 2].assign(theme_id=9)
     rt2 = pd.concat([rt, twin], ignore_index=True)
     a = rank_priorities(records, rt2, themes, pd.DataFrame(), settings=ImpactSettings(), now=NOW)
-    b = rank_priorities(records.sample(frac=1, random_state=3), rt2.sample(frac=1, random_state=4), themes, pd.DataFrame(),
-                        settings=ImpactSettings(), now=NOW)
+    b = rank_priorities(
+        records.sample(frac=1, random_state=3),
+        rt2.sample(frac=1, random_state=4),
+        themes,
+        pd.DataFrame(),
+        settings=ImpactSettings(),
+        now=NOW,
+    )
     pd.testing.assert_frame_equal(a, b)
     ranks = a.set_index("theme_id")["rank"]
     assert ranks[9] == ranks[2] + 1

@@ -20,8 +20,14 @@ def run(frames, **kw):
 
 
 def test_registry_holds_the_six_signals_and_rejects_duplicates():
-    assert {"silent_detractors", "score_text_disagreement", "unvoiced_high_impact", "survey_blind_spots",
-            "non_responders", "emerging"} <= set(SIGNALS)
+    assert {
+        "silent_detractors",
+        "score_text_disagreement",
+        "unvoiced_high_impact",
+        "survey_blind_spots",
+        "non_responders",
+        "emerging",
+    } <= set(SIGNALS)
     with pytest.raises(ValueError, match="already registered"):
         register_signal("emerging")(lambda ctx: None)
 
@@ -52,7 +58,9 @@ def test_nothing_phrases_in_every_language(lang):
 
 
 def test_real_comments_are_not_empty():
-    texts = pd.Series(["nothing to add, but the app is slow", "Brak uwag poza tym, że kurier się spóźnił", "ei toimi", "12345 ..."])
+    texts = pd.Series(
+        ["nothing to add, but the app is slow", "Brak uwag poza tym, że kurier się spóźnił", "ei toimi", "12345 ..."]
+    )
     assert is_empty_comment(texts).tolist() == [False, False, False, True]
 
 
@@ -71,8 +79,14 @@ def test_silent_detractors_how_many_where_and_likely_themes(frames):
 
 def test_likely_theme_mix_widens_small_cells():
     silent = pd.DataFrame({"segment": ["a", "b"], "channel": ["x", "y"], "journey_stage": ["s", "s"]})
-    peers = pd.DataFrame({"segment": ["a"] * 6 + ["b"], "channel": ["x"] * 6 + ["z"], "journey_stage": ["s"] * 7,
-                          "theme_id": [1, 1, 1, 2, 2, 2, 3]})
+    peers = pd.DataFrame(
+        {
+            "segment": ["a"] * 6 + ["b"],
+            "channel": ["x"] * 6 + ["z"],
+            "journey_stage": ["s"] * 7,
+            "theme_id": [1, 1, 1, 2, 2, 2, 3],
+        }
+    )
     mix, per_record = likely_theme_mix(silent, peers, min_peers=5)
     assert per_record.loc[0, "level"] == "segment+channel+journey_stage"
     assert per_record.loc[1, "level"] == "(all)"  # segment b has one commenting peer only
@@ -96,7 +110,9 @@ def test_unvoiced_high_impact_names_the_quiet_theme(frames):
 
 def test_unvoiced_works_without_drivers(frames):
     records, rt, themes = frames
-    res = detect_signals(records, rt, themes, pd.DataFrame(), now=NOW, settings=SETTINGS, names=["unvoiced_high_impact"])
+    res = detect_signals(
+        records, rt, themes, pd.DataFrame(), now=NOW, settings=SETTINGS, names=["unvoiced_high_impact"]
+    )
     assert res["unvoiced_high_impact"].table.iloc[0]["theme_label"] == "data breach"
 
 
@@ -119,12 +135,14 @@ def test_non_responders(frames):
     records, rt, themes = frames
     rng = np.random.default_rng(5)
     responders = records.loc[records["score"].notna(), "customer_id"].unique()[:200]
-    customers = pd.DataFrame({
-        "customer_id": list(responders) + [f"silent{i}" for i in range(200)],
-        "value": np.r_[rng.uniform(100, 500, 200), rng.uniform(400, 900, 200)],
-        "churned": np.r_[rng.random(200) < 0.05, rng.random(200) < 0.4],
-        "segment": ["a", "b"] * 200,
-    })
+    customers = pd.DataFrame(
+        {
+            "customer_id": list(responders) + [f"silent{i}" for i in range(200)],
+            "value": np.r_[rng.uniform(100, 500, 200), rng.uniform(400, 900, 200)],
+            "churned": np.r_[rng.random(200) < 0.05, rng.random(200) < 0.4],
+            "segment": ["a", "b"] * 200,
+        }
+    )
     res = run(frames, names=["non_responders"], customers=customers)["non_responders"]
     overall = res.table.iloc[0]
     assert overall["segment"] == "(all)" and overall["n_non_responders"] == 200
@@ -136,14 +154,35 @@ def test_non_responders(frames):
 
 def test_emerging_new_theme_and_growing_pool(frames):
     records, rt, themes = frames
-    themes = pd.concat([themes, pd.DataFrame([{"theme_id": 9, "label": "new fee", "status": "emerging",
-                                                 "born_at": pd.Timestamp(NOW - timedelta(days=2))}])], ignore_index=True)
+    themes = pd.concat(
+        [
+            themes,
+            pd.DataFrame(
+                [
+                    {
+                        "theme_id": 9,
+                        "label": "new fee",
+                        "status": "emerging",
+                        "born_at": pd.Timestamp(NOW - timedelta(days=2)),
+                    }
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
     extra = records.iloc[:60].copy()
     extra["record_id"] = [f"u{i}" for i in range(60)]
     extra["text"] = "something new nobody has named"
     extra["created_at"] = [pd.Timestamp(NOW) - timedelta(days=float(d)) for d in np.linspace(0.1, 6, 60)]
-    res = detect_signals(pd.concat([records, extra], ignore_index=True), rt, themes, pd.DataFrame(), now=NOW,
-                         settings=SETTINGS, names=["emerging"])["emerging"]
+    res = detect_signals(
+        pd.concat([records, extra], ignore_index=True),
+        rt,
+        themes,
+        pd.DataFrame(),
+        now=NOW,
+        settings=SETTINGS,
+        names=["emerging"],
+    )["emerging"]
     assert res.summary["new_themes"] == ["new fee"]
     assert res.summary["unassigned_growing"] is True
     assert set(res.table["kind"]) == {"new_theme", "unassigned_pool"}
@@ -171,11 +210,15 @@ def test_first_night_themes_with_old_mentions_are_not_new(frames):
     """On a first night every theme is born tonight; only those first raised recently are new."""
     records, rt, themes = frames
     tonight = themes.assign(born_at=pd.Timestamp(NOW - timedelta(hours=1)))
-    res = detect_signals(records, rt, tonight, pd.DataFrame(), now=NOW, settings=SETTINGS, names=["emerging"])["emerging"]
+    res = detect_signals(records, rt, tonight, pd.DataFrame(), now=NOW, settings=SETTINGS, names=["emerging"])[
+        "emerging"
+    ]
     assert res.summary["new_themes"] == []
     billing = records["record_id"].isin(rt.loc[rt["theme_id"] == 1, "record_id"])
     only_recent = records.loc[~billing | (records["created_at"] > NOW - timedelta(days=1))]  # only the burst is left
-    res = detect_signals(only_recent, rt, tonight, pd.DataFrame(), now=NOW, settings=SETTINGS, names=["emerging"])["emerging"]
+    res = detect_signals(only_recent, rt, tonight, pd.DataFrame(), now=NOW, settings=SETTINGS, names=["emerging"])[
+        "emerging"
+    ]
     assert res.summary["new_themes"] == ["billing error"]
 
 
@@ -188,11 +231,20 @@ def test_unvoiced_orders_equal_gaps_by_the_evidence_behind_them(frames):
     extra["record_id"] = [f"q{i}" for i in range(len(extra))]
     extra["customer_id"] = extra["record_id"]
     extra = extra.assign(text="x", score=0.0, score_type="nps", churned=False)
-    mentions = pd.DataFrame({"record_id": extra["record_id"], "theme_id": theme_of, "is_primary": True, "n_units": 1,
-                             "sentiment": -0.9})
-    labels = pd.DataFrame({"theme_id": [7, 8], "label": ["small", "larger"], "status": "active", "born_at": pd.Timestamp("2024-01-01")})
-    res = detect_signals(pd.concat([records, extra], ignore_index=True), pd.concat([rt, mentions], ignore_index=True),
-                         pd.concat([themes, labels], ignore_index=True), pd.DataFrame(), now=NOW, settings=SETTINGS,
-                         names=["unvoiced_high_impact"])["unvoiced_high_impact"]
+    mentions = pd.DataFrame(
+        {"record_id": extra["record_id"], "theme_id": theme_of, "is_primary": True, "n_units": 1, "sentiment": -0.9}
+    )
+    labels = pd.DataFrame(
+        {"theme_id": [7, 8], "label": ["small", "larger"], "status": "active", "born_at": pd.Timestamp("2024-01-01")}
+    )
+    res = detect_signals(
+        pd.concat([records, extra], ignore_index=True),
+        pd.concat([rt, mentions], ignore_index=True),
+        pd.concat([themes, labels], ignore_index=True),
+        pd.DataFrame(),
+        now=NOW,
+        settings=SETTINGS,
+        names=["unvoiced_high_impact"],
+    )["unvoiced_high_impact"]
     order = res.table["theme_label"].tolist()
     assert order.index("larger") < order.index("small")

@@ -56,8 +56,13 @@ def small_taxonomy(tmp_path):
 
 
 def test_clear_themes_map_and_nonsense_is_unmapped(small_taxonomy):
-    themes = pd.DataFrame({"theme_id": [0, 1, -1], "label": ["late parcel", "qqq zzz", "unassigned"],
-                           "keywords": ['{"en": ["courier", "came", "late"]}', "{}", "{}"]})
+    themes = pd.DataFrame(
+        {
+            "theme_id": [0, 1, -1],
+            "label": ["late parcel", "qqq zzz", "unassigned"],
+            "keywords": ['{"en": ["courier", "came", "late"]}', "{}", "{}"],
+        }
+    )
     out = map_taxonomy(themes, taxonomy_path=small_taxonomy, embedder=BagOfWords())
     assert tuple(out.columns) == MAP_COLUMNS
     assert out["theme_id"].tolist() == [0, 1]  # the unassigned bucket is not a theme
@@ -68,7 +73,9 @@ def test_clear_themes_map_and_nonsense_is_unmapped(small_taxonomy):
 
 
 def test_mixed_theme_is_less_confident_than_a_clear_one(small_taxonomy):
-    themes = pd.DataFrame({"theme_id": [0, 1], "label": ["parcel came late, courier late", "parcel came late, cancel my contract"]})
+    themes = pd.DataFrame(
+        {"theme_id": [0, 1], "label": ["parcel came late, courier late", "parcel came late, cancel my contract"]}
+    )
     out = map_taxonomy(themes, taxonomy_path=small_taxonomy, embedder=BagOfWords())
     clear, mixed = out["journey_confidence"]
     assert mixed < clear - 0.05
@@ -99,6 +106,7 @@ def test_bad_taxonomy_file_names_the_problem(tmp_path):
 
 def test_shipped_taxonomy_has_every_category_in_five_languages():
     import yaml
+
     from voc.impact.taxonomy import DEFAULT_TAXONOMY
 
     raw = yaml.safe_load(DEFAULT_TAXONOMY.read_text(encoding="utf-8"))["dimensions"]
@@ -109,10 +117,21 @@ def test_shipped_taxonomy_has_every_category_in_five_languages():
 
 
 def test_area_scores_by_hand():
-    theme_map = pd.DataFrame({"theme_id": [1, 2, 3], "area": ["after-sales", "after-sales", UNMAPPED],
-                              "pillar": ["trust", "resolution", "trust"], "journey_stage": ["renewal"] * 3})
-    rt = pd.DataFrame({"record_id": ["a", "b", "c", "d", "e", "z"], "theme_id": [1, 1, 2, 2, 3, 1],
-                       "sentiment": [0.5, -0.5, 0.0, np.nan, -0.9, -0.9]})
+    theme_map = pd.DataFrame(
+        {
+            "theme_id": [1, 2, 3],
+            "area": ["after-sales", "after-sales", UNMAPPED],
+            "pillar": ["trust", "resolution", "trust"],
+            "journey_stage": ["renewal"] * 3,
+        }
+    )
+    rt = pd.DataFrame(
+        {
+            "record_id": ["a", "b", "c", "d", "e", "z"],
+            "theme_id": [1, 1, 2, 2, 3, 1],
+            "sentiment": [0.5, -0.5, 0.0, np.nan, -0.9, -0.9],
+        }
+    )
     records = pd.DataFrame({"record_id": list("abcde")})  # "z" is outside the period
     out = score_cx_areas(theme_map, rt, records).set_index(["level", "name"])
     assert tuple(out.reset_index().columns) == SCORE_COLUMNS
@@ -127,12 +146,18 @@ def test_area_scores_by_hand():
 
 @pytest.mark.slow
 def test_real_embedder_maps_multilingual_themes():
-    themes = pd.DataFrame({
-        "theme_id": [0, 1, 2, 3],
-        "label": ["Kündigung des Vertrags", "late parcel delivery", "app keeps crashing", "nieuprzejmy konsultant"],
-        "keywords": ['{"de": ["kündigen", "Vertrag"]}', '{"en": ["late", "parcel", "courier"]}',
-                     '{"en": ["app", "crash"]}', '{"pl": ["konsultant", "niemiły"]}'],
-    })
+    themes = pd.DataFrame(
+        {
+            "theme_id": [0, 1, 2, 3],
+            "label": ["Kündigung des Vertrags", "late parcel delivery", "app keeps crashing", "nieuprzejmy konsultant"],
+            "keywords": [
+                '{"de": ["kündigen", "Vertrag"]}',
+                '{"en": ["late", "parcel", "courier"]}',
+                '{"en": ["app", "crash"]}',
+                '{"pl": ["konsultant", "niemiły"]}',
+            ],
+        }
+    )
     out = map_taxonomy(themes).set_index("theme_id")
     assert out.loc[0, "journey_stage"] == "cancellation" and out.loc[0, "area"] == "after-sales"
     assert out.loc[1, "journey_stage"] == "delivery"

@@ -35,11 +35,13 @@ def test_a_doubling_is_detected():
 
 
 def _mentions(theme_id: int, days_ago: list[float]) -> pd.DataFrame:
-    return pd.DataFrame({
-        "theme_id": theme_id,
-        "record_id": [f"{theme_id}-{i}" for i in range(len(days_ago))],
-        "created_at": [pd.Timestamp(NOW) - timedelta(days=d) for d in days_ago],
-    })
+    return pd.DataFrame(
+        {
+            "theme_id": theme_id,
+            "record_id": [f"{theme_id}-{i}" for i in range(len(days_ago))],
+            "created_at": [pd.Timestamp(NOW) - timedelta(days=d) for d in days_ago],
+        }
+    )
 
 
 def test_guard_a_theme_seen_once_or_on_one_day_is_no_trend():

@@ -16,7 +16,7 @@ from voc.impact import deliver_alerts
 
 
 class _Handler(BaseHTTPRequestHandler):
-    def do_POST(self):  # noqa: N802 (http.server's naming)
+    def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.server.received.append(json.loads(body))
         status = self.server.statuses.pop(0) if self.server.statuses else 200
@@ -42,12 +42,32 @@ def _url(srv) -> str:
     return f"http://127.0.0.1:{srv.server_address[1]}/hooks/secret-token"
 
 
-ALERTS = pd.DataFrame([
-    {"kind": "spike", "theme_id": 1, "theme_label": "billing error", "segment": "smb", "observed": 25.0,
-     "expected": 1.9, "p_value": 1e-9, "message": "Spike: 'billing error'", "created_at": pd.Timestamp(NOW)},
-    {"kind": "new_theme", "theme_id": 2, "theme_label": "data breach", "segment": "(all)", "observed": 3.0,
-     "expected": 0.0, "p_value": float("nan"), "message": "New theme", "created_at": pd.Timestamp(NOW)},
-])
+ALERTS = pd.DataFrame(
+    [
+        {
+            "kind": "spike",
+            "theme_id": 1,
+            "theme_label": "billing error",
+            "segment": "smb",
+            "observed": 25.0,
+            "expected": 1.9,
+            "p_value": 1e-9,
+            "message": "Spike: 'billing error'",
+            "created_at": pd.Timestamp(NOW),
+        },
+        {
+            "kind": "new_theme",
+            "theme_id": 2,
+            "theme_label": "data breach",
+            "segment": "(all)",
+            "observed": 3.0,
+            "expected": 0.0,
+            "p_value": float("nan"),
+            "message": "New theme",
+            "created_at": pd.Timestamp(NOW),
+        },
+    ]
+)
 
 
 def test_delivers_json_bodies(server):
@@ -83,6 +103,9 @@ def test_unreachable_and_invalid_urls_never_raise(caplog):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed once the block ends: nothing listens there
-    assert deliver_alerts(ALERTS, webhook_url=f"http://127.0.0.1:{port}/x", retries=1, timeout=0.5, backoff=0.01) == [False, False]
+    assert deliver_alerts(ALERTS, webhook_url=f"http://127.0.0.1:{port}/x", retries=1, timeout=0.5, backoff=0.01) == [
+        False,
+        False,
+    ]
     assert deliver_alerts(ALERTS.iloc[:1], webhook_url="not a url", retries=1, backoff=0.01) == [False]
     assert deliver_alerts(ALERTS.iloc[:0], webhook_url="http://127.0.0.1:1/") == []

@@ -19,35 +19,41 @@ def _records(rows):
 
 
 def test_same_customer_same_text_is_dropped_other_customer_or_source_kept():
-    frame = _records([
-        ("shop", "c1", "Late delivery", "2024-03-01 10:00", None),
-        ("shop", "c1", "late delivery", "2024-03-01 10:05", None),  # re-sent minutes later, case differs
-        ("shop", "c2", "Late delivery", "2024-03-01 10:00", None),  # another customer
-        ("app", "c1", "Late delivery", "2024-03-01 10:00", None),  # another source
-    ])
+    frame = _records(
+        [
+            ("shop", "c1", "Late delivery", "2024-03-01 10:00", None),
+            ("shop", "c1", "late delivery", "2024-03-01 10:05", None),  # re-sent minutes later, case differs
+            ("shop", "c2", "Late delivery", "2024-03-01 10:00", None),  # another customer
+            ("app", "c1", "Late delivery", "2024-03-01 10:00", None),  # another source
+        ]
+    )
     kept, dropped = drop_duplicates(frame)
     assert dropped == 1 and kept.index.tolist() == [0, 2, 3]
 
 
 def test_repeats_weeks_apart_or_with_other_scores_are_separate_answers():
-    frame = _records([
-        ("shop", "c1", "nothing to add", "2024-03-01", 6.0),
-        ("shop", "c1", "nothing to add", "2024-04-01", 6.0),  # next month's survey
-        ("shop", "c1", "nothing to add", "2024-04-01", 3.0),  # same day, another score
-        ("shop", "c1", "nothing to add", "2024-04-01", 3.0),  # a true re-send
-    ])
+    frame = _records(
+        [
+            ("shop", "c1", "nothing to add", "2024-03-01", 6.0),
+            ("shop", "c1", "nothing to add", "2024-04-01", 6.0),  # next month's survey
+            ("shop", "c1", "nothing to add", "2024-04-01", 3.0),  # same day, another score
+            ("shop", "c1", "nothing to add", "2024-04-01", 3.0),  # a true re-send
+        ]
+    )
     kept, dropped = drop_duplicates(frame)
     assert dropped == 1 and kept.index.tolist() == [0, 1, 2]
 
 
 def test_anonymous_rows_and_score_only_answers():
-    frame = _records([
-        ("shop", None, "Great service", "2024-03-01", 10.0),
-        ("shop", None, "Great service", "2024-03-01", 10.0),  # re-import of the same answer
-        ("shop", None, "Great service", "2024-03-02", 10.0),  # another person
-        ("shop", "c1", "", "2024-03-01", 3.0),
-        ("shop", "c1", "", "2024-03-01", 3.0),  # score-only answers are never text duplicates
-    ])
+    frame = _records(
+        [
+            ("shop", None, "Great service", "2024-03-01", 10.0),
+            ("shop", None, "Great service", "2024-03-01", 10.0),  # re-import of the same answer
+            ("shop", None, "Great service", "2024-03-02", 10.0),  # another person
+            ("shop", "c1", "", "2024-03-01", 3.0),
+            ("shop", "c1", "", "2024-03-01", 3.0),  # score-only answers are never text duplicates
+        ]
+    )
     kept, dropped = drop_duplicates(frame)
     assert dropped == 1 and kept.index.tolist() == [0, 2, 3, 4]
 
@@ -60,12 +66,15 @@ def test_seen_keys_carry_over_between_chunks():
 
 
 def test_dedup_sees_through_spacing_unicode_and_redaction(warm_detector):
-    frame = pd.DataFrame({
-        "text": ["Zwrot nie doszedł, pisz: a@b.pl", "Zwrot  nie doszedł,\npisz: c@d.pl", "Zwrot nie doszedł!"],
-        "cust": ["c1", "c1", "c1"],
-    })
+    frame = pd.DataFrame(
+        {
+            "text": ["Zwrot nie doszedł, pisz: a@b.pl", "Zwrot  nie doszedł,\npisz: c@d.pl", "Zwrot nie doszedł!"],
+            "cust": ["c1", "c1", "c1"],
+        }
+    )
     batch = ingest_frame(frame, columns=ColumnMapping(customer="cust"), source_name="s")
     assert batch.stats["duplicates_dropped"] == 1 and batch.records["source_row"].tolist() == [1, 3]
-    kept_all = ingest_frame(frame, columns=ColumnMapping(customer="cust"), source_name="s",
-                            settings=IngestSettings(drop_duplicates=False))
+    kept_all = ingest_frame(
+        frame, columns=ColumnMapping(customer="cust"), source_name="s", settings=IngestSettings(drop_duplicates=False)
+    )
     assert len(kept_all.records) == 3

@@ -25,7 +25,7 @@ SAMPLES = [
 @pytest.mark.parametrize(("text", "encoding"), SAMPLES)
 def test_detected_encoding_reads_the_text_back(tmp_path, text, encoding):
     path = tmp_path / "in.csv"
-    content = f"id,text\n1,\"{text}\"\n2,ok\n"
+    content = f'id,text\n1,"{text}"\n2,ok\n'
     path.write_bytes(content.encode(encoding))
     detected = detect_encoding(path)
     assert path.read_bytes().decode(detected) == content

@@ -25,8 +25,16 @@ def test_russian_is_not_forced_into_ukrainian(warm_detector):
 
 
 def test_short_texts_take_the_majority_language_of_their_script(warm_detector):
-    texts = [SENTENCES["pl"], "Bardzo długo czekałem na zwrot pieniędzy za zamówienie.", SENTENCES["uk"],
-             "ok", "super", "Нормально", "-", "12345"]
+    texts = [
+        SENTENCES["pl"],
+        "Bardzo długo czekałem na zwrot pieniędzy za zamówienie.",
+        SENTENCES["uk"],
+        "ok",
+        "super",
+        "Нормально",
+        "-",
+        "12345",
+    ]
     assert detect_languages(texts) == ["pl", "pl", "uk", "pl", "pl", "uk", "und", "und"]
     assert detect_languages(["ok"]) == ["und"]
     assert detect_languages(["ok", "-"], fallback="fi") == ["fi", "und"]
@@ -46,7 +54,14 @@ def test_explicit_language_wins_when_valid(warm_detector):
 
 def test_parse_language_code_spellings():
     assert [parse_language_code(v) for v in ["PL", "fi_FI", "ukr", "German", "", None, "zz"]] == [
-        "pl", "fi", "uk", "de", None, None, None]
+        "pl",
+        "fi",
+        "uk",
+        "de",
+        None,
+        None,
+        None,
+    ]
 
 
 def test_detector_is_built_once_per_language_set():

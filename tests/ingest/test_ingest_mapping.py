@@ -15,8 +15,9 @@ from voc.ingest.mapping import map_chunk, parse_dates, parse_number, parse_score
 
 def _map(frame: pd.DataFrame, mapping: ColumnMapping, **kw):
     raw = frame.astype(object).where(frame.notna(), None)
-    return map_chunk(raw, columns=mapping, source_name="src", source_file="in.csv",
-                     rows=np.arange(1, len(frame) + 1), **kw)
+    return map_chunk(
+        raw, columns=mapping, source_name="src", source_file="in.csv", rows=np.arange(1, len(frame) + 1), **kw
+    )
 
 
 def test_missing_text_column_names_file_column_and_existing_columns():
@@ -54,16 +55,28 @@ def test_quarantine_reasons_name_file_row_and_column(feedback_frame, mapping, wa
 
 
 def test_quarantined_raw_row_is_redacted(mapping):
-    frame = pd.DataFrame({"comment": ["Pisz na jan.kowalski@example.pl"], "id": ["1"], "date": ["bad date"],
-                          "nps": ["5"], "cust": ["c"]})
+    frame = pd.DataFrame(
+        {"comment": ["Pisz na jan.kowalski@example.pl"], "id": ["1"], "date": ["bad date"], "nps": ["5"], "cust": ["c"]}
+    )
     batch = ingest_frame(frame, columns=mapping, source_name="s")
     raw = json.loads(batch.quarantine["raw"].iloc[0])
     assert "example.pl" not in raw["comment"] and "[EMAIL]" in raw["comment"]
 
 
 def test_dates_iso_day_first_offsets_and_explicit_format():
-    values = pd.Series(["2024-03-05", "2024-03-05T23:30:00+02:00", "05.03.2024", "05/03/2024 14:30", None, "soon",
-                        "2026-13-05T09:00:00", "5 March 2024"], dtype=object)
+    values = pd.Series(
+        [
+            "2024-03-05",
+            "2024-03-05T23:30:00+02:00",
+            "05.03.2024",
+            "05/03/2024 14:30",
+            None,
+            "soon",
+            "2026-13-05T09:00:00",
+            "5 March 2024",
+        ],
+        dtype=object,
+    )
     parsed = parse_dates(values)
     assert str(parsed.dtype) == "datetime64[us]"
     assert parsed.iloc[0] == pd.Timestamp("2024-03-05")
@@ -78,8 +91,13 @@ def test_dates_iso_day_first_offsets_and_explicit_format():
 
 
 def test_score_type_per_row():
-    frame = pd.DataFrame({"text": ["a", "b", "c", "d", "e"], "s": ["9", "5", "7", "6", "3"],
-                          "kind": ["NPS", "csat", "ces", "csat", "weird"]})
+    frame = pd.DataFrame(
+        {
+            "text": ["a", "b", "c", "d", "e"],
+            "s": ["9", "5", "7", "6", "3"],
+            "kind": ["NPS", "csat", "ces", "csat", "weird"],
+        }
+    )
     mapped = _map(frame, ColumnMapping(score="s", score_type_column="kind"))
     assert mapped.fields["score_type"].tolist()[:3] == ["nps", "csat", "ces"]
     reasons = {pos: reason for pos, _, reason in mapped.problems}
@@ -87,12 +105,16 @@ def test_score_type_per_row():
 
 
 def test_churn_value_segments_and_channel():
-    frame = pd.DataFrame({
-        "text": ["a"] * 8,
-        "churn": ["tak", "nie", "kyllä", "ei", "так", "ні", "ja", "nein"],
-        "value": ["1 234,50 zł", "€1,234.50", "99", "", "abc", "7,5", "12.000,00", None],
-        "seg": list("ABCDEFGH"), "seg2": list("abcdefgh"), "ch": ["Email"] * 8,
-    })
+    frame = pd.DataFrame(
+        {
+            "text": ["a"] * 8,
+            "churn": ["tak", "nie", "kyllä", "ei", "так", "ні", "ja", "nein"],
+            "value": ["1 234,50 zł", "€1,234.50", "99", "", "abc", "7,5", "12.000,00", None],
+            "seg": list("ABCDEFGH"),
+            "seg2": list("abcdefgh"),
+            "ch": ["Email"] * 8,
+        }
+    )
     mapped = _map(frame, ColumnMapping(churn="churn", value="value", segments=["seg", "seg2"], channel="ch"))
     f = mapped.fields
     assert f["churned"].tolist() == [True, False, True, False, True, False, True, False]
@@ -113,7 +135,14 @@ def test_parse_number_rejects_text():
 
 def test_parse_score_is_strict():
     assert [parse_score(v) for v in ["9", " 7,5 ", "4/5", "9 / 10", "ten", "9.5.1", None]] == [
-        9.0, 7.5, 4.0, 9.0, None, None, None]
+        9.0,
+        7.5,
+        4.0,
+        9.0,
+        None,
+        None,
+        None,
+    ]
 
 
 def test_record_ids_from_column_else_stable_and_distinct():

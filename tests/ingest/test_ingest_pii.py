@@ -92,16 +92,37 @@ def test_register_adds_a_kind_and_kinds_selects():
         del REGISTRY["test_ticket"]
 
 
-_PII_PIECES = st.sampled_from([
-    "jan@example.pl", "+48 600 700 800", "040 123 4567", "4111 1111 1111 1111", "44051401359", "131052-308T",
-    "PL61 1090 1014 0000 0712 1981 2874", "https://x.example.com/a?token=abc", "tel. 600700800", "12345",
-    "2024-03-15", "(0)", "-", " ", "+", "00", "tel:", "[EMAIL]",
-])
+_PII_PIECES = st.sampled_from(
+    [
+        "jan@example.pl",
+        "+48 600 700 800",
+        "040 123 4567",
+        "4111 1111 1111 1111",
+        "44051401359",
+        "131052-308T",
+        "PL61 1090 1014 0000 0712 1981 2874",
+        "https://x.example.com/a?token=abc",
+        "tel. 600700800",
+        "12345",
+        "2024-03-15",
+        "(0)",
+        "-",
+        " ",
+        "+",
+        "00",
+        "tel:",
+        "[EMAIL]",
+    ]
+)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.one_of(_PII_PIECES, st.text(alphabet="0123456789 +-()./@:telabc", max_size=12), st.text(max_size=8)),
-                max_size=8).map("".join))
+@given(
+    st.lists(
+        st.one_of(_PII_PIECES, st.text(alphabet="0123456789 +-()./@:telabc", max_size=12), st.text(max_size=8)),
+        max_size=8,
+    ).map("".join)
+)
 def test_redaction_is_idempotent(text):
     once, _ = redact_text(text)
     assert redact_text(once) == (once, 0)

@@ -11,8 +11,15 @@ from voc.config import ColumnMapping, IngestSettings, SourceSettings
 from voc.ingest import IngestBatch, IngestError, empty_quarantine, empty_records, ingest_frame, ingest_source
 from voc.schemas import QUARANTINE_COLUMNS, RECORD_COLUMNS
 
-EXPECTED_DTYPES = {"source_row": "int64", "created_at": "datetime64[us]", "score": "float64",
-                   "customer_value": "float64", "churned": "boolean", "n_redactions": "int32", "text": "str"}
+EXPECTED_DTYPES = {
+    "source_row": "int64",
+    "created_at": "datetime64[us]",
+    "score": "float64",
+    "customer_value": "float64",
+    "churned": "boolean",
+    "n_redactions": "int32",
+    "text": "str",
+}
 
 
 def _check_schema(batch: IngestBatch) -> None:
@@ -40,9 +47,12 @@ def test_ingest_source_csv_end_to_end(tmp_path, feedback_frame, mapping, source_
 
 def test_dedup_works_across_chunks(tmp_path, source_for, warm_detector):
     path = tmp_path / "dups.csv"
-    pd.DataFrame({"text": ["Paczka nie dotarła na czas"] * 3 + ["Inny problem z fakturą"],
-                  "cust": ["c1", "c2", "c1", "c1"]}).to_csv(path, index=False)
-    batches = list(ingest_source(source_for(path, ColumnMapping(customer="cust")), settings=IngestSettings(chunk_size=2)))
+    pd.DataFrame(
+        {"text": ["Paczka nie dotarła na czas"] * 3 + ["Inny problem z fakturą"], "cust": ["c1", "c2", "c1", "c1"]}
+    ).to_csv(path, index=False)
+    batches = list(
+        ingest_source(source_for(path, ColumnMapping(customer="cust")), settings=IngestSettings(chunk_size=2))
+    )
     assert [b.stats["duplicates_dropped"] for b in batches] == [0, 1]
     assert pd.concat([b.records for b in batches])["source_row"].tolist() == [1, 2, 4]
 
@@ -76,10 +86,17 @@ def test_ingest_frame_offsets_rows_for_partitions(warm_detector):
 
 
 def test_ingest_frame_accepts_typed_values(warm_detector):
-    frame = pd.DataFrame({"text": ["Great support, thank you so much"], "score": [9.0],
-                          "when": pd.to_datetime(["2024-03-01 12:00"]), "churn": [True]})
-    batch = ingest_frame(frame, columns=ColumnMapping(score="score", score_type="nps", date="when", churn="churn"),
-                         source_name="s")
+    frame = pd.DataFrame(
+        {
+            "text": ["Great support, thank you so much"],
+            "score": [9.0],
+            "when": pd.to_datetime(["2024-03-01 12:00"]),
+            "churn": [True],
+        }
+    )
+    batch = ingest_frame(
+        frame, columns=ColumnMapping(score="score", score_type="nps", date="when", churn="churn"), source_name="s"
+    )
     row = batch.records.iloc[0]
     assert row["score"] == 9.0 and row["created_at"] == pd.Timestamp("2024-03-01 12:00") and bool(row["churned"])
 
@@ -96,8 +113,9 @@ def test_sql_source_masks_password_in_source_file(tmp_path, warm_detector):
     with sqlite3.connect(db) as conn:
         conn.execute("create table fb (body text)")
         conn.execute("insert into fb values ('Obsługa była bardzo miła i pomocna')")
-    source = SourceSettings(url=f"sqlite:///{db}", query="select body from fb", columns=ColumnMapping(text="body"),
-                            name="crm")
+    source = SourceSettings(
+        url=f"sqlite:///{db}", query="select body from fb", columns=ColumnMapping(text="body"), name="crm"
+    )
     (batch,) = ingest_source(source)
     assert batch.records.loc[0, "source_file"] == f"sqlite:///{db}"
     assert batch.records.loc[0, "source"] == "crm"

@@ -30,10 +30,22 @@ def _read_all(source: SourceSettings, chunk_size: int = 1000) -> pd.DataFrame:
     [
         ("utf-8", [POLISH, GERMAN, UKRAINIAN]),
         ("utf-8-sig", [POLISH, GERMAN, UKRAINIAN]),
-        ("cp1250", [f"Zamówienie: {POLISH}", "Kurier zgubił paczkę, żenująca obsługa, proszę o zwrot pieniędzy",
-                    "Świetny sklep, polecam każdemu"]),
-        ("latin-1", [f"Lieferung: {GERMAN}", "Die Größe war falsch und die Rücksendung dauerte zu lange",
-                     "Schöne Ware, schnelle Übergabe"]),
+        (
+            "cp1250",
+            [
+                f"Zamówienie: {POLISH}",
+                "Kurier zgubił paczkę, żenująca obsługa, proszę o zwrot pieniędzy",
+                "Świetny sklep, polecam każdemu",
+            ],
+        ),
+        (
+            "latin-1",
+            [
+                f"Lieferung: {GERMAN}",
+                "Die Größe war falsch und die Rücksendung dauerte zu lange",
+                "Schöne Ware, schnelle Übergabe",
+            ],
+        ),
     ],
 )
 def test_csv_encodings_keep_letters(tmp_path, encoding, texts):
@@ -87,7 +99,11 @@ def test_header_only_csv_still_yields_columns(tmp_path):
 def test_xlsx_renders_typed_cells_as_text(tmp_path):
     path = tmp_path / "book.xlsx"
     pd.DataFrame(
-        {"text": [POLISH, UKRAINIAN], "score": [9, 7.5], "when": pd.to_datetime(["2024-03-01 10:00", "2024-03-02 00:00"])}
+        {
+            "text": [POLISH, UKRAINIAN],
+            "score": [9, 7.5],
+            "when": pd.to_datetime(["2024-03-01 10:00", "2024-03-02 00:00"]),
+        }
     ).to_excel(path, index=False, sheet_name="Answers")
     frame = _read_all(SourceSettings(path=str(path), sheet="Answers"))
     assert frame["text"].tolist() == [POLISH, UKRAINIAN]
@@ -162,7 +178,10 @@ def test_sql_errors_do_not_leak_password(tmp_path):
     with pytest.raises(IngestError) as info:
         _read_all(source)
     assert "missing_table" in str(info.value)
-    assert mask_url("postgresql+psycopg://bob:s3cret@db.example.com/voc") == "postgresql+psycopg://bob:***@db.example.com/voc"
+    assert (
+        mask_url("postgresql+psycopg://bob:s3cret@db.example.com/voc")
+        == "postgresql+psycopg://bob:***@db.example.com/voc"
+    )
     remote = SourceSettings(url="postgresql+psycopg://bob:s3cret@127.0.0.1:1/voc", query="select 1")
     with pytest.raises(IngestError) as info:
         _read_all(remote)
@@ -180,7 +199,7 @@ def test_missing_file_and_unknown_suffix_name_the_file(tmp_path):
 
 def test_undecodable_bytes_are_flagged_on_their_row(tmp_path):
     path = tmp_path / "forced.csv"
-    path.write_bytes("text\nżółw\nok\n".encode("utf-8"))
+    path.write_bytes("text\nżółw\nok\n".encode())
     chunks = list(read_source(SourceSettings(path=str(path), encoding="ascii")))
     assert list(chunks[0].attrs["read_problems"]) == [1]
     assert chunks[0].loc[2, "text"] == "ok"

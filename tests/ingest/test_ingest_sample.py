@@ -21,10 +21,19 @@ def ingested(tmp_path_factory):
     paths = sample.write_sample(out, n_records=1200, seed=5)
     planted = json.loads(paths["planted"].read_text(encoding="utf-8"))
     mapping = ColumnMapping(
-        text="text", id="feedback_id", date="created_at", language="language", score="score",
-        score_type_column="score_type", segments=["segment", "market"], channel="channel",
-        journey_stage="journey_stage", source_type="source_type", customer="customer_id",
-        value="customer_value", churn="churned",
+        text="text",
+        id="feedback_id",
+        date="created_at",
+        language="language",
+        score="score",
+        score_type_column="score_type",
+        segments=["segment", "market"],
+        channel="channel",
+        journey_stage="journey_stage",
+        source_type="source_type",
+        customer="customer_id",
+        value="customer_value",
+        churn="churned",
     )
     batches = list(ingest_source(SourceSettings(path=str(paths["feedback"]), columns=mapping)))
     records = pd.concat([b.records for b in batches], ignore_index=True)

@@ -15,9 +15,7 @@ def test_hand_computed_contrast():
         {"record_id": [f"r{i}" for i in range(1, 7)], "score": [0, 3, 10, 9, 8, 10], "score_type": "nps"}
     )
     # theme 5 is raised by the two detractors and one promoter; theme 7 by r5 only; r9 is unscored
-    record_themes = pd.DataFrame(
-        {"record_id": ["r1", "r2", "r3", "r5", "r9", "r1"], "theme_id": [5, 5, 5, 7, 7, -1]}
-    )
+    record_themes = pd.DataFrame({"record_id": ["r1", "r2", "r3", "r5", "r9", "r1"], "theme_id": [5, 5, 5, 7, 7, -1]})
     table = theme_drivers(records, record_themes, n_boot=0).set_index("theme_id")
     assert list(table.reset_index().columns) == list(DRIVER_COLUMNS)
     assert set(table.index) == {5, 7}  # the unassigned theme is no driver

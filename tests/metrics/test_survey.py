@@ -98,7 +98,9 @@ def test_small_sample_flag_follows_min_sample(small):
 
 
 def test_intervals_contain_values(small):
-    table = compute_survey_metrics(small, by=["segment", "theme"], record_themes=pd.DataFrame({"record_id": ["r1"], "theme_id": [4]}))
+    table = compute_survey_metrics(
+        small, by=["segment", "theme"], record_themes=pd.DataFrame({"record_id": ["r1"], "theme_id": [4]})
+    )
     assert set(table.dimension) == {"segment", "theme"}
     finite = table.dropna(subset=["ci_low", "ci_high"])
     assert (finite.ci_low <= finite.value + 1e-9).all() and (finite.value <= finite.ci_high + 1e-9).all()
@@ -114,8 +116,16 @@ def test_missing_columns_are_named():
 
 def test_large_sample_interval_width_shrinks():
     rng = np.random.default_rng(0)
+
     def frame(n):
-        return pd.DataFrame({"score": rng.integers(0, 11, n).astype(float), "score_type": "nps", "created_at": pd.Timestamp("2024-01-01")})
+        return pd.DataFrame(
+            {
+                "score": rng.integers(0, 11, n).astype(float),
+                "score_type": "nps",
+                "created_at": pd.Timestamp("2024-01-01"),
+            }
+        )
+
     small_width = _pick(compute_survey_metrics(frame(50), period=None), "nps")
     large_width = _pick(compute_survey_metrics(frame(5000), period=None), "nps")
     assert (large_width.ci_high - large_width.ci_low) < (small_width.ci_high - small_width.ci_low) / 5

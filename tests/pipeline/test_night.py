@@ -13,8 +13,11 @@ TODAY = date(2026, 3, 10)
 def _store_with_records(tmp_path, *days: str) -> Store:
     store = Store(tmp_path / "voc.duckdb")
     for i, day in enumerate(days):
-        store.execute("INSERT INTO feedback (record_id, source, text, text_hash, created_at, run_id, ingested_at) "
-                      "VALUES (?, 's', 't', 'h', ?, 'r0', now())", [f"r{i}", day])
+        store.execute(
+            "INSERT INTO feedback (record_id, source, text, text_hash, created_at, run_id, ingested_at) "
+            "VALUES (?, 's', 't', 'h', ?, 'r0', now())",
+            [f"r{i}", day],
+        )
     return store
 
 

@@ -21,7 +21,7 @@ def webhook():
     bodies: list[dict] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             bodies.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
             self.send_response(200)
             self.end_headers()
@@ -61,7 +61,9 @@ def test_failed_night_is_recorded_marked_and_sent(tmp_path, webhook):
     _previous_night(out)
     settings = load_settings(db_path=tmp_path / "voc.duckdb", out_dir=out, alerts={"webhook_url": url, "retries": 0})
     since = datetime.utcnow() - timedelta(seconds=1)
-    done = handle_failed_night(settings, night=NIGHT + timedelta(days=1), out_dir=out, error="StoreLockedError: busy", since=since)
+    done = handle_failed_night(
+        settings, night=NIGHT + timedelta(days=1), out_dir=out, error="StoreLockedError: busy", since=since
+    )
     assert done["notified"] is True and done["stale"]
     [body] = bodies
     assert body["kind"] == "run_failed" and body["outputs_night"] == "2026-03-01" and "busy" in body["text"]

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -47,13 +48,27 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]], 
 
 def clean_rows(n: int = 30, *, start: int = 0) -> list[list[Any]]:
     """id, text, date, nps, customer, segment."""
-    return [[str(i), comment(i), f"2026-01-{1 + i % 28:02d}", str(i % 11), f"C{i:04d}", ("retail", "business")[i % 2]]
-            for i in range(start, start + n)]
+    return [
+        [str(i), comment(i), f"2026-01-{1 + i % 28:02d}", str(i % 11), f"C{i:04d}", ("retail", "business")[i % 2]]
+        for i in range(start, start + n)
+    ]
 
 
 FULL_HEADER = ["id", "text", "date", "nps", "customer", "segment"]
-FULL_ARGS = ["--id-column", "id", "--date-column", "date", "--score-column", "nps", "--score-type", "nps",
-             "--customer-column", "customer", "--segment-column", "segment"]
+FULL_ARGS = [
+    "--id-column",
+    "id",
+    "--date-column",
+    "date",
+    "--score-column",
+    "nps",
+    "--score-type",
+    "nps",
+    "--customer-column",
+    "customer",
+    "--segment-column",
+    "segment",
+]
 
 
 class Cli:
@@ -65,8 +80,16 @@ class Cli:
         self.out = tmp_path / "out"
         self.runner = CliRunner(env={"COLUMNS": "200"})
 
-    def run(self, *files: Path, text: str = "text", args: Sequence[str] = (), night: str | None = NIGHT,
-            db: Path | None = None, env: dict[str, str] | None = None, out: Path | None = None):
+    def run(
+        self,
+        *files: Path,
+        text: str = "text",
+        args: Sequence[str] = (),
+        night: str | None = NIGHT,
+        db: Path | None = None,
+        env: dict[str, str] | None = None,
+        out: Path | None = None,
+    ):
         argv = ["run"]
         for f in files:
             argv += ["--input", str(f)]
@@ -94,7 +117,7 @@ def assert_one_sentence(result, *needles: str) -> None:
     """Exit 2 with one plain ``Error:`` line naming what is wrong, no traceback."""
     text = result.output
     assert result.exit_code == 2, text
-    assert "Traceback" not in text and "File \"" not in text, text
+    assert "Traceback" not in text and 'File "' not in text, text
     lines = [line for line in text.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("Error: "), text
     for needle in needles:
@@ -102,7 +125,14 @@ def assert_one_sentence(result, *needles: str) -> None:
 
 
 def assert_night_outputs(out: Path) -> None:
-    for name in ("records.parquet", "themes.parquet", "report.html", "priorities.csv", "priorities.xlsx", "priorities.json"):
+    for name in (
+        "records.parquet",
+        "themes.parquet",
+        "report.html",
+        "priorities.csv",
+        "priorities.xlsx",
+        "priorities.json",
+    ):
         assert (out / name).is_file(), name
 
 
@@ -129,7 +159,7 @@ os.environ.setdefault("VOC_PROGRESS", "off")
 
 #: A real night in a child process that stops at the start of one step: killed (``kill``), held
 #: until a flag file appears (``hold``), then failing on purpose so it never loads the encoder.
-CHILD_NIGHT = r'''
+CHILD_NIGHT = r"""
 import os, signal, sys, time
 from datetime import date
 from pathlib import Path
@@ -152,7 +182,7 @@ def at_step(node):
     raise RuntimeError("stopped on purpose")
 
 run_pipeline(settings, night=date.fromisoformat(night), on_node=at_step)
-'''
+"""
 
 
 def start_child_night(tmp_path: Path, db: Path, source: Path, night: str, step: str, action: str):
@@ -163,9 +193,19 @@ def start_child_night(tmp_path: Path, db: Path, source: Path, night: str, step: 
     script = tmp_path / "child_night.py"
     script.write_text(CHILD_NIGHT, encoding="utf-8")
     flag = tmp_path / "release.flag"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(Path(__file__).parents[2]), os.environ.get("PYTHONPATH", "")) if p)}
-    proc = subprocess.Popen([sys.executable, str(script), str(db), str(source), night, step, action, str(flag)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            p for p in (str(Path(__file__).parents[2]), os.environ.get("PYTHONPATH", "")) if p
+        ),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(db), str(source), night, step, action, str(flag)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     line = proc.stdout.readline()
     if not line.startswith("at "):
         proc.wait(timeout=30)
@@ -178,8 +218,10 @@ def hold_store(db: Path, seconds: float):
     import subprocess
     import sys
 
-    code = ("import sys, time, duckdb; con = duckdb.connect(sys.argv[1]); print('held', flush=True); "
-            "time.sleep(float(sys.argv[2])); con.close()")
+    code = (
+        "import sys, time, duckdb; con = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+        "time.sleep(float(sys.argv[2])); con.close()"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code, str(db), str(seconds)], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "held"
     return proc

@@ -104,7 +104,9 @@ def test_failed_night_keeps_the_previous_night(cli, kit, tmp_path):
 
 def test_workbook_renamed_csv_is_read_as_a_workbook(cli, kit, tmp_path):
     real = tmp_path / "real.xlsx"
-    pd.DataFrame({"id": [str(i) for i in range(12)], "text": [kit.comment(i) for i in range(12)]}).to_excel(real, index=False)
+    pd.DataFrame({"id": [str(i) for i in range(12)], "text": [kit.comment(i) for i in range(12)]}).to_excel(
+        real, index=False
+    )
     renamed = tmp_path / "export.csv"
     renamed.write_bytes(real.read_bytes())
     assert zipfile.is_zipfile(renamed)

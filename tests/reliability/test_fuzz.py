@@ -20,9 +20,32 @@ from voc.ingest.errors import IngestError
 _FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 _cell = st.one_of(
-    st.none(), st.text(max_size=40),
-    st.sampled_from(["", " ", "\"", "\"\"", "=1+1", "-3", "7.5", "10", "11", "NaN", "2026-13-45", "15.01.2026",
-                     "2026-01-02T10:00:00+02:00", "\x00", "\ufeff", "a,b", "x\ny", "jan@example.com", "9/10", "1e400"]),
+    st.none(),
+    st.text(max_size=40),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            '"',
+            '""',
+            "=1+1",
+            "-3",
+            "7.5",
+            "10",
+            "11",
+            "NaN",
+            "2026-13-45",
+            "15.01.2026",
+            "2026-01-02T10:00:00+02:00",
+            "\x00",
+            "\ufeff",
+            "a,b",
+            "x\ny",
+            "jan@example.com",
+            "9/10",
+            "1e400",
+        ]
+    ),
 )
 
 
@@ -46,8 +69,10 @@ def test_random_bytes_never_crash_ingest(kit, tmp_path_factory, data, suffix):
 
 
 @_FAST
-@given(header=st.lists(st.text(alphabet=string.ascii_letters + " ,;\t\"", min_size=0, max_size=6), min_size=1, max_size=5),
-       rows=st.lists(st.lists(_cell, max_size=7), max_size=12))
+@given(
+    header=st.lists(st.text(alphabet=string.ascii_letters + ' ,;\t"', min_size=0, max_size=6), min_size=1, max_size=5),
+    rows=st.lists(st.lists(_cell, max_size=7), max_size=12),
+)
 def test_random_csv_shapes_never_crash_ingest(kit, tmp_path_factory, header, rows):
     path = tmp_path_factory.mktemp("shape") / "input.csv"
     buffer = io.StringIO()
@@ -59,14 +84,38 @@ def test_random_csv_shapes_never_crash_ingest(kit, tmp_path_factory, header, row
 
 
 @_FAST
-@given(rows=st.lists(st.fixed_dictionaries({"id": _cell, "text": _cell, "date": _cell, "score": _cell, "type": _cell,
-                                            "customer": _cell, "segment": _cell, "churn": _cell, "value": _cell}),
-                     max_size=15))
+@given(
+    rows=st.lists(
+        st.fixed_dictionaries(
+            {
+                "id": _cell,
+                "text": _cell,
+                "date": _cell,
+                "score": _cell,
+                "type": _cell,
+                "customer": _cell,
+                "segment": _cell,
+                "churn": _cell,
+                "value": _cell,
+            }
+        ),
+        max_size=15,
+    )
+)
 def test_random_values_in_every_mapped_field_never_crash_ingest(kit, tmp_path_factory, rows):
     path = tmp_path_factory.mktemp("values") / "input.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8", errors="surrogatepass")
-    columns = {"text": "text", "id": "id", "date": "date", "score": "score", "score_type_column": "type",
-               "customer": "customer", "segments": ["segment"], "churn": "churn", "value": "value"}
+    columns = {
+        "text": "text",
+        "id": "id",
+        "date": "date",
+        "score": "score",
+        "score_type_column": "type",
+        "customer": "customer",
+        "segments": ["segment"],
+        "churn": "churn",
+        "value": "value",
+    }
     ingested = _check(kit, path, columns)
     if ingested is not None:
         assert ingested.quarantine["reason"].map(bool).all()

@@ -115,8 +115,11 @@ def test_formula_like_text_stays_text_in_csv_and_xlsx_exports(kit, tmp_path):
     rows = [[str(i), f"{prefixes[i % 4]}{kit.comment(i)}", f"2026-01-{1 + i % 28:02d}"] for i in range(40)]
     rows.append(["97", "=cmd|' /C calc'!A0", "not a date"])  # quarantined: its raw row lands in quarantine.csv
     file = kit.write_csv(tmp_path / "f.csv", ["id", "text", "date"], rows)
-    settings = load_settings(db_path=tmp_path / "v.duckdb", out_dir=tmp_path / "out",
-                             sources=[{"path": str(file), "columns": {"text": "text", "id": "id", "date": "date"}}])
+    settings = load_settings(
+        db_path=tmp_path / "v.duckdb",
+        out_dir=tmp_path / "out",
+        sources=[{"path": str(file), "columns": {"text": "text", "id": "id", "date": "date"}}],
+    )
     result = run_pipeline(settings, night=__import__("datetime").date(2026, 1, 31))
     context = result.catalog["context"]
     assert not context.priorities.empty
@@ -150,9 +153,9 @@ def _is_number(value: str) -> bool:
 
 def test_every_row_read_is_accounted_for_in_the_run(cli, kit, tmp_path):
     rows = kit.clean_rows(20)
-    rows.append(list(rows[0]))          # exact repeat: a counted duplicate
+    rows.append(list(rows[0]))  # exact repeat: a counted duplicate
     rows.append(["5", "another text for id 5", "2026-01-03", "3", "C0005", "retail"])  # quarantined
-    rows.append(["77", "", "2026-01-03", "", "C0077", "retail"])                      # empty: quarantined
+    rows.append(["77", "", "2026-01-03", "", "C0077", "retail"])  # empty: quarantined
     file = kit.write_csv(tmp_path / "f.csv", kit.FULL_HEADER, rows)
     assert cli.run(file, args=kit.FULL_ARGS).exit_code == 0
     run = cli.query("SELECT n_read, n_new, n_quarantined FROM runs").iloc[0]

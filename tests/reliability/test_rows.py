@@ -54,7 +54,6 @@ def test_export_that_never_quotes_keeps_every_line(kit, tmp_path):
     assert ingested.records.set_index("record_id").loc["9", "text"] == 'He said "never again and left'
 
 
-
 def test_multi_line_quoted_comment_is_one_record(kit, tmp_path):
     (tmp_path / "f.csv").write_text('id,text\n1,"Great app.\nBut, slow to start"\n2,ok fine\n', encoding="utf-8")
     ingested = kit.ingest(tmp_path / "f.csv", columns={"text": "text", "id": "id"})
@@ -63,7 +62,9 @@ def test_multi_line_quoted_comment_is_one_record(kit, tmp_path):
 
 
 def test_row_with_too_many_fields_is_quarantined(kit, tmp_path):
-    (tmp_path / "f.csv").write_text("id,text\n1,fine comment\n2,price 5,99 was wrong,extra\n3,also fine\n", encoding="utf-8")
+    (tmp_path / "f.csv").write_text(
+        "id,text\n1,fine comment\n2,price 5,99 was wrong,extra\n3,also fine\n", encoding="utf-8"
+    )
     ingested = kit.ingest(tmp_path / "f.csv", columns={"text": "text", "id": "id"})
     assert "4 fields where the header has 2" in _reasons(ingested)[2]
     assert ingested.records["record_id"].tolist() == ["1", "3"]
@@ -86,10 +87,18 @@ def test_a_file_of_only_broken_json_lines_is_a_night_of_quarantine(kit, tmp_path
     assert len(ingested.records) == 0 and sorted(_reasons(ingested)) == [1, 2]
 
 
-@pytest.mark.parametrize(("scale", "value", "kept"), [
-    ("nps", "7.5", False), ("nps", "7,5", False), ("csat", "4.5", False), ("ces", "2.2", False),
-    ("stars", "4.5", True), ("nps", "7", True), ("nps", "11", False),
-])
+@pytest.mark.parametrize(
+    ("scale", "value", "kept"),
+    [
+        ("nps", "7.5", False),
+        ("nps", "7,5", False),
+        ("csat", "4.5", False),
+        ("ces", "2.2", False),
+        ("stars", "4.5", True),
+        ("nps", "7", True),
+        ("nps", "11", False),
+    ],
+)
 def test_scores_must_be_on_their_scale(kit, tmp_path, scale, value, kept):
     kit.write_csv(tmp_path / "f.csv", ["text", "score"], [["The courier was late", value], ["fine", "3"]])
     ingested = kit.ingest(tmp_path / "f.csv", columns={"text": "text", "score": "score", "score_type": scale})
@@ -97,8 +106,13 @@ def test_scores_must_be_on_their_scale(kit, tmp_path, scale, value, kept):
 
 
 def test_empty_blank_and_null_texts_are_quarantined(kit, tmp_path):
-    rows = [{"id": "1", "text": "real comment about slow delivery"}, {"id": "2", "text": ""},
-            {"id": "3", "text": "   \u200b "}, {"id": "4", "text": None}, {"id": "5"}]
+    rows = [
+        {"id": "1", "text": "real comment about slow delivery"},
+        {"id": "2", "text": ""},
+        {"id": "3", "text": "   \u200b "},
+        {"id": "4", "text": None},
+        {"id": "5"},
+    ]
     (tmp_path / "f.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     ingested = kit.ingest(tmp_path / "f.jsonl", columns={"text": "text", "id": "id"})
     reasons = _reasons(ingested)
@@ -172,8 +186,11 @@ def test_forced_encoding_reads_a_legacy_file(kit, tmp_path):
 
 
 def test_personal_data_in_channel_journey_and_extra_segments_is_redacted(kit, tmp_path):
-    kit.write_csv(tmp_path / "f.csv", ["text", "channel", "stage", "seg1", "seg2"],
-                  [["late parcel", "mail from jan@example.com", "call 601 234 567", "vip", "IBAN PL61109010140000071219812874"]])
+    kit.write_csv(
+        tmp_path / "f.csv",
+        ["text", "channel", "stage", "seg1", "seg2"],
+        [["late parcel", "mail from jan@example.com", "call 601 234 567", "vip", "IBAN PL61109010140000071219812874"]],
+    )
     columns = {"text": "text", "channel": "channel", "journey_stage": "stage", "segments": ["seg1", "seg2"]}
     record = kit.ingest(tmp_path / "f.csv", columns=columns).records.iloc[0]
     flat = " ".join(str(record[c]) for c in ("channel", "journey_stage", "segment", "extra"))
@@ -186,19 +203,25 @@ def test_hashed_customer_ids_still_join_the_customer_list(kit, tmp_path):
     from voc.pipeline.nodes import load_customers
 
     kit.write_csv(tmp_path / "f.csv", ["text", "cust"], [["late parcel", "anna@example.com"], ["fine", "C-77"]])
-    kit.write_csv(tmp_path / "customers.csv", ["customer_id", "segment"], [["anna@example.com", "vip"], ["C-77", "retail"]])
+    kit.write_csv(
+        tmp_path / "customers.csv", ["customer_id", "segment"], [["anna@example.com", "vip"], ["C-77", "retail"]]
+    )
     records = kit.ingest(tmp_path / "f.csv", columns={"text": "text", "customer": "cust"}).records
     customers = load_customers(load_settings(customers_path=str(tmp_path / "customers.csv")))
     assert set(records["customer_id"]) == set(customers["customer_id"])
     assert "anna@example.com" not in set(records["customer_id"])
-    redacted = kit.ingest(tmp_path / "f.csv", columns={"text": "text", "customer": "cust"},
-                          ingest_settings={"customer_ids": "redact"}).records
+    redacted = kit.ingest(
+        tmp_path / "f.csv", columns={"text": "text", "customer": "cust"}, ingest_settings={"customer_ids": "redact"}
+    ).records
     assert redacted["customer_id"].tolist() == ["[EMAIL]", "C-77"]
 
 
 _ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
-_FINN = (__import__("pathlib").Path(__import__("os").environ.get("VOC_SHARED_DATA", _ROOT.parent / "shared" / "data"))
-         / "finnsentiment_fi" / "finnsentiment.tsv")
+_FINN = (
+    __import__("pathlib").Path(__import__("os").environ.get("VOC_SHARED_DATA", _ROOT.parent / "shared" / "data"))
+    / "finnsentiment_fi"
+    / "finnsentiment.tsv"
+)
 
 
 @pytest.mark.slow

@@ -43,7 +43,7 @@ def test_csv_keeps_letters_for_excel(exported):
     assert raw.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to pick UTF-8
     back = pd.read_csv(paths["csv"], encoding="utf-8-sig")
     assert list(back.columns[:2]) == ["run_id", "night"]
-    assert list(back.columns[2: 2 + len(PRIORITY_COLUMNS)]) == list(PRIORITY_COLUMNS)
+    assert list(back.columns[2 : 2 + len(PRIORITY_COLUMNS)]) == list(PRIORITY_COLUMNS)
     row = back.loc[back["rank"] == 2].iloc[0]
     assert row["why"] == f"letters {LETTERS}"
     assert set(back["theme_label"]) >= {"Spóźniona dostawa", "Laskutusvirhe ja äöå", "Довгі черги на лінії"}
@@ -113,12 +113,15 @@ def test_schema_documents_exactly_the_priority_columns():
     assert all(item["properties"][c].get("description") or c in ("rank",) for c in PRIORITY_COLUMNS)
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda d: d["priorities"][0].update(rank=0),
-    lambda d: d["priorities"][0].pop("why"),
-    lambda d: d["priorities"][0].update(priority_score=1.5),
-    lambda d: d.update(schema_version="2.0"),
-])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda d: d["priorities"][0].update(rank=0),
+        lambda d: d["priorities"][0].pop("why"),
+        lambda d: d["priorities"][0].update(priority_score=1.5),
+        lambda d: d.update(schema_version="2.0"),
+    ],
+)
 def test_schema_rejects_broken_documents(ctx, mutate):
     doc = json.loads(json.dumps(priorities_document(ctx)))
     _validator().validate(doc)

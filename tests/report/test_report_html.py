@@ -50,7 +50,7 @@ def _parse(html: str) -> _Collector:
 
 def _section(html: str, name: str) -> str:
     start = html.index(f'<section id="{name}"')
-    return html[start: html.index("</section>", start)]
+    return html[start : html.index("</section>", start)]
 
 
 @pytest.fixture()
@@ -115,13 +115,13 @@ def test_plotly_is_inlined_once_and_nothing_is_fetched(html):
 
 def test_long_verbatims_are_collapsed(ctx, html):
     long = next(t for t in json.loads(ctx.themes.loc[0, "verbatims"]) if len(t["text"]) > 300)["text"]
-    block = html[html.index("<details><summary>"):]
+    block = html[html.index("<details><summary>") :]
     assert long in block[: block.index("</details>")]
 
 
 def test_quotes_link_to_their_record_rows(ctx, html):
     for item in json.loads(ctx.themes.loc[1, "verbatims"]):
-        anchor = f'rec-1-{item["record_id"]}'
+        anchor = f"rec-1-{item['record_id']}"
         assert f'href="#{anchor}"' in html and f'id="{anchor}"' in html
 
 
@@ -135,8 +135,9 @@ def test_minimal_context_says_no_data(minimal_ctx):
 
 def test_missing_required_column_names_it(ctx):
     with pytest.raises(ValueError, match=r"priorities lacks columns \['why'\]"):
-        ReportContext(run=ctx.run, records=ctx.records, themes=ctx.themes,
-                      priorities=ctx.priorities.drop(columns=["why"]))
+        ReportContext(
+            run=ctx.run, records=ctx.records, themes=ctx.themes, priorities=ctx.priorities.drop(columns=["why"])
+        )
 
 
 def test_write_report_is_utf8_and_complete(ctx, tmp_path):
@@ -166,7 +167,7 @@ def test_metric_headline_shows_latest_period_and_change(ctx, html):
     nps = m[(m["metric"] == "nps") & (m["dimension"] == "all")].sort_values("period_start")
     html = _section(html, "overview")
     latest, previous = nps["value"].iloc[-1], nps["value"].iloc[-2]
-    block = html[html.index('data-metric="nps"'):]
+    block = html[html.index('data-metric="nps"') :]
     assert f"{latest:.1f}" in block[:400]
     assert f"{latest - previous:+.1f}".replace("-", "−") in block[:600]
 
@@ -197,7 +198,7 @@ def test_messy_but_valid_inputs_render(ctx):
     assert "Refit" in _section(html, "method") and "head: anchors" in _section(html, "method")
     assert "paczka" in html and "preis" in html
     overview = _section(html, "overview")
-    assert "<b>small sample</b>" in overview[overview.index('data-metric="nps"'):][:800]
+    assert "<b>small sample</b>" in overview[overview.index('data-metric="nps"') :][:800]
     assert 'data-theme="999"' in html
     assert ">nan<" not in html.lower() and "None" not in _section(html, "priorities")
 

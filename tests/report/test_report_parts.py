@@ -120,8 +120,17 @@ def test_summary_markdown(ctx, tmp_path):
 def test_generic_tables_show_shares_as_percentages():
     from voc.report.view import table
 
-    t = table(pd.DataFrame({"share": [0.31, np.nan], "churn_rate": [0.5, 0.25], "score_pct": [42.0, 7.5],
-                            "n": [3, 4], "note": ["a", "b"]}))
+    t = table(
+        pd.DataFrame(
+            {
+                "share": [0.31, np.nan],
+                "churn_rate": [0.5, 0.25],
+                "score_pct": [42.0, 7.5],
+                "n": [3, 4],
+                "note": ["a", "b"],
+            }
+        )
+    )
     assert [c["text"] for c in t["rows"][0]] == ["31.0\u202f%", "50.0\u202f%", "42.0\u202f%", "3", "a"]
     assert t["rows"][1][0]["text"] == fmt.DASH
     assert [c["num"] for c in t["columns"]] == [True, True, True, True, False]

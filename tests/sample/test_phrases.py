@@ -64,7 +64,13 @@ def test_composer_fills_every_slot():
         composer = TextComposer(lang)
         for register in ("review", "email", "chat", "comment", "note"):
             for _ in range(10):
-                out = composer.compose(rng, [composer.core(rng, "billing_error")], register=register,
-                                       tone="negative", themes=["billing_error"], contact="iban")
+                out = composer.compose(
+                    rng,
+                    [composer.core(rng, "billing_error")],
+                    register=register,
+                    tone="negative",
+                    themes=["billing_error"],
+                    contact="iban",
+                )
                 assert "{" not in out.text and "}" not in out.text
                 assert "iban" in out.pii

@@ -150,8 +150,17 @@ def test_churn_is_higher_for_customers_raising_costly_themes(sample, truth):
 def test_planted_summary_names_every_scenario(sample):
     _, planted = sample
     scenarios = planted["scenarios"]
-    for key in ("spike", "low_volume_high_impact", "silent_detractors", "blind_spot", "emerging",
-                "polite_detractors", "at_risk_promoters", "churn_by_theme", "non_responders"):
+    for key in (
+        "spike",
+        "low_volume_high_impact",
+        "silent_detractors",
+        "blind_spot",
+        "emerging",
+        "polite_detractors",
+        "at_risk_promoters",
+        "churn_by_theme",
+        "non_responders",
+    ):
         assert key in scenarios
     assert len(planted["themes"]) == len(THEMES)
     for theme in planted["themes"]:

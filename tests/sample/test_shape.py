@@ -29,7 +29,14 @@ def test_columns_size_and_window(sample):
     assert set(frame["source_type"]) == {"review", "complaint", "ticket", "survey"}
     assert set(frame["channel"]) == {"email", "chat", "phone", "app", "web", "store"}
     assert set(frame["journey_stage"]) == {
-        "purchase", "delivery", "onboarding", "usage", "support", "billing", "renewal", "cancellation"
+        "purchase",
+        "delivery",
+        "onboarding",
+        "usage",
+        "support",
+        "billing",
+        "renewal",
+        "cancellation",
     }
     assert list(planted["customers"].columns) == list(CUSTOMER_COLUMNS)
 
@@ -89,8 +96,10 @@ def test_the_only_exact_repeats_are_the_planted_duplicates(sample):
     frame, planted = sample
     texted = frame[frame["text"] != ""]
     words = texted["text"].map(lambda t: " ".join(unicodedata.normalize("NFC", t).lower().split()))
-    repeated = texted[words.duplicated(keep="first").to_numpy() & texted.assign(w=words).duplicated(
-        ["customer_id", "source_type", "w"], keep="first").to_numpy()]
+    repeated = texted[
+        words.duplicated(keep="first").to_numpy()
+        & texted.assign(w=words).duplicated(["customer_id", "source_type", "w"], keep="first").to_numpy()
+    ]
     assert set(repeated["feedback_id"]) == {d["feedback_id"] for d in planted["duplicates"]}
 
 

@@ -16,7 +16,11 @@ def _rows(n: int = 12) -> list[tuple[str, str]]:
     """(label, text) pairs, distinct texts, all three classes."""
     out = []
     for i in range(n):
-        out += [("positive", POS[i % 3].format(i=i)), ("negative", NEG[i % 3].format(i=i)), ("neutral", NEU[i % 2].format(i=i))]
+        out += [
+            ("positive", POS[i % 3].format(i=i)),
+            ("negative", NEG[i % 3].format(i=i)),
+            ("neutral", NEU[i % 2].format(i=i)),
+        ]
     return out
 
 
@@ -29,8 +33,10 @@ def write_sets(root: Path) -> Path:
         for i, (label, text) in enumerate(rows):
             row = {"id": i, "text": f"pl {text} __label__{tags[label]}", "entities": [], "relations": []}
             if i % 3 == 0:  # aspect span "pl" (chars 0-2) tied to an opinion
-                row["entities"] = [{"id": 1, "label": "ASPEKT", "start_offset": 0, "end_offset": 2},
-                                   {"id": 2, "label": "OPINIA", "start_offset": 3, "end_offset": 8}]
+                row["entities"] = [
+                    {"id": 1, "label": "ASPEKT", "start_offset": 0, "end_offset": 2},
+                    {"id": 2, "label": "OPINIA", "start_offset": 3, "end_offset": 8},
+                ]
                 row["relations"] = [{"id": 9, "from_id": 2, "to_id": 1, "type": label.upper()}]
             handle.write(json.dumps(row) + "\n")
         handle.write(json.dumps({"id": 99, "text": "mixed bag __label__z_amb", "entities": [], "relations": []}) + "\n")
@@ -41,7 +47,9 @@ def write_sets(root: Path) -> Path:
     lines += [f"0\t0\t0\t{value[l]}\t{derived[l]}\t0\t-1\t1\t1\tx {i}\tfi {t}" for i, (l, t) in enumerate(rows)]
     (root / "finnsentiment_fi" / "finnsentiment.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (root / "sb10k_de").mkdir()
-    (root / "sb10k_de" / "corpus_label_text.tsv").write_text("".join(f"{l}\tde {t}\n" for l, t in rows), encoding="utf-8")
+    (root / "sb10k_de" / "corpus_label_text.tsv").write_text(
+        "".join(f"{l}\tde {t}\n" for l, t in rows), encoding="utf-8"
+    )
     (root / "germeval2017").mkdir()
     lines = ["url\ttext\trelevant\tdoc_sentiment\taspects"]
     lines += [f"u{i}\tge {t}\ttrue\t{l}\tZugfahrt#Haupt:{l} Allgemein#Haupt:{l}" for i, (l, t) in enumerate(rows)]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from voc.sentiment.corpora import (
     COLUMNS,
@@ -18,7 +17,13 @@ from voc.sentiment.vector_cache import cached_encode
 
 
 def test_every_reader_gives_the_same_columns_and_labels(labelled_sets):
-    assert available_sets(labelled_sets) == ["polemo_hotels_pl", "finnsentiment_fi", "sb10k_de", "germeval2017", "airline_tweets_en"]
+    assert available_sets(labelled_sets) == [
+        "polemo_hotels_pl",
+        "finnsentiment_fi",
+        "sb10k_de",
+        "germeval2017",
+        "airline_tweets_en",
+    ]
     for name in available_sets(labelled_sets):
         frame = read_set(name, labelled_sets)
         assert list(frame.columns) == COLUMNS, name
@@ -28,14 +33,19 @@ def test_every_reader_gives_the_same_columns_and_labels(labelled_sets):
 
 def test_readers_keep_what_the_benchmark_measures(labelled_sets):
     polemo = read_set("polemo_hotels_pl", labelled_sets)
-    assert not polemo["text"].str.contains("__label__").any() and "mixed bag" not in set(polemo["text"])  # ambivalent dropped
+    assert not polemo["text"].str.contains("__label__").any() and "mixed bag" not in set(
+        polemo["text"]
+    )  # ambivalent dropped
     spans = polemo.loc[polemo["aspects"].map(len) > 0]
     assert len(spans) == 12 and all(pairs == [("pl", lab)] for pairs, lab in zip(spans["aspects"], spans["label"]))
     finn = read_set("finnsentiment_fi", labelled_sets)
     assert finn.groupby("label")["rating"].first().to_dict() == {"negative": 1.0, "neutral": 3.0, "positive": 5.0}
     germeval = read_set("germeval2017", labelled_sets)
     assert "irrelevant news" not in set(germeval["text"])
-    assert germeval["aspects"].iloc[0] == [("Zugfahrt", germeval["label"].iloc[0]), ("Allgemein", germeval["label"].iloc[0])]
+    assert germeval["aspects"].iloc[0] == [
+        ("Zugfahrt", germeval["label"].iloc[0]),
+        ("Allgemein", germeval["label"].iloc[0]),
+    ]
     airline = read_set("airline_tweets_en", labelled_sets)
     assert set(airline.loc[airline["label"] == "negative", "reason"]) == {"Late Flight"}
     assert airline.loc[airline["label"] != "negative", "reason"].isna().all()

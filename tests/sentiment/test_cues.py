@@ -9,9 +9,21 @@ from voc.sentiment import detect_cues
 from voc.sentiment.cues import load_cue_patterns
 
 EFFORT = {
-    "en": ["I had to call three times before anyone helped.", "The form is confusing and took forever.", "I was on hold for an hour."],
-    "pl": ["Dzwoniłam trzy razy i nikt nie odebrał.", "Formularz jest bardzo skomplikowany.", "Musiałem kilka razy tłumaczyć to samo."],
-    "fi": ["Soitin kolme kertaa ennen kuin asia hoitui.", "Lomake on todella sekava.", "Jouduin odottamaan jonossa tunnin."],
+    "en": [
+        "I had to call three times before anyone helped.",
+        "The form is confusing and took forever.",
+        "I was on hold for an hour.",
+    ],
+    "pl": [
+        "Dzwoniłam trzy razy i nikt nie odebrał.",
+        "Formularz jest bardzo skomplikowany.",
+        "Musiałem kilka razy tłumaczyć to samo.",
+    ],
+    "fi": [
+        "Soitin kolme kertaa ennen kuin asia hoitui.",
+        "Lomake on todella sekava.",
+        "Jouduin odottamaan jonossa tunnin.",
+    ],
     "uk": ["Мені довелося дзвонити тричі.", "Форма дуже заплутана.", "Ніхто не відповідає на дзвінки."],
     "de": ["Ich musste dreimal anrufen.", "Das Formular ist total umständlich.", "Ich hing ewig in der Warteschleife."],
 }
@@ -23,7 +35,11 @@ CHURN = {
     "de": ["Ich kündige meinen Vertrag.", "Ich wechsle zu einem anderen Anbieter.", "Bitte mein Konto schließen."],
 }
 NEITHER = {
-    "en": ["Great service, thank you.", "My flight was cancelled by the storm but the crew was great.", "The app is easy to use."],
+    "en": [
+        "Great service, thank you.",
+        "My flight was cancelled by the storm but the crew was great.",
+        "The app is easy to use.",
+    ],
     "pl": ["Świetna obsługa, dziękuję.", "Aplikacja jest prosta w obsłudze.", "Kurier był bardzo miły."],
     "fi": ["Kiitos hyvästä palvelusta.", "Sovellus on helppokäyttöinen.", "Kuriiri oli ystävällinen."],
     "uk": ["Дякую за чудове обслуговування.", "Застосунок зручний.", "Кур'єр був ввічливий."],

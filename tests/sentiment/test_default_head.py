@@ -11,16 +11,35 @@ import pytest
 from voc.sentiment import default_model_path, load_default_model, score_sentiment
 
 CLEAR = {
-    "en": (["Absolutely loved it, the staff went above and beyond.", "Quick, friendly and it just works."],
-           ["Total disaster, they lost my money and nobody cares.", "Rude agent, broken product, avoid."]),
-    "pl": (["Jestem zachwycona, obsługa stanęła na wysokości zadania.", "Szybko, miło i wszystko działa."],
-           ["Totalna porażka, zgubili moje pieniądze i nikogo to nie obchodzi.", "Chamski konsultant, zepsuty produkt, omijać."]),
-    "fi": (["Aivan ihanaa, henkilökunta teki enemmän kuin odotin.", "Nopeaa, ystävällistä ja kaikki toimii."],
-           ["Täydellinen katastrofi, rahani katosivat eikä ketään kiinnosta.", "Tyly myyjä, rikkinäinen tuote, vältä."]),
-    "uk": (["Я в захваті, персонал зробив навіть більше, ніж треба.", "Швидко, привітно і все працює."],
-           ["Повна катастрофа, загубили мої гроші, і всім байдуже.", "Хамський консультант, зламаний товар, уникайте."]),
-    "de": (["Absolut begeistert, das Personal hat sich selbst übertroffen.", "Schnell, freundlich und es funktioniert einfach."],
-           ["Totales Desaster, sie haben mein Geld verloren und keinen interessiert es.", "Unverschämter Mitarbeiter, kaputtes Produkt, Finger weg."]),
+    "en": (
+        ["Absolutely loved it, the staff went above and beyond.", "Quick, friendly and it just works."],
+        ["Total disaster, they lost my money and nobody cares.", "Rude agent, broken product, avoid."],
+    ),
+    "pl": (
+        ["Jestem zachwycona, obsługa stanęła na wysokości zadania.", "Szybko, miło i wszystko działa."],
+        [
+            "Totalna porażka, zgubili moje pieniądze i nikogo to nie obchodzi.",
+            "Chamski konsultant, zepsuty produkt, omijać.",
+        ],
+    ),
+    "fi": (
+        ["Aivan ihanaa, henkilökunta teki enemmän kuin odotin.", "Nopeaa, ystävällistä ja kaikki toimii."],
+        ["Täydellinen katastrofi, rahani katosivat eikä ketään kiinnosta.", "Tyly myyjä, rikkinäinen tuote, vältä."],
+    ),
+    "uk": (
+        ["Я в захваті, персонал зробив навіть більше, ніж треба.", "Швидко, привітно і все працює."],
+        ["Повна катастрофа, загубили мої гроші, і всім байдуже.", "Хамський консультант, зламаний товар, уникайте."],
+    ),
+    "de": (
+        [
+            "Absolut begeistert, das Personal hat sich selbst übertroffen.",
+            "Schnell, freundlich und es funktioniert einfach.",
+        ],
+        [
+            "Totales Desaster, sie haben mein Geld verloren und keinen interessiert es.",
+            "Unverschämter Mitarbeiter, kaputtes Produkt, Finger weg.",
+        ],
+    ),
 }
 
 

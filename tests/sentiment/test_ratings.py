@@ -67,7 +67,9 @@ def test_passives_and_unrated_rows_do_not_count():
 
 def test_switched_off_and_band_from_settings():
     X, scores, types = _rated(400)
-    model, info = fit_from_ratings(X, scores, types, settings=SentimentSettings(learn_from_ratings=False, neutral_band=0.3))
+    model, info = fit_from_ratings(
+        X, scores, types, settings=SentimentSettings(learn_from_ratings=False, neutral_band=0.3)
+    )
     assert info["used"] == "default" and "switched off" in info["reason"]
     assert model.neutral_band == 0.3
 

@@ -33,8 +33,8 @@ def held_out_rows():
 
 
 def test_shipped_head_beats_the_anchor_phrases_per_language(held_out_rows):
-    from voc.sentiment import build_anchor_model, score_sentiment
     from voc.embed import get_embedder
+    from voc.sentiment import build_anchor_model, score_sentiment
 
     anchors = build_anchor_model(get_embedder())
     for lang, part in held_out_rows.groupby("language"):

@@ -65,7 +65,11 @@ def test_balance_by_group_keeps_group_identity_out_of_the_head():
     tone, lang = np.eye(dim)[0], np.eye(dim)[1]
     group = rng.random(n) < 0.5
     y = np.where(group, rng.random(n) < 0.85, rng.random(n) < 0.15)
-    X = _unit(rng.normal(size=(n, dim)) * 0.5 + np.where(y, 1, -1)[:, None] * tone * 0.5 + np.where(group, 1, -1)[:, None] * lang)
+    X = _unit(
+        rng.normal(size=(n, dim)) * 0.5
+        + np.where(y, 1, -1)[:, None] * tone * 0.5
+        + np.where(group, 1, -1)[:, None] * lang
+    )
     plain = SentimentModel(balance=False).fit(X, y.astype(int))
     balanced = SentimentModel(balance=True).fit(X, y.astype(int), groups=group)
     share = lambda m: abs(m.coef_ @ lang) / abs(m.coef_ @ tone)  # noqa: E731

@@ -37,7 +37,9 @@ def test_a_language_weighs_the_same_whatever_its_number_of_sets():
     groups = np.array(["sb10k_de", "germeval2017", "polemo_hotels_pl", "hand-uk", "hand-pl"])
     langs = np.array(["de", "de", "pl", "uk", "pl"])
     assert list(group_weights(groups, langs, hand_weight=0.5)) == [0.5, 0.5, 1.0, 0.5, 0.5]
-    frame = pd.DataFrame({"group": groups.repeat(2), "language": langs.repeat(2), "label": ["positive", "negative"] * 5})
+    frame = pd.DataFrame(
+        {"group": groups.repeat(2), "language": langs.repeat(2), "label": ["positive", "negative"] * 5}
+    )
     shares = weight_shares(frame, hand_weight=0.5)
     assert shares["sb10k_de"] + shares["germeval2017"] == pytest.approx(shares["polemo_hotels_pl"], abs=1e-3)
     assert sum(shares.values()) == pytest.approx(1.0, abs=1e-3)

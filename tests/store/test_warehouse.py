@@ -49,10 +49,9 @@ def test_failed_transaction_leaves_store_unchanged(tmp_path):
     with Store(tmp_path / "v.duckdb") as store:
         run = store.start_run(date(2026, 1, 2))
         store.add_records(make_records(["a"], ["kept"]), run_id=run)
-        with pytest.raises(RuntimeError):
-            with store.transaction():
-                store.add_records(make_records(["b"], ["lost"]), run_id=run)
-                raise RuntimeError("crash mid-run")
+        with pytest.raises(RuntimeError), store.transaction():
+            store.add_records(make_records(["b"], ["lost"]), run_id=run)
+            raise RuntimeError("crash mid-run")
         assert store.query("SELECT record_id FROM feedback")["record_id"].tolist() == ["a"]
 
 

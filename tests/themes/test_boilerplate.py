@@ -3,14 +3,23 @@ import pytest
 from voc.themes.boilerplate import is_boilerplate
 
 BOILERPLATE = [
-    ("Dear Sir or Madam,", "en"), ("Kind regards, Anna", "en"), ("My email is [EMAIL].", "en"),
-    ("Pozdrawiam serdecznie, Kasia", "pl"), ("Mój numer: [PHONE].", "pl"), ("Ystävällisin terveisin, Matti", "fi"),
-    ("З повагою, Олена", "uk"), ("Mit freundlichen Grüßen, Jan", "de"), ("Sehr geehrte Damen und Herren,", "de"),
+    ("Dear Sir or Madam,", "en"),
+    ("Kind regards, Anna", "en"),
+    ("My email is [EMAIL].", "en"),
+    ("Pozdrawiam serdecznie, Kasia", "pl"),
+    ("Mój numer: [PHONE].", "pl"),
+    ("Ystävällisin terveisin, Matti", "fi"),
+    ("З повагою, Олена", "uk"),
+    ("Mit freundlichen Grüßen, Jan", "de"),
+    ("Sehr geehrte Damen und Herren,", "de"),
 ]
 ISSUES = [
-    ("The courier was late again.", "en"), ("Refund still not received [EMAIL]", "en"),
-    ("Thanks, the staff were lovely and helpful", "en"), ("Paczka przyszła uszkodzona.", "pl"),
-    ("Sovellus kaatuu aina kun avaan tilaukset.", "fi"), ("Посилка прийшла пошкодженою.", "uk"),
+    ("The courier was late again.", "en"),
+    ("Refund still not received [EMAIL]", "en"),
+    ("Thanks, the staff were lovely and helpful", "en"),
+    ("Paczka przyszła uszkodzona.", "pl"),
+    ("Sovellus kaatuu aina kun avaan tilaukset.", "fi"),
+    ("Посилка прийшла пошкодженою.", "uk"),
     ("Die App stürzt ständig ab.", "de"),
 ]
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 
-import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from test_themes_pipeline import comments_frame, embed_units, run_night, theme_of_truth
 from typer.testing import CliRunner
 
-from test_themes_pipeline import comments_frame, embed_units, run_night, theme_of_truth
 from voc.store import Store
 from voc.themes.cli import themes_app
 from voc.themes.curation import (
@@ -101,7 +100,13 @@ def test_deleted_theme_stays_hidden_and_its_units_unassigned(store, history):
 def test_split_divides_a_mixed_theme_and_survives_a_refit(store, history):
     units, _, ids = history
     merge_themes(store, ids["app"], ids["refund"])  # one theme now mixes two issues
-    children = split_theme(store, ids["refund"], k=2, vectors_for=lambda a: load_unit_vectors(store, a, model_cls=_model_cls()), describe=describer(store))
+    children = split_theme(
+        store,
+        ids["refund"],
+        k=2,
+        vectors_for=lambda a: load_unit_vectors(store, a, model_cls=_model_cls()),
+        describe=describer(store),
+    )
     assert len(children) == 2 and min(children) > max(ids.values())
 
     def purity(assignments) -> float:
@@ -156,11 +161,15 @@ def test_yaml_round_trip_rebuilds_the_same_curated_themes(tmp_path, store, histo
     with Store(":memory:") as other:
         night(other, units)
         assert import_curation(other, file) == 3
-        assert [(e["action"], e["payload"]) for e in load_edits(other)] == [(e["action"], e["payload"]) for e in load_edits(store)]
+        assert [(e["action"], e["payload"]) for e in load_edits(other)] == [
+            (e["action"], e["payload"]) for e in load_edits(store)
+        ]
         rebuilt = night(other, units, night=1)
     pd.testing.assert_frame_equal(rebuilt.units, original.units)
     columns = ["label", "status", "parent_id", "n_units"]
-    pd.testing.assert_frame_equal(rebuilt.themes.set_index("theme_id")[columns], original.themes.set_index("theme_id")[columns])
+    pd.testing.assert_frame_equal(
+        rebuilt.themes.set_index("theme_id")[columns], original.themes.set_index("theme_id")[columns]
+    )
 
 
 def test_imported_edits_apply_at_once(tmp_path, store, history):

@@ -8,9 +8,17 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-
 from test_themes_pipeline import comments_frame
-from voc.themes.labels import analyze, class_tfidf, describe_themes, make_label, mmr_select, select_verbatims, stop_words
+
+from voc.themes.labels import (
+    analyze,
+    class_tfidf,
+    describe_themes,
+    make_label,
+    mmr_select,
+    select_verbatims,
+    stop_words,
+)
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +104,16 @@ def test_mmr_skips_redundant_phrases():
 
 
 def test_verbatims_are_central_distinct_readable_and_one_per_record():
-    texts = ["ok", "The parcel came two weeks late.", "The parcel came two weeks late!", "Delivery took ten days longer than promised.", "Still no package after a month of waiting."]
-    quotes = select_verbatims(texts, ["r1", "r2", "r3", "r2", "r4"], ["en"] * 5, [0.99, 0.9, 0.89, 0.8, 0.5], n_per_language=3)
+    texts = [
+        "ok",
+        "The parcel came two weeks late.",
+        "The parcel came two weeks late!",
+        "Delivery took ten days longer than promised.",
+        "Still no package after a month of waiting.",
+    ]
+    quotes = select_verbatims(
+        texts, ["r1", "r2", "r3", "r2", "r4"], ["en"] * 5, [0.99, 0.9, 0.89, 0.8, 0.5], n_per_language=3
+    )
     # "ok" is too short to quote, r3 repeats r2's words, r2's second sentence repeats its record
     assert [q["text"] for q in quotes] == [texts[1], texts[4]]
 

@@ -103,7 +103,9 @@ def test_state_round_trip_through_npz_and_json(fitted):
     buffer.seek(0)
     with np.load(buffer, allow_pickle=False) as loaded:
         from_npz = ThemeModel.from_state(dict(loaded))
-    as_json = json.loads(json.dumps({k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in model.get_state().items()}))
+    as_json = json.loads(
+        json.dumps({k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in model.get_state().items()})
+    )
     from_json = ThemeModel.from_state(as_json)
     for restored in (from_npz, from_json):
         labels, sims = restored.transform(x, languages=lang)
@@ -205,7 +207,9 @@ def test_realign_on_true_themes_brings_languages_together():
 def test_merge_duplicates_joins_only_near_identical_centroids():
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(2, 16))
-    x = np.vstack([a + 0.01 * rng.normal(size=(5, 16)), a + 0.01 * rng.normal(size=(5, 16)), b + 0.01 * rng.normal(size=(5, 16))])
+    x = np.vstack(
+        [a + 0.01 * rng.normal(size=(5, 16)), a + 0.01 * rng.normal(size=(5, 16)), b + 0.01 * rng.normal(size=(5, 16))]
+    )
     labels = np.repeat([0, 1, 2], 5)
     merged = merge_duplicates(x / np.linalg.norm(x, axis=1, keepdims=True), labels, threshold=0.95)
     assert len(set(merged[:10])) == 1 and merged[10] != merged[0]

@@ -12,16 +12,26 @@ from voc.themes.segment import split_text, split_units
 
 #: Two issues per record, in each supported language: a sentence boundary and a clause joiner.
 MULTI_ISSUE = {
-    "en": ("The parcel arrived two weeks late. The hotline agent was rude and hung up on me.",
-           "The parcel arrived two weeks late, and the hotline agent was rude to me on the phone."),
-    "de": ("Das Paket kam zwei Wochen zu spät. Der Mitarbeiter an der Hotline war sehr unfreundlich.",
-           "Das Paket kam zwei Wochen zu spät, und der Mitarbeiter an der Hotline war sehr unfreundlich."),
-    "pl": ("Paczka przyszła z dwutygodniowym opóźnieniem. Konsultant na infolinii był bardzo niemiły.",
-           "Paczka przyszła z dwutygodniowym opóźnieniem, a konsultant na infolinii był bardzo niemiły."),
-    "fi": ("Paketti tuli kaksi viikkoa myöhässä. Asiakaspalvelija oli puhelimessa todella töykeä.",
-           "Paketti tuli kaksi viikkoa myöhässä, ja asiakaspalvelija oli puhelimessa todella töykeä."),
-    "uk": ("Посилка прийшла на два тижні пізніше. Оператор гарячої лінії був дуже грубий.",
-           "Посилка прийшла на два тижні пізніше, і оператор гарячої лінії був дуже грубий зі мною."),
+    "en": (
+        "The parcel arrived two weeks late. The hotline agent was rude and hung up on me.",
+        "The parcel arrived two weeks late, and the hotline agent was rude to me on the phone.",
+    ),
+    "de": (
+        "Das Paket kam zwei Wochen zu spät. Der Mitarbeiter an der Hotline war sehr unfreundlich.",
+        "Das Paket kam zwei Wochen zu spät, und der Mitarbeiter an der Hotline war sehr unfreundlich.",
+    ),
+    "pl": (
+        "Paczka przyszła z dwutygodniowym opóźnieniem. Konsultant na infolinii był bardzo niemiły.",
+        "Paczka przyszła z dwutygodniowym opóźnieniem, a konsultant na infolinii był bardzo niemiły.",
+    ),
+    "fi": (
+        "Paketti tuli kaksi viikkoa myöhässä. Asiakaspalvelija oli puhelimessa todella töykeä.",
+        "Paketti tuli kaksi viikkoa myöhässä, ja asiakaspalvelija oli puhelimessa todella töykeä.",
+    ),
+    "uk": (
+        "Посилка прийшла на два тижні пізніше. Оператор гарячої лінії був дуже грубий.",
+        "Посилка прийшла на два тижні пізніше, і оператор гарячої лінії був дуже грубий зі мною.",
+    ),
 }
 
 

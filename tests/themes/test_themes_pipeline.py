@@ -9,7 +9,7 @@ the slow test runs the real :class:`voc.themes.model.ThemeModel`.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -132,12 +132,22 @@ COMMENTS: dict[str, dict[str, list[str]]] = {
 
 #: Records raising two themes at once, in two sentences.
 MULTI = [
-    ("multi-en", "en", ["My parcel came three weeks late.", "And the hotline agent was rude to me."], ("delivery", "rude")),
-    ("multi-pl", "pl", ["Paczka przyszła trzy tygodnie za późno.", "A konsultant na infolinii był niegrzeczny."], ("delivery", "rude")),
+    (
+        "multi-en",
+        "en",
+        ["My parcel came three weeks late.", "And the hotline agent was rude to me."],
+        ("delivery", "rude"),
+    ),
+    (
+        "multi-pl",
+        "pl",
+        ["Paczka przyszła trzy tygodnie za późno.", "A konsultant na infolinii był niegrzeczny."],
+        ("delivery", "rude"),
+    ),
 ]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _embed(texts: tuple[str, ...]) -> np.ndarray:
     from voc.embed import get_embedder
 
@@ -151,7 +161,16 @@ def comments_frame(*, first: int = 0, last: int = 4) -> pd.DataFrame:
         for language, texts in by_language.items():
             for i, text in enumerate(texts[first:last], start=first):
                 record = f"{theme}-{language}-{i}"
-                rows.append({"unit_id": f"{record}#0", "record_id": record, "unit_index": 0, "text": text, "language": language, "truth": theme})
+                rows.append(
+                    {
+                        "unit_id": f"{record}#0",
+                        "record_id": record,
+                        "unit_index": 0,
+                        "text": text,
+                        "language": language,
+                        "truth": theme,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -159,7 +178,16 @@ def multi_frame() -> pd.DataFrame:
     rows = []
     for record, language, sentences, truths in MULTI:
         for i, (text, truth) in enumerate(zip(sentences, truths)):
-            rows.append({"unit_id": f"{record}#{i}", "record_id": record, "unit_index": i, "text": text, "language": language, "truth": truth})
+            rows.append(
+                {
+                    "unit_id": f"{record}#{i}",
+                    "record_id": record,
+                    "unit_index": i,
+                    "text": text,
+                    "language": language,
+                    "truth": truth,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -177,7 +205,9 @@ class StandInModel:
     cosine distance, drops clusters smaller than ``min_theme_size``, and assigns by nearest centroid.
     """
 
-    def __init__(self, *, min_theme_size="auto", seed=42, merge_threshold=0.92, align="centre", distance=0.9, threshold=0.35):
+    def __init__(
+        self, *, min_theme_size="auto", seed=42, merge_threshold=0.92, align="centre", distance=0.9, threshold=0.35
+    ):
         self.min_theme_size = min_theme_size
         self.align = align
         self.seed = seed
@@ -194,7 +224,9 @@ class StandInModel:
         z = self.correct(x, languages=languages)
         if len(z) < 4:
             raise ValueError("too few units")
-        raw = AgglomerativeClustering(n_clusters=None, distance_threshold=self.distance, metric="cosine", linkage="average").fit_predict(z)
+        raw = AgglomerativeClustering(
+            n_clusters=None, distance_threshold=self.distance, metric="cosine", linkage="average"
+        ).fit_predict(z)
         minimum = 3 if self.min_theme_size == "auto" else int(self.min_theme_size)
         kept = [c for c in np.unique(raw) if (raw == c).sum() >= minimum]
         kept.sort(key=lambda c: (-(raw == c).sum(), int(np.argmax(raw == c))))
@@ -207,7 +239,9 @@ class StandInModel:
 
     def correct(self, embeddings, *, languages):
         x = np.asarray(embeddings, dtype=np.float32)
-        shift = np.vstack([self.means_.get(lang, np.zeros(x.shape[1], np.float32)) for lang in languages]) if len(x) else x
+        shift = (
+            np.vstack([self.means_.get(lang, np.zeros(x.shape[1], np.float32)) for lang in languages]) if len(x) else x
+        )
         z = x - shift
         return z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-9)
 
@@ -225,7 +259,9 @@ class StandInModel:
         return {
             "align": self.align,
             "languages": np.array(langs),
-            "means": np.vstack([self.means_[lang] for lang in langs]) if langs else np.zeros((0, self.centroids_.shape[1])),
+            "means": np.vstack([self.means_[lang] for lang in langs])
+            if langs
+            else np.zeros((0, self.centroids_.shape[1])),
             "centroids": self.centroids_,
             "parents": np.asarray(self.parents_),
             "threshold": float(self.threshold_),
@@ -247,8 +283,15 @@ NIGHT = datetime(2026, 3, 2, 2, 0)
 
 def run_night(store, units, *, night=0, refit=None, model_cls=StandInModel, settings=SETTINGS):
     return update_themes(
-        store, units, embed_units(units), settings=settings, run_id=f"night-{night}", now=NIGHT + timedelta(days=night),
-        refit=refit, model_cls=model_cls, model_id="test-e5",
+        store,
+        units,
+        embed_units(units),
+        settings=settings,
+        run_id=f"night-{night}",
+        now=NIGHT + timedelta(days=night),
+        refit=refit,
+        model_cls=model_cls,
+        model_id="test-e5",
     )
 
 
@@ -274,7 +317,15 @@ def test_first_night_finds_the_planted_themes_across_languages(store):
     merged = update.units.merge(history[["unit_id", "truth"]], on="unit_id")
     agree = (merged["theme_id"] == merged["truth"].map(found)).mean()
     assert agree >= 0.8
-    assert set(update.themes.columns) >= {"theme_id", "label", "parent_id", "keywords", "verbatims", "status", "curated"}
+    assert set(update.themes.columns) >= {
+        "theme_id",
+        "label",
+        "parent_id",
+        "keywords",
+        "verbatims",
+        "status",
+        "curated",
+    }
 
 
 def test_second_night_keeps_ids_and_assigns_new_units(store):
@@ -367,7 +418,15 @@ def test_emerging_theme_is_born_from_what_fits_nowhere(store):
 def test_misaligned_input_is_refused(store):
     units = comments_frame(last=1)
     with pytest.raises(ValueError, match="embedding rows"):
-        update_themes(store, units, np.zeros((len(units) + 1, 384)), settings=SETTINGS, run_id="x", now=NIGHT, model_cls=StandInModel)
+        update_themes(
+            store,
+            units,
+            np.zeros((len(units) + 1, 384)),
+            settings=SETTINGS,
+            run_id="x",
+            now=NIGHT,
+            model_cls=StandInModel,
+        )
 
 
 def test_registry_is_written_in_the_store(store):
@@ -390,5 +449,7 @@ def test_real_theme_model_keeps_ids_across_nights_and_refits(store):
     after = second.units.set_index("unit_id")["theme_id"]
     pd.testing.assert_series_equal(after.loc[before.index], before, check_names=False)
     third = run_night(store, everything, night=2, refit=True, model_cls=ThemeModel)
-    kept = set(first.themes.loc[first.themes["level"] == 1, "theme_id"]) & set(third.events.loc[third.events["event"] == "match", "theme_id"])
+    kept = set(first.themes.loc[first.themes["level"] == 1, "theme_id"]) & set(
+        third.events.loc[third.events["event"] == "match", "theme_id"]
+    )
     assert kept, third.events

@@ -24,7 +24,9 @@ NOW = datetime(2026, 3, 1)
 DIM = 32
 
 
-def blobs(n_themes: int, per_theme: int, *, seed: int = 0, spread: float = 0.25) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def blobs(
+    n_themes: int, per_theme: int, *, seed: int = 0, spread: float = 0.25
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unit vectors around ``n_themes`` random directions: (vectors, truth labels, centres)."""
     rng = np.random.default_rng(seed)
     centres = unit_rows(rng.normal(size=(n_themes, DIM)))
@@ -38,7 +40,10 @@ def fitted(labels: np.ndarray, vectors: np.ndarray, *, parents=None, threshold=0
     k = int(labels.max()) + 1
     centroids, _ = member_centroids(vectors, labels, list(range(k)))
     return SimpleNamespace(
-        labels_=labels, centroids_=centroids, parents_=np.zeros(k, int) if parents is None else np.asarray(parents), threshold_=threshold
+        labels_=labels,
+        centroids_=centroids,
+        parents_=np.zeros(k, int) if parents is None else np.asarray(parents),
+        threshold_=threshold,
     )
 
 
@@ -65,7 +70,11 @@ def test_match_centroids_drops_pairs_below_threshold():
 
 def test_assign_nearest_respects_each_themes_threshold():
     centroids = np.eye(2, DIM, dtype=np.float32)
-    vectors = unit_rows(np.array([[1, 0.1] + [0] * (DIM - 2), [0.3, 1] + [0] * (DIM - 2), [0.6, 0.6] + [0] * (DIM - 2)], dtype=np.float32))
+    vectors = unit_rows(
+        np.array(
+            [[1, 0.1] + [0] * (DIM - 2), [0.3, 1] + [0] * (DIM - 2), [0.6, 0.6] + [0] * (DIM - 2)], dtype=np.float32
+        )
+    )
     index, sims = assign_nearest(vectors, centroids, np.array([0.5, 0.99]))
     assert index.tolist() == [0, -1, 0]
     assert sims[1] == pytest.approx(vectors[1, 1])
@@ -93,7 +102,14 @@ def test_refit_keeps_ids_when_the_model_numbers_themes_differently():
     first = first_fit(vectors, truth)
     relabelled = np.array([3, 2, 0, 1])[truth]  # the new model numbers the same themes differently
     second = refit_registry(
-        first.themes, fitted(relabelled, vectors), vectors, first.model_theme_ids, first.model_theme_ids, assign_ceiling=0.8, run_id="r2", now=NOW
+        first.themes,
+        fitted(relabelled, vectors),
+        vectors,
+        first.model_theme_ids,
+        first.model_theme_ids,
+        assign_ceiling=0.8,
+        run_id="r2",
+        now=NOW,
     )
     np.testing.assert_array_equal(second.model_theme_ids, first.model_theme_ids)
     assert set(e["event"] for e in second.events) == {"match"}
@@ -113,7 +129,14 @@ def test_refit_births_retirements_and_lineage():
     moved = vectors.copy()
     moved[half] = unit_rows(vectors[half] + 1.5 * unit_rows(rng.normal(size=(1, DIM))))
     second = refit_registry(
-        first.themes, fitted(labels, moved), moved, first.model_theme_ids, first.model_theme_ids, assign_ceiling=0.8, run_id="r2", now=NOW
+        first.themes,
+        fitted(labels, moved),
+        moved,
+        first.model_theme_ids,
+        first.model_theme_ids,
+        assign_ceiling=0.8,
+        run_id="r2",
+        now=NOW,
     )
     events = pd.DataFrame(second.events)
     retired = set(events.loc[events["event"] == "retire", "theme_id"])
@@ -140,10 +163,18 @@ def test_parents_get_their_own_ids_and_persist():
     children = first.themes[first.themes["kind"] == "theme"].set_index("theme_id")["parent_id"]
     assert set(children.dropna()) == set(parents["theme_id"])
     second = refit_registry(
-        first.themes, fitted(truth, vectors, parents=[1, 1, 0, 0]), vectors, first.model_theme_ids, first.model_theme_ids,
-        assign_ceiling=0.8, run_id="r2", now=NOW,
+        first.themes,
+        fitted(truth, vectors, parents=[1, 1, 0, 0]),
+        vectors,
+        first.model_theme_ids,
+        first.model_theme_ids,
+        assign_ceiling=0.8,
+        run_id="r2",
+        now=NOW,
     )
-    pd.testing.assert_series_equal(second.themes[second.themes["kind"] == "theme"].set_index("theme_id")["parent_id"], children)
+    pd.testing.assert_series_equal(
+        second.themes[second.themes["kind"] == "theme"].set_index("theme_id")["parent_id"], children
+    )
 
 
 def test_single_parent_over_everything_is_not_a_hierarchy():
@@ -164,7 +195,15 @@ def test_nightly_assignment_keeps_known_units_and_sends_strangers_to_discovery()
         return np.zeros(len(rows), int)
 
     night = assign_night(
-        first.themes, vectors, known, np.ones(len(vectors)), is_new=is_new, discover=discover, assign_ceiling=0.8, run_id="r2", now=NOW
+        first.themes,
+        vectors,
+        known,
+        np.ones(len(vectors)),
+        is_new=is_new,
+        discover=discover,
+        assign_ceiling=0.8,
+        run_id="r2",
+        now=NOW,
     )
     np.testing.assert_array_equal(night.model_theme_ids[~is_new], first.model_theme_ids)
     assert set(seen[0]) == set(np.flatnonzero(is_new))
@@ -180,8 +219,15 @@ def test_a_cluster_close_to_a_known_theme_is_not_a_new_theme():
     is_new = np.zeros(len(vectors), bool)
     is_new[truth == 0] = True
     night = assign_night(
-        themes, vectors, first.model_theme_ids, np.ones(len(vectors)), is_new=is_new,
-        discover=lambda rows: np.zeros(len(rows), int), assign_ceiling=0.8, run_id="r2", now=NOW,
+        themes,
+        vectors,
+        first.model_theme_ids,
+        np.ones(len(vectors)),
+        is_new=is_new,
+        discover=lambda rows: np.zeros(len(rows), int),
+        assign_ceiling=0.8,
+        run_id="r2",
+        now=NOW,
     )
     # ... but as a group their centroid is the known theme's
     assert not night.events

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence, runtime_checkable
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -46,8 +47,12 @@ def _build_embedder(settings: EmbeddingSettings) -> Embedder:
         from voc.embed.e5_torch_backend import E5TorchEmbedder
 
         return E5TorchEmbedder(
-            mode=settings.mode, batch_size=settings.batch_size, device=settings.device,
-            precision=settings.precision, cache_dir=settings.cache_dir, threads=settings.threads,
+            mode=settings.mode,
+            batch_size=settings.batch_size,
+            device=settings.device,
+            precision=settings.precision,
+            cache_dir=settings.cache_dir,
+            threads=settings.threads,
         )
     if settings.backend == "sentence-transformers":
         from voc.embed.st_backend import SentenceTransformerEmbedder

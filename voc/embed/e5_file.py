@@ -142,9 +142,26 @@ def read_e5_file(path: str | Path | None = None, *, with_tensors: bool = True) -
 def _shape_tensors(tensors: dict[str, np.ndarray], header: E5Header, path: Path) -> None:
     """Give the flat fp32 tables their 2-D shapes and check that every tensor is present."""
     needed = ["emb.word", "emb.pos", "emb.type", "emb.ln.w", "emb.ln.b"] + [
-        f"l{i}.{part}" for i in range(header.layers)
-        for part in ("q.w", "q.b", "k.w", "k.b", "v.w", "v.b", "ao.w", "ao.b", "aln.w", "aln.b",
-                     "fi.w", "fi.b", "fo.w", "fo.b", "oln.w", "oln.b")
+        f"l{i}.{part}"
+        for i in range(header.layers)
+        for part in (
+            "q.w",
+            "q.b",
+            "k.w",
+            "k.b",
+            "v.w",
+            "v.b",
+            "ao.w",
+            "ao.b",
+            "aln.w",
+            "aln.b",
+            "fi.w",
+            "fi.b",
+            "fo.w",
+            "fo.b",
+            "oln.w",
+            "oln.b",
+        )
     ]
     missing = [name for name in needed if name not in tensors]
     if missing:

@@ -9,7 +9,7 @@ pooling, so a batch of different lengths gives each text the vectors it gets alo
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import torch
@@ -72,12 +72,16 @@ class E5Encoder(nn.Module):
 
 def state_dict_from_file(tensors: Mapping[str, np.ndarray], n_layers: int) -> dict[str, torch.Tensor]:
     """Map the packed file's tensor names (``l3.fi.w``) to this module's (``layers.3.fi.weight``)."""
+
     def t(name: str) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(tensors[name], dtype=np.float32))
 
     state = {
-        "word.weight": t("emb.word"), "pos.weight": t("emb.pos"), "token_type.weight": t("emb.type"),
-        "eln.weight": t("emb.ln.w"), "eln.bias": t("emb.ln.b"),
+        "word.weight": t("emb.word"),
+        "pos.weight": t("emb.pos"),
+        "token_type.weight": t("emb.type"),
+        "eln.weight": t("emb.ln.w"),
+        "eln.bias": t("emb.ln.b"),
     }
     for i in range(n_layers):
         for part in ("q", "k", "v", "ao", "fi", "fo"):

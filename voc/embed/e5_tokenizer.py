@@ -14,7 +14,7 @@ back into one id per character so the sequence length, and so the mean pooling, 
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from voc.embed.e5_file import E5File
 

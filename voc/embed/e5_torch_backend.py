@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -169,8 +170,9 @@ class E5TorchEmbedder:
         if not len(texts):
             return np.zeros((0, self.dim), dtype=np.float32)
         content = self.tokenizer.content_ids(list(texts), self.mode)
-        windows = split_windows(content, max_positions=self.header.max_positions,
-                                bos=self.tokenizer.bos_id, eos=self.tokenizer.eos_id)
+        windows = split_windows(
+            content, max_positions=self.header.max_positions, bos=self.tokenizer.bos_id, eos=self.tokenizer.eos_id
+        )
         pooled = self._pool_windows(windows)
         sums = np.zeros((len(texts), self.dim), dtype=np.float64)
         owners = np.fromiter((w.text_index for w in windows), dtype=np.int64, count=len(windows))

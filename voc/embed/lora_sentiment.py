@@ -37,7 +37,9 @@ class LoraSentiment:
         from peft import LoraConfig, get_peft_model
 
         self.base = base
-        self.model = get_peft_model(base.model, LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.1, target_modules=["q", "v"]))
+        self.model = get_peft_model(
+            base.model, LoraConfig(r=rank, lora_alpha=2 * rank, lora_dropout=0.1, target_modules=["q", "v"])
+        )
         self.head = torch.nn.Linear(base.dim, 1)
 
     def logits(self, texts: list[str]):
@@ -46,7 +48,9 @@ class LoraSentiment:
         pooled = self.model(*self.base.training_batch(texts, MAX_TOKENS))
         return self.head(torch.nn.functional.normalize(pooled, dim=-1) * HEAD_SCALE).squeeze(-1)
 
-    def fit(self, texts: list[str], labels: list[int], *, epochs: int, batch_size: int = 16, lr: float = 5e-4, seed: int = 0):
+    def fit(
+        self, texts: list[str], labels: list[int], *, epochs: int, batch_size: int = 16, lr: float = 5e-4, seed: int = 0
+    ):
         import torch
 
         torch.manual_seed(seed)
@@ -59,7 +63,9 @@ class LoraSentiment:
             perm = order.permutation(len(texts))
             for start in range(0, len(perm), batch_size):
                 idx = perm[start : start + batch_size]
-                loss = torch.nn.functional.binary_cross_entropy_with_logits(self.logits([texts[i] for i in idx]), y[idx])
+                loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                    self.logits([texts[i] for i in idx]), y[idx]
+                )
                 optimiser.zero_grad()
                 loss.backward()
                 optimiser.step()
@@ -69,17 +75,24 @@ class LoraSentiment:
         import torch
 
         with torch.inference_mode():
-            return np.concatenate([torch.sigmoid(self.logits(texts[i : i + batch_size])).numpy() for i in range(0, len(texts), batch_size)])
+            return np.concatenate(
+                [
+                    torch.sigmoid(self.logits(texts[i : i + batch_size])).numpy()
+                    for i in range(0, len(texts), batch_size)
+                ]
+            )
 
     def save(self, folder: Path) -> None:
         from safetensors.torch import save_file
 
         folder.mkdir(parents=True, exist_ok=True)
         self.model.save_pretrained(str(folder))
-        save_file({k: v.detach().contiguous() for k, v in self.head.state_dict().items()}, str(folder / "head.safetensors"))
+        save_file(
+            {k: v.detach().contiguous() for k, v in self.head.state_dict().items()}, str(folder / "head.safetensors")
+        )
 
     @classmethod
-    def load(cls, folder: str | Path, base: E5TorchEmbedder | None = None) -> "LoraSentiment":
+    def load(cls, folder: str | Path, base: E5TorchEmbedder | None = None) -> LoraSentiment:
         """The adapter and head saved in ``folder`` (e.g. ``models/sentiment-lora``) on the bundled encoder.
 
         ``base`` is modified in place (adapters injected): pass a dedicated embedder, not one

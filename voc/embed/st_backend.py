@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -46,7 +46,9 @@ class SentenceTransformerEmbedder:
                 f"embedding.model: could not load sentence-transformers model {model!r}: {exc}. "
                 "Give a local model directory or package:<module> when the machine has no access to a model hub."
             ) from exc
-        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dimension = (
+            getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        )
         self.dim = int(dimension())
         # A package names its weights better than their folder (often just "model"), and the id
         # keys the vector cache: two models must never share one.

@@ -31,7 +31,15 @@ from voc.impact._frames import label_of, theme_labels, theme_mentions, with_reco
 from voc.impact.trend import one_sided_excess_p
 
 ALERT_COLUMNS: Final[tuple[str, ...]] = (
-    "kind", "theme_id", "theme_label", "segment", "observed", "expected", "p_value", "message", "created_at",
+    "kind",
+    "theme_id",
+    "theme_label",
+    "segment",
+    "observed",
+    "expected",
+    "p_value",
+    "message",
+    "created_at",
 )
 ALL_SEGMENTS: Final = "(all)"
 #: Windows (days) checked for spikes: a sudden one-day burst and a week-long rise.
@@ -79,7 +87,9 @@ def detect_alerts(
         _new_themes(themes, mentions, now_ts),
         _sentiment_drops(mentions, settings, now_ts),
     ]
-    alerts = pd.concat([f for f in found if not f.empty], ignore_index=True) if any(not f.empty for f in found) else _empty()
+    alerts = (
+        pd.concat([f for f in found if not f.empty], ignore_index=True) if any(not f.empty for f in found) else _empty()
+    )
     if alerts.empty:
         return _empty()
     alerts = _apply_cooldown(alerts, history, settings, now_ts)
@@ -87,7 +97,9 @@ def detect_alerts(
     alerts["created_at"] = now_ts
     alerts["message"] = [_message(a) for a in alerts.itertuples()]
     order = {"spike": 0, "sentiment_drop": 1, "new_theme": 2}
-    alerts = alerts.assign(_k=alerts["kind"].map(order)).sort_values(["_k", "p_value", "theme_id", "segment"], na_position="last")
+    alerts = alerts.assign(_k=alerts["kind"].map(order)).sort_values(
+        ["_k", "p_value", "theme_id", "segment"], na_position="last"
+    )
     return alerts[list(ALERT_COLUMNS)].reset_index(drop=True)
 
 
@@ -111,15 +123,37 @@ def _spikes(mentions: pd.DataFrame, settings: AlertSettings, now: pd.Timestamp) 
     for window in SPIKE_WINDOWS:
         start = now - timedelta(days=window)
         base_start = start - timedelta(days=BASELINE_DAYS)
-        cur = frame.loc[(frame["created_at"] > start) & (frame["created_at"] <= now)].groupby(["theme_id", "segment"]).size()
-        base = frame.loc[(frame["created_at"] > base_start) & (frame["created_at"] <= start)].groupby(["theme_id", "segment"]).size()
+        cur = (
+            frame.loc[(frame["created_at"] > start) & (frame["created_at"] <= now)]
+            .groupby(["theme_id", "segment"])
+            .size()
+        )
+        base = (
+            frame.loc[(frame["created_at"] > base_start) & (frame["created_at"] <= start)]
+            .groupby(["theme_id", "segment"])
+            .size()
+        )
         cur, base = cur.align(base, fill_value=0)
-        p = one_sided_excess_p(cur.to_numpy(), base.to_numpy(), current_exposure=window, baseline_exposure=BASELINE_DAYS)
+        p = one_sided_excess_p(
+            cur.to_numpy(), base.to_numpy(), current_exposure=window, baseline_exposure=BASELINE_DAYS
+        )
         expected = base.to_numpy() * window / BASELINE_DAYS
         hit = (cur.to_numpy() >= settings.min_count) & (p < settings.p_value) & (cur.to_numpy() > expected)
-        for (theme_id, segment), obs, b, exp, pv in zip(cur.index[hit], cur.to_numpy()[hit], base.to_numpy()[hit], expected[hit], p[hit]):
-            rows.append({"kind": "spike", "theme_id": int(theme_id), "segment": str(segment), "observed": float(obs),
-                         "expected": float(exp), "p_value": float(pv), "window_days": window, "_baseline": float(b)})
+        for (theme_id, segment), obs, b, exp, pv in zip(
+            cur.index[hit], cur.to_numpy()[hit], base.to_numpy()[hit], expected[hit], p[hit]
+        ):
+            rows.append(
+                {
+                    "kind": "spike",
+                    "theme_id": int(theme_id),
+                    "segment": str(segment),
+                    "observed": float(obs),
+                    "expected": float(exp),
+                    "p_value": float(pv),
+                    "window_days": window,
+                    "_baseline": float(b),
+                }
+            )
     if not rows:
         return pd.DataFrame()
     spikes = pd.DataFrame(rows)
@@ -155,10 +189,21 @@ def _new_themes(themes: pd.DataFrame, mentions: pd.DataFrame, now: pd.Timestamp)
     born = pd.to_datetime(themes["born_at"])
     status = themes["status"].astype(str) if "status" in themes else pd.Series("active", index=themes.index)
     first_fit = born.min()  # the themes of the first fit are the baseline, not news
-    fresh = themes.loc[(born > now - timedelta(days=RECENT_DAYS)) & (born <= now) & (born > first_fit) & (status != "retired")]
+    fresh = themes.loc[
+        (born > now - timedelta(days=RECENT_DAYS)) & (born <= now) & (born > first_fit) & (status != "retired")
+    ]
     counts = mentions.groupby("theme_id")["record_id"].nunique() if not mentions.empty else pd.Series(dtype=int)
-    rows = [{"kind": "new_theme", "theme_id": int(t), "segment": ALL_SEGMENTS, "observed": float(counts.get(int(t), 0)),
-             "expected": 0.0, "p_value": np.nan} for t in fresh["theme_id"]]
+    rows = [
+        {
+            "kind": "new_theme",
+            "theme_id": int(t),
+            "segment": ALL_SEGMENTS,
+            "observed": float(counts.get(int(t), 0)),
+            "expected": 0.0,
+            "p_value": np.nan,
+        }
+        for t in fresh["theme_id"]
+    ]
     return pd.DataFrame(rows)
 
 
@@ -168,9 +213,12 @@ def _sentiment_drops(mentions: pd.DataFrame, settings: AlertSettings, now: pd.Ti
     frame = _with_segments(mentions.dropna(subset=["sentiment"]))
     start = now - timedelta(days=RECENT_DAYS)
     frame["period"] = np.select(
-        [(frame["created_at"] > start) & (frame["created_at"] <= now),
-         (frame["created_at"] > start - timedelta(days=BASELINE_DAYS)) & (frame["created_at"] <= start)],
-        ["current", "baseline"], default="",
+        [
+            (frame["created_at"] > start) & (frame["created_at"] <= now),
+            (frame["created_at"] > start - timedelta(days=BASELINE_DAYS)) & (frame["created_at"] <= start),
+        ],
+        ["current", "baseline"],
+        default="",
     )
     rows = []
     for (theme_id, segment), group in frame.loc[frame["period"] != ""].groupby(["theme_id", "segment"]):
@@ -188,8 +236,16 @@ def _sentiment_drops(mentions: pd.DataFrame, settings: AlertSettings, now: pd.Ti
             continue
         p = 0.0 if np.isnan(p) else float(p)  # constant groups that differ: the drop is certain
         if p < settings.p_value:
-            rows.append({"kind": "sentiment_drop", "theme_id": int(theme_id), "segment": str(segment),
-                         "observed": float(cur.mean()), "expected": float(base.mean()), "p_value": p})
+            rows.append(
+                {
+                    "kind": "sentiment_drop",
+                    "theme_id": int(theme_id),
+                    "segment": str(segment),
+                    "observed": float(cur.mean()),
+                    "expected": float(base.mean()),
+                    "p_value": p,
+                }
+            )
     if not rows:
         return pd.DataFrame()
     drops = pd.DataFrame(rows)
@@ -200,7 +256,9 @@ def _sentiment_drops(mentions: pd.DataFrame, settings: AlertSettings, now: pd.Ti
     return drops.drop_duplicates("theme_id").drop(columns=["_drop", "_all"]).reset_index(drop=True)
 
 
-def _apply_cooldown(alerts: pd.DataFrame, history: pd.DataFrame | None, settings: AlertSettings, now: pd.Timestamp) -> pd.DataFrame:
+def _apply_cooldown(
+    alerts: pd.DataFrame, history: pd.DataFrame | None, settings: AlertSettings, now: pd.Timestamp
+) -> pd.DataFrame:
     """Drop alerts already raised recently (same kind, theme and segment)."""
     if history is None or history.empty:
         return alerts
@@ -213,7 +271,9 @@ def _apply_cooldown(alerts: pd.DataFrame, history: pd.DataFrame | None, settings
         segment=segment.fillna(ALL_SEGMENTS).astype(str),
         created_at=pd.to_datetime(history["created_at"]),
     )
-    recent = hist.loc[(hist["created_at"] > now - timedelta(days=settings.cooldown_days)) | (hist["kind"] == "new_theme")]
+    recent = hist.loc[
+        (hist["created_at"] > now - timedelta(days=settings.cooldown_days)) | (hist["kind"] == "new_theme")
+    ]
     seen = set(zip(recent["kind"], recent["theme_id"], recent["segment"]))
     # A spike reported under "(all)" one night and under its main segment the next is the same spike.
     seen_any = {(k, t) for k, t, s in seen if s == ALL_SEGMENTS}
@@ -232,9 +292,13 @@ def _message(alert) -> str:
     """One line a CX manager can act on."""
     where = "" if alert.segment == ALL_SEGMENTS else f" in segment {alert.segment}"
     if alert.kind == "spike":
-        return (f"Spike: '{alert.theme_label}'{where}: {alert.observed:.0f} mentions against "
-                f"{alert.expected:.1f} expected (p = {alert.p_value:.1g})")
+        return (
+            f"Spike: '{alert.theme_label}'{where}: {alert.observed:.0f} mentions against "
+            f"{alert.expected:.1f} expected (p = {alert.p_value:.1g})"
+        )
     if alert.kind == "sentiment_drop":
-        return (f"Sentiment drop: '{alert.theme_label}'{where}: mean {alert.observed:+.2f} in the last "
-                f"{RECENT_DAYS} days against {alert.expected:+.2f} before (p = {alert.p_value:.1g})")
+        return (
+            f"Sentiment drop: '{alert.theme_label}'{where}: mean {alert.observed:+.2f} in the last "
+            f"{RECENT_DAYS} days against {alert.expected:+.2f} before (p = {alert.p_value:.1g})"
+        )
     return f"New theme: '{alert.theme_label}' ({alert.observed:.0f} mentions so far)"

@@ -43,12 +43,12 @@ import pandas as pd
 from voc.config import ImpactSettings
 from voc.impact._frames import (
     CONTACT_SOURCES,
-    score_band,
     NEGATIVE_BELOW,
     customers_table,
     has_text,
     label_of,
     ordinal,
+    score_band,
     theme_labels,
     theme_mentions,
     with_record_columns,
@@ -60,6 +60,7 @@ from voc.schemas import PRIORITY_COLUMNS
 NEGATIVITY_PRIOR: Final = 20
 #: A rise must be at least this significant to count as growth in the score and the ``why``.
 TREND_ALPHA: Final = 0.05
+
 
 def rank_normalise(values: pd.Series) -> pd.Series:
     """Share of items each value beats or ties (average ranks), 0 for values <= 0 or NaN.
@@ -171,8 +172,10 @@ def complaint_cost(records: pd.DataFrame, mentions: pd.DataFrame) -> pd.Series:
     scored = band.notna().to_numpy()
     if not scored.any():
         return pd.Series(dtype=float)
-    values = pd.Series(np.where(band == "high", 100.0, np.where(band == "low", -100.0, 0.0))[scored],
-                       index=records["record_id"].to_numpy()[scored])
+    values = pd.Series(
+        np.where(band == "high", 100.0, np.where(band == "low", -100.0, 0.0))[scored],
+        index=records["record_id"].to_numpy()[scored],
+    )
     values = values[~values.index.duplicated()]
     total, n = float(values.sum()), len(values)
     negative = mentions.loc[mentions["sentiment"] < NEGATIVE_BELOW, ["theme_id", "record_id"]].drop_duplicates()
@@ -186,7 +189,9 @@ def _driver_column(drivers: pd.DataFrame, index: pd.Index, column: str) -> np.nd
     """A drivers column aligned to the theme index; NaN where the table has no row or column."""
     if drivers is None or drivers.empty or column not in drivers or "theme_id" not in drivers:
         return np.full(len(index), np.nan)
-    by_theme = drivers.assign(theme_id=drivers["theme_id"].astype(int)).drop_duplicates("theme_id").set_index("theme_id")
+    by_theme = (
+        drivers.assign(theme_id=drivers["theme_id"].astype(int)).drop_duplicates("theme_id").set_index("theme_id")
+    )
     return pd.to_numeric(by_theme[column], errors="coerce").reindex(index).to_numpy(float)
 
 
@@ -195,7 +200,9 @@ def churn_and_revenue(records: pd.DataFrame, mentions: pd.DataFrame, *, min_volu
     customers = customers_table(records)
     known = customers["churned"].notna()
     themes = np.sort(mentions["theme_id"].unique())
-    out = pd.DataFrame(index=pd.Index(themes, name="theme_id"), columns=["churn_uplift", "revenue_at_risk"], dtype=float)
+    out = pd.DataFrame(
+        index=pd.Index(themes, name="theme_id"), columns=["churn_uplift", "revenue_at_risk"], dtype=float
+    )
     if known.sum() == 0:
         return out
     churn = customers.loc[known, "churned"].astype(float)
@@ -235,8 +242,12 @@ def _score(table: pd.DataFrame, settings: ImpactSettings) -> pd.Series:
     """Weighted mean of rank-normalised components, in [0, 1]."""
     growth = (table["trend_p_value"] < TREND_ALPHA) & ((table["trend_pct"] > 0) | table["is_new"])
     ranks = {
-        "volume": rank_normalise(table["_neg_customers"] if table["negativity"].notna().any() else table["n_customers"]),
-        "trend": rank_normalise(pd.Series(np.where(growth, -np.log10(table["trend_p_value"].clip(lower=1e-300)), 0.0), index=table.index)),
+        "volume": rank_normalise(
+            table["_neg_customers"] if table["negativity"].notna().any() else table["n_customers"]
+        ),
+        "trend": rank_normalise(
+            pd.Series(np.where(growth, -np.log10(table["trend_p_value"].clip(lower=1e-300)), 0.0), index=table.index)
+        ),
         "negativity": rank_normalise(_shrunk_negativity(table)),
         "nps_impact": rank_normalise(-table["nps_impact"]),
         "churn": rank_normalise(table["churn_uplift"] - 1.0),

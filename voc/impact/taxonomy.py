@@ -77,7 +77,9 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
         entries = []
         for i, cat in enumerate(dims[dim] or []):
             name = cat.get("name") if isinstance(cat, dict) else None
-            phrases = [str(p) for per_lang in (cat.get("phrases") or {}).values() for p in (per_lang or [])] if name else []
+            phrases = (
+                [str(p) for per_lang in (cat.get("phrases") or {}).values() for p in (per_lang or [])] if name else []
+            )
             if not name or not phrases:
                 raise ValueError(f"{path}: dimensions.{dim}[{i}] needs a 'name' and at least one phrase")
             entries.append((str(name), phrases))
@@ -92,7 +94,7 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
 
 
 def theme_texts(themes: pd.DataFrame) -> list[str]:
-    """"label: kw1, kw2, ..." per theme, keywords of all languages (JSON {lang: [kw]})."""
+    """ "label: kw1, kw2, ..." per theme, keywords of all languages (JSON {lang: [kw]})."""
     texts = []
     for label, keywords in zip(themes["label"], themes.get("keywords", pd.Series([None] * len(themes)))):
         words: list[str] = []
@@ -118,8 +120,14 @@ def _theme_vectors(themes: pd.DataFrame, embedder) -> np.ndarray:
     return vectors / np.where(norms == 0, 1.0, norms)
 
 
-def classify(vectors: np.ndarray, phrase_vectors: np.ndarray, phrase_category: np.ndarray, n_categories: int,
-             *, temperature: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def classify(
+    vectors: np.ndarray,
+    phrase_vectors: np.ndarray,
+    phrase_category: np.ndarray,
+    n_categories: int,
+    *,
+    temperature: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Best category, its confidence and its similarity per row.
 
     Parameters
@@ -217,7 +225,9 @@ def map_taxonomy(themes: pd.DataFrame, *, taxonomy_path: Path | None = None, emb
         names = [name for name, _ in taxonomy.categories[dim]]
         owner = np.array([k for k, (_, ps) in enumerate(taxonomy.categories[dim]) for _ in ps])
         dim_vectors, start = all_vectors[start : start + len(owner)], start + len(owner)
-        best, confidence, similarity = classify(vectors, dim_vectors, owner, len(names), temperature=taxonomy.temperature)
+        best, confidence, similarity = classify(
+            vectors, dim_vectors, owner, len(names), temperature=taxonomy.temperature
+        )
         mapped = (confidence >= taxonomy.min_confidence) & (similarity >= taxonomy.min_similarity)
         out[col] = np.where(mapped, np.array(names, dtype=object)[best], UNMAPPED)
         out[conf_col] = confidence.round(4)
@@ -245,11 +255,13 @@ def score_cx_areas(theme_map: pd.DataFrame, record_themes: pd.DataFrame, records
         for name in sorted(set(theme_map[col].dropna()) - {UNMAPPED}):
             part = mentions.loc[mentions[col] == name, "sentiment"] if not mentions.empty else pd.Series(dtype=float)
             rated = part.dropna()
-            rows.append({
-                "level": level,
-                "name": name,
-                "score_pct": 100.0 * float((rated >= NEGATIVE_BELOW).mean()) if len(rated) else np.nan,
-                "n_themes": int((theme_map[col] == name).sum()),
-                "n_mentions": int(len(part)),
-            })
+            rows.append(
+                {
+                    "level": level,
+                    "name": name,
+                    "score_pct": 100.0 * float((rated >= NEGATIVE_BELOW).mean()) if len(rated) else np.nan,
+                    "n_themes": int((theme_map[col] == name).sum()),
+                    "n_mentions": int(len(part)),
+                }
+            )
     return pd.DataFrame(rows, columns=list(SCORE_COLUMNS))

@@ -42,7 +42,7 @@ class Windows:
         return self.current_start - timedelta(days=self.baseline_days)
 
     def label(self, when: pd.Series) -> pd.Series:
-        """"current", "baseline" or None per timestamp (shape (n,))."""
+        """ "current", "baseline" or None per timestamp (shape (n,))."""
         when = naive_utc(when)
         now = pd.Timestamp(self.now)
         out = pd.Series(None, index=when.index, dtype=object)
@@ -96,7 +96,9 @@ def rate_change_test(
     return pct, p_value
 
 
-def one_sided_excess_p(current: np.ndarray, baseline: np.ndarray, *, current_exposure: float, baseline_exposure: float) -> np.ndarray:
+def one_sided_excess_p(
+    current: np.ndarray, baseline: np.ndarray, *, current_exposure: float, baseline_exposure: float
+) -> np.ndarray:
     """P(count >= current) under "same rate as baseline" (exact conditional test), shape (n,).
 
     Used for spikes, where only an increase matters.

@@ -78,7 +78,9 @@ def deliver_alerts(
     return results
 
 
-def deliver_payload(body: dict[str, Any], *, webhook_url: str, retries: int = 3, timeout: float = 5.0, backoff: float = 0.5) -> bool:
+def deliver_payload(
+    body: dict[str, Any], *, webhook_url: str, retries: int = 3, timeout: float = 5.0, backoff: float = 0.5
+) -> bool:
     """POST one JSON body (a failed night's notice) with the same retries as alerts; never raises."""
     try:
         client = httpx.Client(timeout=timeout)
@@ -101,11 +103,16 @@ def _post(client: httpx.Client, url: str, body: dict[str, Any], *, retries: int,
             reason = f"HTTP {response.status_code}"
             retry = response.status_code in RETRY_STATUS
         except Exception as exc:  # connection refused, timeout, bad URL: all logged, none raised
-            reason, retry = f"{type(exc).__name__}: {exc}", not isinstance(exc, (httpx.InvalidURL, httpx.UnsupportedProtocol))
+            reason, retry = (
+                f"{type(exc).__name__}: {exc}",
+                not isinstance(exc, (httpx.InvalidURL, httpx.UnsupportedProtocol)),
+            )
         if not retry or attempt > retries:
             log.error("alert delivery to %s failed after %d attempt(s): %s", _mask(url), attempt, reason)
             return False
-        log.warning("alert delivery to %s failed (attempt %d, %s); retrying in %.1f s", _mask(url), attempt, reason, wait)
+        log.warning(
+            "alert delivery to %s failed (attempt %d, %s); retrying in %.1f s", _mask(url), attempt, reason, wait
+        )
         time.sleep(wait)
         wait *= 2
     return False

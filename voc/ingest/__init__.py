@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime
 from collections import Counter
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Hashable, Iterator
+from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,8 +37,21 @@ __all__ = ["IngestBatch", "IngestError", "ingest_frame", "ingest_source", "empty
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
 
-_STR_COLUMNS = ("record_id", "source", "source_file", "source_type", "text", "text_hash", "channel", "language",
-                "score_type", "customer_id", "segment", "journey_stage", "extra")
+_STR_COLUMNS = (
+    "record_id",
+    "source",
+    "source_file",
+    "source_type",
+    "text",
+    "text_hash",
+    "channel",
+    "language",
+    "score_type",
+    "customer_id",
+    "segment",
+    "journey_stage",
+    "extra",
+)
 
 
 @dataclass
@@ -93,16 +107,29 @@ def ingest_source(
     totals: Counter = Counter()
     for raw in read_source(source, chunk_size=settings.chunk_size):
         batch = _ingest(
-            raw, columns=source.columns, source_name=source.display_name, source_file=label,
-            rows=raw.index.to_numpy(dtype=np.int64), settings=settings, date_format=source.date_format, state=state,
-            not_after=not_after, check_ids=bool(source.columns.id),
+            raw,
+            columns=source.columns,
+            source_name=source.display_name,
+            source_file=label,
+            rows=raw.index.to_numpy(dtype=np.int64),
+            settings=settings,
+            date_format=source.date_format,
+            state=state,
+            not_after=not_after,
+            check_ids=bool(source.columns.id),
         )
         totals.update(batch.stats)
         log.debug("%s: rows %s-%s done", label, raw.index.min() if len(raw) else 0, raw.index.max() if len(raw) else 0)
         yield batch
-    log.info("%s: %d read, %d kept, %d quarantined, %d duplicates, %d redactions", label,
-             totals["rows_read"], totals["rows_kept"], totals["quarantined"], totals["duplicates_dropped"],
-             totals["redactions"])
+    log.info(
+        "%s: %d read, %d kept, %d quarantined, %d duplicates, %d redactions",
+        label,
+        totals["rows_read"],
+        totals["rows_kept"],
+        totals["quarantined"],
+        totals["duplicates_dropped"],
+        totals["redactions"],
+    )
 
 
 def ingest_frame(
@@ -123,8 +150,16 @@ def ingest_frame(
     """
     settings = settings or IngestSettings()
     rows = np.arange(first_row, first_row + len(frame), dtype=np.int64)
-    return _ingest(to_raw_frame(frame), columns=columns, source_name=source_name, source_file=source_file,
-                   rows=rows, settings=settings, date_format=date_format, state=_SourceState())
+    return _ingest(
+        to_raw_frame(frame),
+        columns=columns,
+        source_name=source_name,
+        source_file=source_file,
+        rows=rows,
+        settings=settings,
+        date_format=date_format,
+        state=_SourceState(),
+    )
 
 
 def _ingest(
@@ -147,13 +182,21 @@ def _ingest(
     if read_problems and len(read_problems) == len(raw):
         # every row of the chunk was unreadable: the mapped columns may never have been seen
         raw = raw.assign(**{name: None for _, name in mapped_columns(columns) if name not in raw.columns})
-    mapped = map_chunk(raw, columns=columns, source_name=source_name, source_file=source_file, rows=rows,
-                       date_format=date_format)
+    mapped = map_chunk(
+        raw, columns=columns, source_name=source_name, source_file=source_file, rows=rows, date_format=date_format
+    )
     fields = mapped.fields
     problems = [p for p in mapped.problems if p[0] not in read_problems]
-    _clean_text(fields, text_column=columns.text, redact=settings.redact, problems=problems,
-                keep_score_only=settings.keep_score_only)
-    field_redactions = redact_fields(fields, policy=settings.customer_ids, salt=settings.customer_id_salt) if settings.redact else 0
+    _clean_text(
+        fields,
+        text_column=columns.text,
+        redact=settings.redact,
+        problems=problems,
+        keep_score_only=settings.keep_score_only,
+    )
+    field_redactions = (
+        redact_fields(fields, policy=settings.customer_ids, salt=settings.customer_id_salt) if settings.redact else 0
+    )
     if not_after is not None:
         _future_dates(fields, not_after, columns.date or "", problems)
     problems = [p for p in problems if p[0] not in read_problems]
@@ -171,10 +214,15 @@ def _ingest(
         dropped += n
     kept["language"] = _languages(kept, settings, state)
     records = _typed_records(kept)
-    stats = {"rows_read": len(raw), "rows_kept": len(records), "quarantined": len(bad),
-             "duplicates_dropped": dropped, "redactions": int(records["n_redactions"].sum()),
-             "field_redactions": int(field_redactions),
-             "score_only": int((records["text"] == "").sum())}
+    stats = {
+        "rows_read": len(raw),
+        "rows_kept": len(records),
+        "quarantined": len(bad),
+        "duplicates_dropped": dropped,
+        "redactions": int(records["n_redactions"].sum()),
+        "field_redactions": int(field_redactions),
+        "score_only": int((records["text"] == "").sum()),
+    }
     stats.update({f"language_{k}": int(v) for k, v in records["language"].value_counts().items()})
     return IngestBatch(records, quarantine, stats)
 
@@ -184,8 +232,12 @@ def _check_unambiguous(raw: pd.DataFrame, columns: ColumnMapping, source_file: s
     repeated = set(raw.attrs.get("duplicate_columns", ()))
     for role, name in mapped_columns(columns):
         if name in repeated:
-            raise IngestError(f"the header has more than one column named '{name}' (the {role} column); "
-                              "rename them so each is unique", file=source_file, column=name)
+            raise IngestError(
+                f"the header has more than one column named '{name}' (the {role} column); "
+                "rename them so each is unique",
+                file=source_file,
+                column=name,
+            )
 
 
 def _read_problems(raw: pd.DataFrame, rows: np.ndarray) -> dict[int, tuple[str, str]]:
@@ -197,7 +249,9 @@ def _read_problems(raw: pd.DataFrame, rows: np.ndarray) -> dict[int, tuple[str, 
     return {position[int(r)]: problem for r, problem in found.items() if int(r) in position}
 
 
-def _clean_text(fields: pd.DataFrame, *, text_column: str, redact: bool, problems: list, keep_score_only: bool = True) -> None:
+def _clean_text(
+    fields: pd.DataFrame, *, text_column: str, redact: bool, problems: list, keep_score_only: bool = True
+) -> None:
     """Normalise and redact ``fields["text"]`` in place; flag rows with an empty comment.
 
     An empty, blank or null comment with a score is a score-only survey answer and stays (silent
@@ -209,8 +263,14 @@ def _clean_text(fields: pd.DataFrame, *, text_column: str, redact: bool, problem
     no_score = fields["score"].isna().to_numpy()
     for pos in np.flatnonzero(blank & (no_score | (not keep_score_only))):
         raw = fields["text"].iat[pos]
-        what = "empty text (null)" if raw is None else ("empty text" if raw == "" else "empty text (only spaces or invisible characters)")
-        reason = what if no_score[pos] else f"{what} with a score (score-only answers are not kept: ingest.keep_score_only)"
+        what = (
+            "empty text (null)"
+            if raw is None
+            else ("empty text" if raw == "" else "empty text (only spaces or invisible characters)")
+        )
+        reason = (
+            what if no_score[pos] else f"{what} with a score (score-only answers are not kept: ingest.keep_score_only)"
+        )
         problems.append((int(pos), text_column, reason))
     texts, counts = redact_texts(texts) if redact else (texts, [0] * len(texts))
     fields["text"] = texts
@@ -223,8 +283,14 @@ def _future_dates(fields: pd.DataFrame, not_after: datetime, column: str, proble
     night = (pd.Timestamp(not_after) - pd.Timedelta(days=1)).date().isoformat()
     for pos in np.flatnonzero(late.to_numpy()):
         when = pd.Timestamp(fields["created_at"].iat[pos]).strftime("%Y-%m-%d %H:%M")
-        problems.append((int(pos), column, f"dated {when}, after the night {night} being processed; "
-                         "it will be read by the night it belongs to (--night)"))
+        problems.append(
+            (
+                int(pos),
+                column,
+                f"dated {when}, after the night {night} being processed; "
+                "it will be read by the night it belongs to (--night)",
+            )
+        )
 
 
 def _repeated_ids(fields: pd.DataFrame, bad: set[int], column: str, problems: list, state: _SourceState) -> set[int]:
@@ -273,8 +339,15 @@ def _quarantine(
     for pos, column, reason in problems:
         values = raw.iloc[pos].tolist()
         row = {str(k): _safe(v, redact) for k, v in zip(raw.columns, values)}
-        records.append({"source_file": source_file, "source_row": int(rows[pos]), "column": column,
-                        "reason": _safe(reason, redact), "raw": json.dumps(row, ensure_ascii=False)})
+        records.append(
+            {
+                "source_file": source_file,
+                "source_row": int(rows[pos]),
+                "column": column,
+                "reason": _safe(reason, redact),
+                "raw": json.dumps(row, ensure_ascii=False),
+            }
+        )
     frame = pd.DataFrame.from_records(records, columns=list(QUARANTINE_COLUMNS))
     return frame.astype({"source_file": "str", "source_row": "int64", "column": "str", "reason": "str", "raw": "str"})
 

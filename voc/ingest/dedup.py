@@ -14,7 +14,7 @@ count in NPS (silent detractors are found exactly there).
 from __future__ import annotations
 
 import hashlib
-from typing import Hashable, Iterable, MutableMapping
+from collections.abc import Hashable, Iterable, MutableMapping
 
 import numpy as np
 import pandas as pd
@@ -46,8 +46,13 @@ def dedup_keys(records: pd.DataFrame) -> list[Hashable | None]:
     """
     keys: list[Hashable | None] = []
     for source, customer, text, digest, created, score, kind in zip(
-        records["source"], records["customer_id"], records["text"], records["text_hash"],
-        records["created_at"], records["score"], records["score_type"],
+        records["source"],
+        records["customer_id"],
+        records["text"],
+        records["text_hash"],
+        records["created_at"],
+        records["score"],
+        records["score_type"],
     ):
         if not text:
             keys.append(None)

@@ -28,10 +28,25 @@ LEGACY_ENCODINGS: tuple[str, ...] = ("cp1250", "cp1252", "iso8859_2", "cp1251", 
 #: Non-ASCII letters used together by one language (lower case). Cyrillic ones list the full
 #: alphabet since all of it is non-ASCII.
 LETTER_SETS: dict[str, str] = {
-    "pl": "ąćęłńóśźż", "cs": "áčďéěíňóřšťúůýž", "sk": "áäčďéíĺľňóôŕšťúýž", "hu": "áéíóöőúüű",
-    "sl": "čćđšž", "ro": "ăâîșțşţ", "de": "äöüß", "fi": "äöåšž", "sv": "åäöé", "da": "æøåé",
-    "fr": "àâæçéèêëîïôœùûüÿ", "es": "áéíóúñü", "it": "àèéìíîòóù", "pt": "áâãàçéêíóôõú",
-    "nl": "éëïöüèáó", "et": "äöõüšž", "lt": "ąčęėįšųūž", "lv": "āčēģīķļņšūž", "tr": "çğıöşüâî",
+    "pl": "ąćęłńóśźż",
+    "cs": "áčďéěíňóřšťúůýž",
+    "sk": "áäčďéíĺľňóôŕšťúýž",
+    "hu": "áéíóöőúüű",
+    "sl": "čćđšž",
+    "ro": "ăâîșțşţ",
+    "de": "äöüß",
+    "fi": "äöåšž",
+    "sv": "åäöé",
+    "da": "æøåé",
+    "fr": "àâæçéèêëîïôœùûüÿ",
+    "es": "áéíóúñü",
+    "it": "àèéìíîòóù",
+    "pt": "áâãàçéêíóôõú",
+    "nl": "éëïöüèáó",
+    "et": "äöõüšž",
+    "lt": "ąčęėįšųūž",
+    "lv": "āčēģīķļņšūž",
+    "tr": "çğıöşüâî",
     "is": "áðéíóúýþæö",
     "uk": "абвгґдеєжзиіїйклмнопрстуфхцчшщьюя",
     "ru": "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
@@ -82,7 +97,8 @@ def detect_encoding(path: str | Path, *, sample_bytes: int = 256_000) -> str:
         if guess is None:
             raise IngestError(
                 f"cannot tell the text encoding: not UTF-8, and as {encoding} only {share:.0%} of the "
-                f"accented letters make sense; set `encoding`", file=str(path),
+                f"accented letters make sense; set `encoding`",
+                file=str(path),
             )
         encoding, share = guess, float("nan")
     log.info("%s: detected encoding %s (%.0f%% plausible letters)", path, encoding, 100 * share)
@@ -122,9 +138,7 @@ def plausibility(text: str) -> tuple[float, float]:
         controls = sum(1 for c in chars if unicodedata.category(c) == "Cc")
         # a capital inside a lower-case word ("рбсбггелЯб") is the mark of a wrong code page
         # within one script, e.g. Greek or KOI8 bytes read as cp1251
-        odd_case = sum(
-            1 for m in _ODD_CASE.finditer(line) if m.group().isupper() and line[m.start() - 1].islower()
-        )
+        odd_case = sum(1 for m in _ODD_CASE.finditer(line) if m.group().isupper() and line[m.start() - 1].islower())
         fit = max((sum(c in s for c in letters) for s in _SETS), default=0)
         fit = max(fit - odd_case, 0)
         score += fit - (len(letters) - fit) - 2 * controls

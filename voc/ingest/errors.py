@@ -13,8 +13,11 @@ class IngestError(InputError):
     """
 
     def __init__(self, message: str, *, file: str | None = None, row: int | None = None, column: str | None = None):
-        where = [f"{file}" if file else None, f"row {row}" if row is not None else None,
-                 f"column '{column}'" if column else None]
+        where = [
+            f"{file}" if file else None,
+            f"row {row}" if row is not None else None,
+            f"column '{column}'" if column else None,
+        ]
         prefix = ", ".join(w for w in where if w)
         super().__init__(f"{prefix}: {message}" if prefix else message)
         self.file = file

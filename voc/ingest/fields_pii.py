@@ -28,11 +28,13 @@ PLAIN_FIELDS: tuple[str, ...] = ("segment", "channel", "journey_stage")
 
 def hashed_id(value: str, *, salt: str = "") -> str:
     """The stable stand-in for a customer id that holds personal data."""
-    digest = hashlib.sha256(f"{salt}\x1f{value.strip().lower()}".encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(f"{salt}\x1f{value.strip().lower()}".encode()).hexdigest()
     return f"cust-{digest[:16]}"
 
 
-def protect_customer_ids(values: pd.Series, *, policy: CustomerIdPolicy = "hash", salt: str = "") -> tuple[pd.Series, int]:
+def protect_customer_ids(
+    values: pd.Series, *, policy: CustomerIdPolicy = "hash", salt: str = ""
+) -> tuple[pd.Series, int]:
     """Customer ids with personal data hashed or redacted (others unchanged); returns (ids, n changed)."""
     if policy == "keep":
         return values, 0

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
 from voc.schemas import SUPPORTED_LANGUAGES, UNKNOWN_LANGUAGE
 
@@ -106,8 +106,9 @@ def detect_languages(
     -------
     list of str, length n
     """
-    found = detect_confident(texts, languages=languages, min_chars=min_chars,
-                             min_confidence=min_confidence, hints=hints)
+    found = detect_confident(
+        texts, languages=languages, min_chars=min_chars, min_confidence=min_confidence, hints=hints
+    )
     if fallback is not None:
         return [c or (fallback if _LETTER.search(t) else UNKNOWN_LANGUAGE) for c, t in zip(found, texts)]
     tally = LanguageTally()
@@ -177,7 +178,7 @@ def detect_confident(
 
 
 def text_script(text: str) -> str | None:
-    """"cyrillic", "latin", "other" or None (no letters): short texts fall back within a script."""
+    """ "cyrillic", "latin", "other" or None (no letters): short texts fall back within a script."""
     if _CYRILLIC.search(text):
         return "cyrillic"
     if _LATIN.search(text):

@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,20 +22,89 @@ from voc.schemas import SCORE_SCALES
 
 #: Values read as churned / not churned (en, pl, fi, uk, de, sv and friends); anything else -> None.
 CHURN_VALUES: dict[str, bool] = {
-    **dict.fromkeys(["yes", "y", "true", "t", "1", "1.0", "tak", "kyllä", "kylla", "k", "так", "ja", "j",
-                     "churned", "lost", "odszedł", "odszedl", "lähtenyt"], True),
-    **dict.fromkeys(["no", "n", "false", "f", "0", "0.0", "nie", "ei", "ні", "нi", "nein", "nej",
-                     "active", "retained", "aktywny", "aktiivinen"], False),
+    **dict.fromkeys(
+        [
+            "yes",
+            "y",
+            "true",
+            "t",
+            "1",
+            "1.0",
+            "tak",
+            "kyllä",
+            "kylla",
+            "k",
+            "так",
+            "ja",
+            "j",
+            "churned",
+            "lost",
+            "odszedł",
+            "odszedl",
+            "lähtenyt",
+        ],
+        True,
+    ),
+    **dict.fromkeys(
+        [
+            "no",
+            "n",
+            "false",
+            "f",
+            "0",
+            "0.0",
+            "nie",
+            "ei",
+            "ні",
+            "нi",
+            "nein",
+            "nej",
+            "active",
+            "retained",
+            "aktywny",
+            "aktiivinen",
+        ],
+        False,
+    ),
 }
 
 #: Raw source-type labels folded onto the canonical review | complaint | ticket | survey | other.
 SOURCE_TYPES: dict[str, str] = {
-    **dict.fromkeys(["review", "reviews", "recenzja", "opinia", "arvostelu", "відгук", "bewertung", "rezension"], "review"),
-    **dict.fromkeys(["complaint", "complaints", "reklamacja", "skarga", "reklamaatio", "valitus", "скарга",
-                     "beschwerde", "reklamation"], "complaint"),
-    **dict.fromkeys(["ticket", "tickets", "support", "support ticket", "zgłoszenie", "tiketti", "tukipyyntö",
-                     "звернення", "заявка", "anfrage"], "ticket"),
-    **dict.fromkeys(["survey", "surveys", "nps", "csat", "ces", "ankieta", "kysely", "опитування", "umfrage"], "survey"),
+    **dict.fromkeys(
+        ["review", "reviews", "recenzja", "opinia", "arvostelu", "відгук", "bewertung", "rezension"], "review"
+    ),
+    **dict.fromkeys(
+        [
+            "complaint",
+            "complaints",
+            "reklamacja",
+            "skarga",
+            "reklamaatio",
+            "valitus",
+            "скарга",
+            "beschwerde",
+            "reklamation",
+        ],
+        "complaint",
+    ),
+    **dict.fromkeys(
+        [
+            "ticket",
+            "tickets",
+            "support",
+            "support ticket",
+            "zgłoszenie",
+            "tiketti",
+            "tukipyyntö",
+            "звернення",
+            "заявка",
+            "anfrage",
+        ],
+        "ticket",
+    ),
+    **dict.fromkeys(
+        ["survey", "surveys", "nps", "csat", "ces", "ankieta", "kysely", "опитування", "umfrage"], "survey"
+    ),
 }
 
 #: Scales answered by picking one whole number: a 7.5 there is a data error, not an answer
@@ -46,9 +115,22 @@ _SCORE_TYPE_ALIASES = {"star": "stars", "rating": "stars", "nps": "nps", "csat":
 
 # Day-first layouts common in PL/FI/DE/UK exports; tried vectorised before the slow generic parser.
 _MONTH_WORD = r"[^\W\d_]{3,}"
-_DAY_FIRST_FORMATS = ("%d.%m.%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%d/%m/%Y", "%d/%m/%Y %H:%M",
-                      "%d/%m/%Y %H:%M:%S", "%d-%m-%Y", "%d-%m-%Y %H:%M", "%d.%m.%y", "%d/%m/%y", "%Y/%m/%d",
-                      "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y.%m.%d")
+_DAY_FIRST_FORMATS = (
+    "%d.%m.%Y",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y %H:%M:%S",
+    "%d/%m/%Y",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d-%m-%Y",
+    "%d-%m-%Y %H:%M",
+    "%d.%m.%y",
+    "%d/%m/%y",
+    "%Y/%m/%d",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y.%m.%d",
+)
 
 
 @dataclass
@@ -85,10 +167,20 @@ def check_columns(columns: Sequence[str], mapping: ColumnMapping, *, file: str) 
 
 def mapped_columns(mapping: ColumnMapping) -> list[tuple[str, str]]:
     """(role, input column) for every column the mapping names, text first."""
-    roles = [("text", mapping.text), ("id", mapping.id), ("date", mapping.date), ("language", mapping.language),
-             ("score", mapping.score), ("score type", mapping.score_type_column), ("channel", mapping.channel),
-             ("journey stage", mapping.journey_stage), ("source type", mapping.source_type),
-             ("customer", mapping.customer), ("value", mapping.value), ("churn", mapping.churn)]
+    roles = [
+        ("text", mapping.text),
+        ("id", mapping.id),
+        ("date", mapping.date),
+        ("language", mapping.language),
+        ("score", mapping.score),
+        ("score type", mapping.score_type_column),
+        ("channel", mapping.channel),
+        ("journey stage", mapping.journey_stage),
+        ("source type", mapping.source_type),
+        ("customer", mapping.customer),
+        ("value", mapping.value),
+        ("churn", mapping.churn),
+    ]
     roles += [("segment", s) for s in mapping.segments]
     return [(role, name) for role, name in roles if name]
 
@@ -149,7 +241,7 @@ def _clean(value: str) -> str | None:
 
 def stable_record_id(source_name: str, row: int) -> str:
     """Id for a row without an id column: same source and row give the same id on every run."""
-    digest = hashlib.sha1(f"{source_name}\x1f{int(row)}".encode("utf-8")).hexdigest()
+    digest = hashlib.sha1(f"{source_name}\x1f{int(row)}".encode()).hexdigest()
     return f"r{digest[:20]}"
 
 
@@ -238,9 +330,7 @@ def parse_score(value: str | None) -> float | None:
     return float(match.group(1).replace(",", ".")) if match else None
 
 
-def _scores(
-    values: pd.Series, types: pd.Series, mapping: ColumnMapping, problems: list
-) -> tuple[pd.Series, pd.Series]:
+def _scores(values: pd.Series, types: pd.Series, mapping: ColumnMapping, problems: list) -> tuple[pd.Series, pd.Series]:
     score = pd.Series([parse_score(v) for v in values.tolist()], index=values.index, dtype="float64")
     kind = types.map(lambda v: _SCORE_TYPE_ALIASES.get(v.lower(), f"?{v}"), na_action="ignore").astype(object)
     kind = kind.where(kind.notna(), mapping.score_type).astype(object)
@@ -265,8 +355,14 @@ def _scores(
         elif outside[pos]:
             problems.append((int(pos), mapping.score or "", f"score {raw} outside {t} {low[pos]:g}-{high[pos]:g}"))
         else:
-            problems.append((int(pos), mapping.score or "", f"score {raw} is not a whole number; {t} answers are "
-                             f"{low[pos]:g}, {low[pos] + 1:g}, ... {high[pos]:g}"))
+            problems.append(
+                (
+                    int(pos),
+                    mapping.score or "",
+                    f"score {raw} is not a whole number; {t} answers are "
+                    f"{low[pos]:g}, {low[pos] + 1:g}, ... {high[pos]:g}",
+                )
+            )
     kind = kind.where(present & ~unknown, None)
     return score, kind.astype(object)
 
@@ -277,8 +373,12 @@ def _extra(raw: pd.DataFrame, names: Sequence[str]) -> pd.Series:
         return pd.Series(["{}"] * len(raw), dtype=object)
     block = raw[list(names)]
     return pd.Series(
-        [json.dumps({k: (v.strip() if isinstance(v, str) and v.strip() else None) for k, v in zip(names, r)},
-                    ensure_ascii=False)
-         for r in block.itertuples(index=False, name=None)],
+        [
+            json.dumps(
+                {k: (v.strip() if isinstance(v, str) and v.strip() else None) for k, v in zip(names, r)},
+                ensure_ascii=False,
+            )
+            for r in block.itertuples(index=False, name=None)
+        ],
         dtype=object,
     )

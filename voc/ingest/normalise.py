@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Iterable
+from collections.abc import Iterable
 
 # Invisible format characters that carry no meaning in feedback text. ZWJ (U+200D) is kept
 # because it glues emoji sequences together.
@@ -49,7 +49,9 @@ def _normalise_once(text: str) -> str:
 
 # Lead characters of UTF-8 read as cp1252/cp1250/cp1251 ("Ã³" for "ó", "Å¼"/"Ĺź" for "ż",
 # "Ð´"/"Рґ" for "д").
-_MOJIBAKE_HINT = re.compile("[\u00c2-\u00df\u0412-\u042f\u0102\u0139\u0143\u0147\u0150\u0158\u016e\u0170\u0154\u010e\u0110\u00e2]")
+_MOJIBAKE_HINT = re.compile(
+    "[\u00c2-\u00df\u0412-\u042f\u0102\u0139\u0143\u0147\u0150\u0158\u016e\u0170\u0154\u010e\u0110\u00e2]"
+)
 
 
 def repair_mojibake(text: str) -> str:

@@ -16,9 +16,9 @@ Add a kind with the :func:`register` decorator::
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable, Iterable
 from urllib.parse import parse_qsl, urlsplit
 
 Validator = Callable[[str], bool]
@@ -186,8 +186,21 @@ def pesel_valid(pesel: str) -> bool:
 
 
 _HETU_CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
-_HETU_CENTURY = {"+": 1800, "-": 1900, "U": 1900, "V": 1900, "W": 1900, "X": 1900, "Y": 1900,
-                 "A": 2000, "B": 2000, "C": 2000, "D": 2000, "E": 2000, "F": 2000}
+_HETU_CENTURY = {
+    "+": 1800,
+    "-": 1900,
+    "U": 1900,
+    "V": 1900,
+    "W": 1900,
+    "X": 1900,
+    "Y": 1900,
+    "A": 2000,
+    "B": 2000,
+    "C": 2000,
+    "D": 2000,
+    "E": 2000,
+    "F": 2000,
+}
 
 
 def hetu_valid(hetu: str) -> bool:

@@ -18,8 +18,9 @@ import json
 import logging
 import math
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,10 +37,16 @@ csv.field_size_limit(2**31 - 1)
 _NO_DELIMITER = "\x1f"
 
 _SUFFIX_FORMATS = {
-    ".csv": "csv", ".tsv": "csv", ".txt": "csv",
-    ".xlsx": "xlsx", ".xlsm": "xlsx",
-    ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl",
-    ".parquet": "parquet", ".pq": "parquet",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
 }
 
 
@@ -77,7 +84,8 @@ def resolve_format(source: SourceSettings) -> str:
     if suffix not in _SUFFIX_FORMATS:
         raise IngestError(
             f"cannot tell the format from the suffix '{suffix}'; set `format` to one of "
-            f"csv, xlsx, json, jsonl, parquet", file=source_label(source)
+            f"csv, xlsx, json, jsonl, parquet",
+            file=source_label(source),
         )
     return _SUFFIX_FORMATS[suffix]
 
@@ -110,8 +118,14 @@ def read_source(source: SourceSettings, *, chunk_size: int = 50_000) -> Iterator
         path = Path(source.path or "")
         if not path.is_file():
             raise IngestError("file not found", file=label)
-    readers = {"csv": _read_csv, "xlsx": _read_xlsx, "json": _read_json, "jsonl": _read_jsonl,
-               "parquet": _read_parquet, "sql": _read_sql}
+    readers = {
+        "csv": _read_csv,
+        "xlsx": _read_xlsx,
+        "json": _read_json,
+        "jsonl": _read_jsonl,
+        "parquet": _read_parquet,
+        "sql": _read_sql,
+    }
     try:
         yield from readers[fmt](source, chunk_size)
     except IngestError:
@@ -167,9 +181,14 @@ def to_raw_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index, columns=[str(c) for c in frame.columns])
 
 
-def _frame(rows: list[list[Any]] | list[dict[str, Any]], columns: list[str], first_row: int | list[int]) -> pd.DataFrame:
-    index = (pd.RangeIndex(first_row, first_row + len(rows), name="source_row")
-             if isinstance(first_row, int) else pd.Index(first_row, name="source_row", dtype="int64"))
+def _frame(
+    rows: list[list[Any]] | list[dict[str, Any]], columns: list[str], first_row: int | list[int]
+) -> pd.DataFrame:
+    index = (
+        pd.RangeIndex(first_row, first_row + len(rows), name="source_row")
+        if isinstance(first_row, int)
+        else pd.Index(first_row, name="source_row", dtype="int64")
+    )
     if rows and isinstance(rows[0], dict):
         data = {c: [to_raw(r.get(c)) for r in rows] for c in columns}
     else:
@@ -213,7 +232,7 @@ class _LineFeed:
         self._back: collections.deque[str] = collections.deque()
         self.taken: list[str] = []
 
-    def __iter__(self) -> "_LineFeed":
+    def __iter__(self) -> _LineFeed:
         return self
 
     def __next__(self) -> str:
@@ -253,8 +272,10 @@ def _csv_records(
             continue
         lines = list(feed.taken)
         expected = width()
-        if len(lines) > 1 and expected is not None and (
-            sum(line.count('"') for line in lines) % 2 == 1 or len(values) != expected
+        if (
+            len(lines) > 1
+            and expected is not None
+            and (sum(line.count('"') for line in lines) % 2 == 1 or len(values) != expected)
         ):
             feed.push_back(lines[1:])
             alone = _unquoted_fields(lines[0], delimiter)
@@ -313,8 +334,9 @@ def _read_csv(source: SourceSettings, chunk_size: int) -> Iterator[pd.DataFrame]
         literal = _uses_literal_quotes(sample, delimiter)
         if literal:
             log.info("quotes read as text", extra={"file": path})
-        for values, problem, raw in _csv_records(fh, delimiter, lambda: len(header) if header else None,
-                                                 literal_quotes=literal):
+        for values, problem, raw in _csv_records(
+            fh, delimiter, lambda: len(header) if header else None, literal_quotes=literal
+        ):
             if header is None:
                 if problem or not values or all(not v.strip() for v in values):
                     continue  # blank lines above the header
@@ -395,8 +417,12 @@ def _read_xlsx(source: SourceSettings, chunk_size: int) -> Iterator[pd.DataFrame
             raise IngestError("the workbook is empty (no sheet has a header row)", file=path)
         if not data_sheets:
             listing = "; ".join(f"sheet '{k}': {v}" for k, v in found.items())
-            raise IngestError(f"text column '{source.columns.text}' not found in any sheet ({listing}); "
-                              "set `sheet` (--sheet) or the column name", file=path, column=source.columns.text)
+            raise IngestError(
+                f"text column '{source.columns.text}' not found in any sheet ({listing}); "
+                "set `sheet` (--sheet) or the column name",
+                file=path,
+                column=source.columns.text,
+            )
         skipped = [name for name in found if name not in {s.title for s, _ in data_sheets}]
         if skipped:
             log.warning("sheets without the text column skipped", extra={"file": path, "sheets": skipped})
@@ -458,8 +484,11 @@ def _pick_sheet(book: Any, source: SourceSettings) -> Any:
         try:
             return book.worksheets[source.sheet]
         except IndexError:
-            raise IngestError(f"no sheet number {source.sheet}; the workbook has {len(book.worksheets)} "
-                              f"(numbered from 0: {book.sheetnames})", file=source.path) from None
+            raise IngestError(
+                f"no sheet number {source.sheet}; the workbook has {len(book.worksheets)} "
+                f"(numbered from 0: {book.sheetnames})",
+                file=source.path,
+            ) from None
     if source.sheet not in book.sheetnames:
         raise IngestError(f"no sheet '{source.sheet}'; sheets: {book.sheetnames}", file=source.path)
     return book[source.sheet]
@@ -481,8 +510,9 @@ def _read_json(source: SourceSettings, chunk_size: int) -> Iterator[pd.DataFrame
         try:
             data = json.load(fh)
         except json.JSONDecodeError as exc:
-            raise IngestError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-                              file=source.path) from exc
+            raise IngestError(
+                f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", file=source.path
+            ) from exc
     if isinstance(data, dict) and isinstance(data.get("records"), list):
         data = data["records"]
     if not isinstance(data, list):
@@ -492,7 +522,7 @@ def _read_json(source: SourceSettings, chunk_size: int) -> Iterator[pd.DataFrame
             raise IngestError(f"expected an object, found {type(item).__name__}", file=source.path, row=i + 1)
     columns = list(dict.fromkeys(k for item in data for k in item))
     for start in range(0, max(len(data), 1), chunk_size):
-        yield _frame(data[start:start + chunk_size], columns, start + 1)
+        yield _frame(data[start : start + chunk_size], columns, start + 1)
 
 
 def _read_jsonl(source: SourceSettings, chunk_size: int) -> Iterator[pd.DataFrame]:
@@ -537,8 +567,9 @@ def _read_jsonl(source: SourceSettings, chunk_size: int) -> Iterator[pd.DataFram
 _RAW_LINE = "\x00raw_line"
 
 
-def _jsonl_frame(batch: list[dict[str, Any]], columns: dict[str, None], lines: list[int],
-                 problems: dict[int, tuple[str, str]]) -> pd.DataFrame:
+def _jsonl_frame(
+    batch: list[dict[str, Any]], columns: dict[str, None], lines: list[int], problems: dict[int, tuple[str, str]]
+) -> pd.DataFrame:
     names = list(columns) or [_RAW_LINE]
     rows = []
     for item in batch:
@@ -595,5 +626,3 @@ def _scrub_password(message: str, url: str) -> str:
     except Exception:
         return message.replace(url, "<SQL URL>")
     return message.replace(str(password), "***") if password else message
-
-

@@ -97,7 +97,10 @@ def theme_drivers(
     """
     if metric not in _RECORD_VALUE:
         raise ValueError(f"metric must be one of {sorted(_RECORD_VALUE)}, got {metric!r}")
-    for name, frame, cols in (("records", records, ["record_id", "score", "score_type"]), ("record_themes", record_themes, ["record_id", "theme_id"])):
+    for name, frame, cols in (
+        ("records", records, ["record_id", "score", "score_type"]),
+        ("record_themes", record_themes, ["record_id", "theme_id"]),
+    ):
         missing = [c for c in cols if c not in frame.columns]
         if missing:
             raise KeyError(f"{name} is missing column(s) {missing}; it has {list(frame.columns)}")
@@ -125,11 +128,15 @@ def theme_drivers(
 
 def _mention_matrix(record_themes: pd.DataFrame) -> pd.DataFrame:
     """Boolean (record_id x theme_id) matrix of mentions, assigned themes only."""
-    pairs = record_themes.loc[record_themes["theme_id"] != UNASSIGNED_THEME, ["record_id", "theme_id"]].drop_duplicates()
+    pairs = record_themes.loc[
+        record_themes["theme_id"] != UNASSIGNED_THEME, ["record_id", "theme_id"]
+    ].drop_duplicates()
     if pairs.empty:
         return pd.DataFrame(dtype=bool)
     pairs = pairs.assign(theme_id=pairs["theme_id"].astype(int), _one=True)
-    return pairs.pivot_table(index="record_id", columns="theme_id", values="_one", aggfunc="any", fill_value=False).astype(bool)
+    return pairs.pivot_table(
+        index="record_id", columns="theme_id", values="_one", aggfunc="any", fill_value=False
+    ).astype(bool)
 
 
 def _contrast(values: np.ndarray, mask: np.ndarray) -> tuple[int, float, float, float, float]:
@@ -221,7 +228,10 @@ def _bootstrap_importance(
     rng = np.random.default_rng(seed)
     # resampling n records with replacement == multinomial counts over the cells
     draws = np.array(
-        [_relative_importance(cells, outcome, rng.multinomial(len(bad), counts / counts.sum()).astype(float)) for _ in range(n_boot)]
+        [
+            _relative_importance(cells, outcome, rng.multinomial(len(bad), counts / counts.sum()).astype(float))
+            for _ in range(n_boot)
+        ]
     )
     tail = (1 - confidence) / 2 * 100
     with warnings.catch_warnings():

@@ -8,7 +8,7 @@ segment and week (tens to hundreds), checked by simulation in ``tests/metrics``.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from scipy import stats
@@ -20,7 +20,9 @@ def _z(confidence: float) -> float:
     return float(stats.norm.ppf(0.5 + confidence / 2.0))
 
 
-def nps_interval(n_promoters: int, n_passives: int, n_detractors: int, *, confidence: float = 0.95) -> tuple[float, float, float]:
+def nps_interval(
+    n_promoters: int, n_passives: int, n_detractors: int, *, confidence: float = 0.95
+) -> tuple[float, float, float]:
     """NPS in points (-100..100) with an adjusted-Wald interval.
 
     NPS is the mean of a trinomial score (+1 promoter, 0 passive, -1 detractor), so
@@ -79,7 +81,12 @@ def mean_interval(values: np.ndarray, *, confidence: float = 0.95) -> tuple[floa
 
 
 def bootstrap_interval(
-    values: np.ndarray, statistic: Callable[[np.ndarray], float], *, n_boot: int = 1000, confidence: float = 0.95, seed: int = 0
+    values: np.ndarray,
+    statistic: Callable[[np.ndarray], float],
+    *,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
 ) -> tuple[float, float]:
     """Percentile bootstrap interval of ``statistic(values)`` over resampled rows, shape-agnostic."""
     values = np.asarray(values)

@@ -12,7 +12,7 @@ Metrics and their units (the ``value`` column):
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -40,7 +40,10 @@ def nps_value(scores: np.ndarray, *, confidence: float = 0.95) -> tuple[float, f
     """NPS of 0-10 answers, shape (n,): (points, low, high)."""
     scores = np.asarray(scores, dtype=float)
     return nps_interval(
-        int((scores >= 9).sum()), int(((scores >= 7) & (scores < 9)).sum()), int((scores <= 6).sum()), confidence=confidence
+        int((scores >= 9).sum()),
+        int(((scores >= 7) & (scores < 9)).sum()),
+        int((scores <= 6).sum()),
+        confidence=confidence,
     )
 
 
@@ -140,7 +143,9 @@ def compute_survey_metrics(
     return out.astype({"n": "int64", "small_sample": bool, "group": object, "dimension": object})
 
 
-def _metric_rows(answers: pd.DataFrame, metric: str, confidence: float, min_sample: int, per_period: bool) -> list[tuple]:
+def _metric_rows(
+    answers: pd.DataFrame, metric: str, confidence: float, min_sample: int, per_period: bool
+) -> list[tuple]:
     func = METRICS[metric]
     rows = []
     cols = ["_group", "_period"] if per_period else ["_group"]

@@ -29,7 +29,10 @@ def theme_volumes(record_themes: pd.DataFrame, records: pd.DataFrame, *, period:
     with text, 0..1) and ``mean_sentiment`` (mean mention sentiment, NaN without it). Periods
     where a theme is absent appear with ``n_records`` 0, so trends do not skip quiet weeks.
     """
-    for name, frame, cols in (("record_themes", record_themes, ["record_id", "theme_id"]), ("records", records, ["record_id", "created_at"])):
+    for name, frame, cols in (
+        ("record_themes", record_themes, ["record_id", "theme_id"]),
+        ("records", records, ["record_id", "created_at"]),
+    ):
         missing = [c for c in cols if c not in frame.columns]
         if missing:
             raise KeyError(f"{name} is missing column(s) {missing}; it has {list(frame.columns)}")
@@ -41,11 +44,17 @@ def theme_volumes(record_themes: pd.DataFrame, records: pd.DataFrame, *, period:
         mentions = mentions.assign(sentiment=float("nan"))
     mentions = mentions.groupby(["record_id", "theme_id"], as_index=False)["sentiment"].mean()
     joined = mentions.merge(dated[["record_id", "period_start"]], on="record_id", how="inner")
-    counts = joined.groupby(["theme_id", "period_start"]).agg(n_records=("record_id", "nunique"), mean_sentiment=("sentiment", "mean"))
+    counts = joined.groupby(["theme_id", "period_start"]).agg(
+        n_records=("record_id", "nunique"), mean_sentiment=("sentiment", "mean")
+    )
     themes = sorted(mentions["theme_id"].astype(int).unique())
     grid = pd.MultiIndex.from_product([themes, totals.index], names=["theme_id", "period_start"])
     out = counts.reindex(grid).reset_index()
     out["n_records"] = out["n_records"].fillna(0).astype("int64")
     out = out.merge(totals.reset_index(), on="period_start", how="left")
     out["share"] = out["n_records"] / out["n_period"].where(out["n_period"] > 0)
-    return out.astype({"theme_id": "int64"})[list(VOLUME_COLUMNS)].sort_values(["theme_id", "period_start"]).reset_index(drop=True)
+    return (
+        out.astype({"theme_id": "int64"})[list(VOLUME_COLUMNS)]
+        .sort_values(["theme_id", "period_start"])
+        .reset_index(drop=True)
+    )

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +92,12 @@ def run_nodes(
         catalog.update(call(node, catalog) if call else node(catalog))
         elapsed = time.perf_counter() - started
         timings.seconds[node.name] = elapsed
-        log.info("step=%s seconds=%.2f%s", node.name, elapsed,
-                 "".join(f" {k}={v}" for k, v in output_counts(node, catalog).items()))
+        log.info(
+            "step=%s seconds=%.2f%s",
+            node.name,
+            elapsed,
+            "".join(f" {k}={v}" for k, v in output_counts(node, catalog).items()),
+        )
         if on_end:
             on_end(node, elapsed)
     return catalog

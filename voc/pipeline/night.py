@@ -23,7 +23,9 @@ def last_day_with_data(store: Store) -> date | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
 
 
-def resolve_night(store: Store, run_id: str, night: date, requested_night: date | None, today: date | None = None) -> date:
+def resolve_night(
+    store: Store, run_id: str, night: date, requested_night: date | None, today: date | None = None
+) -> date:
     """The requested night, else ``min(today, last day with data)``; the run's row follows it."""
     if requested_night is not None:
         return requested_night
@@ -31,8 +33,11 @@ def resolve_night(store: Store, run_id: str, night: date, requested_night: date 
     last = last_day_with_data(store)
     if last is None or last >= today:
         return night
-    log.warning("step=resolve_night night=%s reason=%r", last.isoformat(),
-                f"no --night given and the newest feedback is from {last.isoformat()}, before today ({today.isoformat()}): "
-                f"processing the night of {last.isoformat()}")
+    log.warning(
+        "step=resolve_night night=%s reason=%r",
+        last.isoformat(),
+        f"no --night given and the newest feedback is from {last.isoformat()}, before today ({today.isoformat()}): "
+        f"processing the night of {last.isoformat()}",
+    )
     store.execute("UPDATE runs SET night = ? WHERE run_id = ?", [last, run_id])
     return last

@@ -126,8 +126,14 @@ def discover_themes(
     # greetings, sign-offs and contact lines name no issue; they stay unassigned (theme -1)
     content = ~is_boilerplate(units["text"].tolist(), units["language"].tolist())
     return update_themes(
-        store, units[content].reset_index(drop=True), embeddings[content], settings=settings.themes, run_id=run_id, now=night_start(night),
-        refit=refit or None, model_id=model_id,
+        store,
+        units[content].reset_index(drop=True),
+        embeddings[content],
+        settings=settings.themes,
+        run_id=run_id,
+        now=night_start(night),
+        refit=refit or None,
+        model_id=model_id,
     )
 
 
@@ -190,8 +196,11 @@ def _sentiment_model(scored, record_vectors, vec_of, settings: Settings, fit_fro
     rows = [vec_of[i] for i in rated.index]
     vectors = record_vectors[rows] if rows else np.zeros((0, record_vectors.shape[1]), np.float32)
     model, info = fit_from_ratings(
-        vectors, rated["score"].to_numpy(float), rated["score_type"].to_numpy(object),
-        settings=settings.sentiment, default=default,
+        vectors,
+        rated["score"].to_numpy(float),
+        rated["score_type"].to_numpy(object),
+        settings=settings.sentiment,
+        default=default,
     )
     return model, {**info, "used": fallback if info["used"] == "default" else info["used"]}
 
@@ -207,18 +216,32 @@ def _mean_vectors(groups: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, 
     return (sums / np.where(norms == 0, 1, norms)).astype(np.float32), keys
 
 
-def measure_surveys(records: pd.DataFrame, record_themes: pd.DataFrame, settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def measure_surveys(
+    records: pd.DataFrame, record_themes: pd.DataFrame, settings: Settings
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """NPS/CSAT/CES overall and by period, segment, channel, journey stage and theme; drivers; volumes."""
     from voc.metrics import compute_survey_metrics, theme_drivers, theme_volumes
 
     cfg = settings.metrics
     frames = [
         compute_survey_metrics(
-            records, by=by, period=period, record_themes=record_themes if by == ("theme",) else None,
-            confidence=cfg.confidence, min_sample=cfg.min_sample,
+            records,
+            by=by,
+            period=period,
+            record_themes=record_themes if by == ("theme",) else None,
+            confidence=cfg.confidence,
+            min_sample=cfg.min_sample,
         )
-        for by, period in [((), None), ((), cfg.period), (("segment",), None), (("channel",), None),
-                           (("journey_stage",), None), (("source_type",), None), (("language",), None), (("theme",), None)]
+        for by, period in [
+            ((), None),
+            ((), cfg.period),
+            (("segment",), None),
+            (("channel",), None),
+            (("journey_stage",), None),
+            (("source_type",), None),
+            (("language",), None),
+            (("theme",), None),
+        ]
     ]
     filled = [f for f in frames if not f.empty]
     # no scores at all (a text-only export) is a normal night: the metric sections say so in the report
@@ -232,7 +255,9 @@ def rank_issues(records, record_themes, themes, drivers, settings: Settings, nig
     """The priority list with its `why` per row."""
     from voc.impact import rank_priorities
 
-    return rank_priorities(records, record_themes, themes, drivers, settings=settings.impact, now=night_start(night) + pd.Timedelta(days=1))
+    return rank_priorities(
+        records, record_themes, themes, drivers, settings=settings.impact, now=night_start(night) + pd.Timedelta(days=1)
+    )
 
 
 def find_unsaid(records, record_themes, themes, drivers, customers, settings: Settings, night: date) -> dict[str, Any]:
@@ -240,11 +265,19 @@ def find_unsaid(records, record_themes, themes, drivers, customers, settings: Se
     from voc.impact import detect_signals
 
     return detect_signals(
-        records, record_themes, themes, drivers, customers=customers, now=night_start(night) + pd.Timedelta(days=1), settings=settings.impact
+        records,
+        record_themes,
+        themes,
+        drivers,
+        customers=customers,
+        now=night_start(night) + pd.Timedelta(days=1),
+        settings=settings.impact,
     )
 
 
-def map_cx_taxonomy(themes: pd.DataFrame, record_themes: pd.DataFrame, records: pd.DataFrame, settings: Settings) -> tuple[pd.DataFrame, pd.DataFrame]:
+def map_cx_taxonomy(
+    themes: pd.DataFrame, record_themes: pd.DataFrame, records: pd.DataFrame, settings: Settings
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each theme's CX area, pillar and journey stage, and a percentage score per area/pillar."""
     from voc.embed import get_embedder
     from voc.impact import map_taxonomy, score_cx_areas
@@ -258,7 +291,14 @@ def raise_alerts(store: Store, records, record_themes, themes, settings: Setting
     from voc.impact import detect_alerts
 
     history = store.query("SELECT kind, theme_id, segment, created_at FROM alerts WHERE night < ?", [night])
-    return detect_alerts(records, record_themes, themes, history=history, settings=settings.alerts, now=night_start(night) + pd.Timedelta(days=1))
+    return detect_alerts(
+        records,
+        record_themes,
+        themes,
+        history=history,
+        settings=settings.alerts,
+        now=night_start(night) + pd.Timedelta(days=1),
+    )
 
 
 def deliver_alerts(raw_alerts: pd.DataFrame, settings: Settings) -> pd.DataFrame:
@@ -286,7 +326,8 @@ def load_customers(settings: Settings) -> pd.DataFrame | None:
         # the same stand-in as the records' ids, so the list still joins with the answers
         customers["customer_id"], _ = protect_customer_ids(
             customers["customer_id"].astype(object).where(customers["customer_id"].notna(), None),
-            policy=settings.ingest.customer_ids, salt=settings.ingest.customer_id_salt,
+            policy=settings.ingest.customer_ids,
+            salt=settings.ingest.customer_id_salt,
         )
     return customers
 

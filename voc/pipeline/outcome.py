@@ -15,7 +15,7 @@ import html
 import json
 import logging
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ _BANNER_RE = re.compile(rf'<div id="{BANNER_ID}".*?</div>\n?', re.S)
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def read_night_stamp(out_dir: Path) -> dict[str, Any] | None:
@@ -44,8 +44,12 @@ def mark_fresh(out_dir: Path, *, night: date, run_id: str, counts: dict[str, Any
     """Stamp ``out_dir`` with the night its files describe and remove any stale mark."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    stamp = {"night": night.isoformat(), "run_id": run_id, "finished_at": _utcnow().isoformat(timespec="seconds"),
-             **(counts or {})}
+    stamp = {
+        "night": night.isoformat(),
+        "run_id": run_id,
+        "finished_at": _utcnow().isoformat(timespec="seconds"),
+        **(counts or {}),
+    }
     path = out_dir / NIGHT_FILE
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(stamp, indent=2, default=str), encoding="utf-8")
@@ -84,22 +88,33 @@ def _stale_sentence(mark: dict[str, Any]) -> str:
 def _put_banner(report: Path, sentence: str) -> None:
     """A visible banner at the top of the report (replacing an earlier one)."""
     text = _BANNER_RE.sub("", report.read_text(encoding="utf-8"))
-    banner = (f'<div id="{BANNER_ID}" role="alert" style="background:#b00020;color:#fff;padding:12px 16px;'
-              f'font:600 15px system-ui,sans-serif">{html.escape(sentence)}</div>\n')
+    banner = (
+        f'<div id="{BANNER_ID}" role="alert" style="background:#b00020;color:#fff;padding:12px 16px;'
+        f'font:600 15px system-ui,sans-serif">{html.escape(sentence)}</div>\n'
+    )
     match = re.search(r"<body[^>]*>", text)
     at = match.end() if match else 0
     report.write_text(text[:at] + "\n" + banner + text[at:], encoding="utf-8")
 
 
-def failure_payload(*, night: date | None, error: str, stale: dict[str, Any] | None, run_url: str | None) -> dict[str, Any]:
+def failure_payload(
+    *, night: date | None, error: str, stale: dict[str, Any] | None, run_url: str | None
+) -> dict[str, Any]:
     """The webhook body of a failed night (``text`` for chat apps, the fields for machines)."""
     when = night.isoformat() if night else "the latest night"
     outputs = stale.get("outputs_night") if stale else None
     text = f"voc nightly run for {when} failed: {error}"
     if outputs:
         text += f" (the outputs still show {outputs})"
-    return {"kind": "run_failed", "night": night.isoformat() if night else None, "error": error,
-            "outputs_night": outputs, "outputs_stale": bool(stale), "run_url": run_url, "text": text}
+    return {
+        "kind": "run_failed",
+        "night": night.isoformat() if night else None,
+        "error": error,
+        "outputs_night": outputs,
+        "outputs_stale": bool(stale),
+        "run_url": run_url,
+        "text": text,
+    }
 
 
 def handle_failed_night(
@@ -135,7 +150,12 @@ def handle_failed_night(
     if url and settings.alerts.notify_failures:
         from voc.impact.webhook import deliver_payload
 
-        done["notified"] = deliver_payload(failure_payload(night=night, error=error, stale=stale, run_url=run_url),
-                                           webhook_url=url, retries=settings.alerts.retries)
-    log.info("step=failure_handled recorded=%s stale=%s notified=%s", done["recorded"], bool(stale_path), done["notified"])
+        done["notified"] = deliver_payload(
+            failure_payload(night=night, error=error, stale=stale, run_url=run_url),
+            webhook_url=url,
+            retries=settings.alerts.retries,
+        )
+    log.info(
+        "step=failure_handled recorded=%s stale=%s notified=%s", done["recorded"], bool(stale_path), done["notified"]
+    )
     return done

@@ -13,7 +13,16 @@ import pandas as pd
 from voc.schemas import RECORD_COLUMNS, THEME_COLUMNS
 
 #: records.parquet column order: the contract's columns first, the mapped input columns after.
-RECORD_OUTPUT_FIRST = ("record_id", "source", "language", "text", "theme_id", "theme_label", "sentiment", "sentiment_label")
+RECORD_OUTPUT_FIRST = (
+    "record_id",
+    "source",
+    "language",
+    "text",
+    "theme_id",
+    "theme_label",
+    "sentiment",
+    "sentiment_label",
+)
 
 
 def records_output(records: pd.DataFrame) -> pd.DataFrame:
@@ -58,7 +67,9 @@ def theme_positions(themes: pd.DataFrame, centroids: dict[int, np.ndarray] | Non
     return themes.merge(pos, on="theme_id", how="left")
 
 
-def write_outputs(out_dir: Path, *, context: Any, records: pd.DataFrame, themes: pd.DataFrame, quarantine: pd.DataFrame, settings: Any) -> dict[str, Path]:
+def write_outputs(
+    out_dir: Path, *, context: Any, records: pd.DataFrame, themes: pd.DataFrame, quarantine: pd.DataFrame, settings: Any
+) -> dict[str, Path]:
     """Write every file of the output contract into ``out_dir`` and return their paths."""
     from voc.report import write_exports, write_report
 
@@ -88,14 +99,22 @@ def write_mentions(out_dir: Path, record_themes: pd.DataFrame) -> Path:
     DuckDB file means a reader never holds the lock the next night needs.
     """
     path = Path(out_dir) / "mentions.parquet"
-    columns = [c for c in ("record_id", "theme_id", "is_primary", "n_units", "similarity", "sentiment") if c in record_themes.columns]
+    columns = [
+        c
+        for c in ("record_id", "theme_id", "is_primary", "n_units", "similarity", "sentiment")
+        if c in record_themes.columns
+    ]
     record_themes[columns].sort_values(["record_id", "theme_id"]).reset_index(drop=True).to_parquet(path, index=False)
     return path
 
 
 def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """Drop array-valued columns (centroids) that belong in the store, not in an analyst's file."""
-    keep = [c for c in frame.columns if not (frame[c].dtype == object and len(frame) and isinstance(frame[c].iloc[0], np.ndarray))]
+    keep = [
+        c
+        for c in frame.columns
+        if not (frame[c].dtype == object and len(frame) and isinstance(frame[c].iloc[0], np.ndarray))
+    ]
     return frame[keep]
 
 

@@ -14,8 +14,20 @@ from voc.pipeline.night import resolve_night
 
 
 def build_report_context(
-    run_info: dict[str, Any], records, themes, theme_map, priorities, metrics, volumes, signals, alerts, cx_scores,
-    ingested, theme_update, sentiment_info, previous_priorities,
+    run_info: dict[str, Any],
+    records,
+    themes,
+    theme_map,
+    priorities,
+    metrics,
+    volumes,
+    signals,
+    alerts,
+    cx_scores,
+    ingested,
+    theme_update,
+    sentiment_info,
+    previous_priorities,
 ) -> Any:
     """Gather what the report and the exports show into one object."""
     from voc.report import ReportContext
@@ -26,8 +38,11 @@ def build_report_context(
     centroids = getattr(theme_update, "centroids", None)
     themes_view = outputs.theme_positions(themes_view, centroids)
     quality = dict(ingested.stats)
-    quality["quarantined_rows"] = int(ingested.stats.get("quarantined", ingested.quarantine["source_row"].nunique()
-                                                           if "source_row" in ingested.quarantine else 0))
+    quality["quarantined_rows"] = int(
+        ingested.stats.get(
+            "quarantined", ingested.quarantine["source_row"].nunique() if "source_row" in ingested.quarantine else 0
+        )
+    )
     quality["quarantined"] = ingested.quarantine
     quality["languages"] = records["language"].value_counts().to_dict()
     changes = _changes(theme_update, priorities, previous_priorities)
@@ -35,10 +50,18 @@ def build_report_context(
     if "n" not in volumes.columns and "n_records" in volumes.columns:
         volumes = volumes.rename(columns={"n_records": "n"})
     return ReportContext(
-        run=info, records=records, themes=themes_view, priorities=priorities, metrics=metrics, theme_volumes=volumes,
+        run=info,
+        records=records,
+        themes=themes_view,
+        priorities=priorities,
+        metrics=metrics,
+        theme_volumes=volumes,
         signals={name: getattr(s, "table", s) for name, s in signals.items()},
         signal_notes={name: getattr(s, "explanation", "") for name, s in signals.items()},
-        alerts=alerts, cx_scores=cx_scores, quality=quality, changes=changes,
+        alerts=alerts,
+        cx_scores=cx_scores,
+        quality=quality,
+        changes=changes,
     )
 
 
@@ -69,13 +92,21 @@ def split_theme_levels(theme_update: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def previous_priorities(store, night: date) -> pd.DataFrame:
-    return store.query("SELECT * FROM priorities WHERE night = (SELECT max(night) FROM priorities WHERE night < ?)", [night])
+    return store.query(
+        "SELECT * FROM priorities WHERE night = (SELECT max(night) FROM priorities WHERE night < ?)", [night]
+    )
 
 
-def write_run_outputs(out_dir: Path, context, records, record_themes, theme_hierarchy, theme_map, priorities, ingested, settings) -> dict[str, Path]:
+def write_run_outputs(
+    out_dir: Path, context, records, record_themes, theme_hierarchy, theme_map, priorities, ingested, settings
+) -> dict[str, Path]:
     paths = outputs.write_outputs(
-        out_dir, context=context, records=outputs.records_output(records),
-        themes=outputs.themes_output(theme_hierarchy, theme_map, priorities), quarantine=ingested.quarantine, settings=settings,
+        out_dir,
+        context=context,
+        records=outputs.records_output(records),
+        themes=outputs.themes_output(theme_hierarchy, theme_map, priorities),
+        quarantine=ingested.quarantine,
+        settings=settings,
     )
     paths["mentions"] = outputs.write_mentions(out_dir, record_themes)
     return paths
@@ -83,42 +114,122 @@ def write_run_outputs(out_dir: Path, context, records, record_themes, theme_hier
 
 def run_info(run_id: str, night: date, new_records: pd.DataFrame, ingested, settings, theme_update) -> dict[str, Any]:
     return {
-        "run_id": run_id, "night": night.isoformat(), "n_new_records": int(len(new_records)),
+        "run_id": run_id,
+        "night": night.isoformat(),
+        "n_new_records": int(len(new_records)),
         "n_read": int(ingested.stats.get("rows_read", len(ingested.records))),
-        "embedding_backend": settings.embedding.backend, "refit": bool(getattr(theme_update, "refitted", False)),
+        "embedding_backend": settings.embedding.backend,
+        "refit": bool(getattr(theme_update, "refitted", False)),
     }
 
 
 NIGHTLY: tuple[Node, ...] = (
     # extract
-    Node("ingest", nodes.ingest_sources, ("settings", "night"), ("ingested",), retries=2, description="read and clean sources"),
+    Node(
+        "ingest",
+        nodes.ingest_sources,
+        ("settings", "night"),
+        ("ingested",),
+        retries=2,
+        description="read and clean sources",
+    ),
     Node("store_records", nodes.store_new_records, ("store", "ingested", "run_id"), ("new_records",)),
-    Node("resolve_night", resolve_night, ("store", "run_id", "night", "requested_night"), ("night",),
-         description="the night given, else the last day with data"),
+    Node(
+        "resolve_night",
+        resolve_night,
+        ("store", "run_id", "night", "requested_night"),
+        ("night",),
+        description="the night given, else the last day with data",
+    ),
     Node("load_history", nodes.load_history, ("store", "night"), ("history",)),
     Node("load_customers", nodes.load_customers, ("settings",), ("customers",), retries=2),
     # transform
     Node("units", nodes.build_units, ("store", "history", "settings"), ("units",)),
     Node("embed", nodes.embed_units, ("store", "units", "settings"), ("embeddings",)),
-    Node("discover_themes", nodes.discover_themes, ("store", "units", "embeddings", "settings", "run_id", "night", "refit"), ("theme_update",)),
+    Node(
+        "discover_themes",
+        nodes.discover_themes,
+        ("store", "units", "embeddings", "settings", "run_id", "night", "refit"),
+        ("theme_update",),
+    ),
     Node("theme_table", split_theme_levels, ("theme_update",), ("themes", "theme_hierarchy")),
-    Node("sentiment", nodes.score_feedback, ("history", "units", "embeddings", "theme_update", "settings"),
-         ("records", "scored_units", "record_themes", "sentiment_info")),
+    Node(
+        "sentiment",
+        nodes.score_feedback,
+        ("history", "units", "embeddings", "theme_update", "settings"),
+        ("records", "scored_units", "record_themes", "sentiment_info"),
+    ),
     Node("metrics", nodes.measure_surveys, ("records", "record_themes", "settings"), ("metrics", "drivers", "volumes")),
-    Node("taxonomy", nodes.map_cx_taxonomy, ("themes", "record_themes", "records", "settings"), ("theme_map", "cx_scores")),
-    Node("priorities", nodes.rank_issues, ("records", "record_themes", "themes", "drivers", "settings", "night"), ("priorities",)),
-    Node("signals", nodes.find_unsaid, ("records", "record_themes", "themes", "drivers", "customers", "settings", "night"), ("signals",)),
-    Node("alerts", nodes.raise_alerts, ("store", "records", "record_themes", "themes", "settings", "night"), ("raw_alerts",)),
+    Node(
+        "taxonomy",
+        nodes.map_cx_taxonomy,
+        ("themes", "record_themes", "records", "settings"),
+        ("theme_map", "cx_scores"),
+    ),
+    Node(
+        "priorities",
+        nodes.rank_issues,
+        ("records", "record_themes", "themes", "drivers", "settings", "night"),
+        ("priorities",),
+    ),
+    Node(
+        "signals",
+        nodes.find_unsaid,
+        ("records", "record_themes", "themes", "drivers", "customers", "settings", "night"),
+        ("signals",),
+    ),
+    Node(
+        "alerts",
+        nodes.raise_alerts,
+        ("store", "records", "record_themes", "themes", "settings", "night"),
+        ("raw_alerts",),
+    ),
     Node("deliver_alerts", nodes.deliver_alerts, ("raw_alerts", "settings"), ("alerts",), retries=1),
     # load
     Node("persist", nodes.persist_results, ("store", "night", "scored_units", "metrics", "priorities", "alerts")),
     Node("persist_scores", nodes.persist_record_scores, ("store", "records", "sentiment_info")),
     Node("previous", previous_priorities, ("store", "night"), ("previous_priorities",)),
-    Node("run_info", run_info, ("run_id", "night", "new_records", "ingested", "settings", "theme_update"), ("run_info",)),
-    Node("context", build_report_context, ("run_info", "records", "themes", "theme_map", "priorities", "metrics", "volumes",
-         "signals", "alerts", "cx_scores", "ingested", "theme_update", "sentiment_info", "previous_priorities"), ("context",)),
-    Node("outputs", write_run_outputs, ("out_dir", "context", "records", "record_themes", "theme_hierarchy", "theme_map", "priorities", "ingested", "settings"),
-         ("paths",), retries=1),
+    Node(
+        "run_info", run_info, ("run_id", "night", "new_records", "ingested", "settings", "theme_update"), ("run_info",)
+    ),
+    Node(
+        "context",
+        build_report_context,
+        (
+            "run_info",
+            "records",
+            "themes",
+            "theme_map",
+            "priorities",
+            "metrics",
+            "volumes",
+            "signals",
+            "alerts",
+            "cx_scores",
+            "ingested",
+            "theme_update",
+            "sentiment_info",
+            "previous_priorities",
+        ),
+        ("context",),
+    ),
+    Node(
+        "outputs",
+        write_run_outputs,
+        (
+            "out_dir",
+            "context",
+            "records",
+            "record_themes",
+            "theme_hierarchy",
+            "theme_map",
+            "priorities",
+            "ingested",
+            "settings",
+        ),
+        ("paths",),
+        retries=1,
+    ),
 )
 
 
@@ -133,4 +244,6 @@ def empty_ingest() -> nodes.Ingested:
     """The ingest result of a run that reads no source."""
     from voc.schemas import QUARANTINE_COLUMNS, RECORD_COLUMNS
 
-    return nodes.Ingested(pd.DataFrame(columns=list(RECORD_COLUMNS)), pd.DataFrame(columns=list(QUARANTINE_COLUMNS)), {})
+    return nodes.Ingested(
+        pd.DataFrame(columns=list(RECORD_COLUMNS)), pd.DataFrame(columns=list(QUARANTINE_COLUMNS)), {}
+    )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from voc.config import Settings
 from voc.pipeline.core import Node, run_nodes
@@ -39,8 +40,12 @@ def open_run(settings: Settings, night: date | None, out_dir: Path | None, refit
     store.close_stale_runs()
     run_id = store.start_run(night or date.today())
     catalog: dict[str, Any] = {
-        "settings": settings, "store": store, "run_id": run_id, "night": night or date.today(),
-        "requested_night": night, "refit": refit,
+        "settings": settings,
+        "store": store,
+        "run_id": run_id,
+        "night": night or date.today(),
+        "requested_night": night,
+        "refit": refit,
         "out_dir": Path(out_dir or settings.out_dir),
     }
     return store, catalog
@@ -107,9 +112,16 @@ def night_counts(catalog: dict[str, Any]) -> dict[str, int]:
 
     Themes are counted as stored: the ranked leaf themes and their parent groups together.
     """
+
     def size(name: str) -> int:
         value = catalog.get(name)
         return 0 if value is None else int(len(value))
 
-    return {"n_new_records": size("new_records"), "n_records": size("records"), "n_themes": size("theme_hierarchy"),
-            "n_leaf_themes": size("themes"), "n_priorities": size("priorities"), "n_alerts": size("alerts")}
+    return {
+        "n_new_records": size("new_records"),
+        "n_records": size("records"),
+        "n_themes": size("theme_hierarchy"),
+        "n_leaf_themes": size("themes"),
+        "n_priorities": size("priorities"),
+        "n_alerts": size("alerts"),
+    }

@@ -145,9 +145,7 @@ def _require(frame: Any, columns: tuple[str, ...], name: str) -> None:
         raise TypeError(f"ReportContext.{name} must be a pandas DataFrame, got {type(frame).__name__}")
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(
-            f"ReportContext.{name} lacks columns {missing}; it has {list(map(str, frame.columns))}"
-        )
+        raise ValueError(f"ReportContext.{name} lacks columns {missing}; it has {list(map(str, frame.columns))}")
 
 
 def _optional(frame: Any, columns: tuple[str, ...], name: str) -> None:

@@ -39,15 +39,26 @@ _INT_COLUMNS: Final = ("rank", "theme_id", "n_records", "n_customers")
 _FORMULA_START: Final = re.compile(r"^[=+\-@\t\r]")
 #: Excel number formats of known columns: values stay exact, only their display changes.
 _NUMBER_FORMATS: Final = {
-    "share": "0.0%", "negativity": "0.0%", "score_pct": "0.0", "priority_score": "0.000",
-    "mean_sentiment": "+0.00;-0.00;0.00", "trend_pct": "+0.0;-0.0;0.0", "trend_p_value": "0.0000",
-    "nps_impact": "+0.0;-0.0;0.0", "churn_uplift": "0.00", "revenue_at_risk": "#,##0", "cost_to_serve": "#,##0",
-    "taxonomy_confidence": "0.00", "p_value": "0.0000", "expected": "0.0",
+    "share": "0.0%",
+    "negativity": "0.0%",
+    "score_pct": "0.0",
+    "priority_score": "0.000",
+    "mean_sentiment": "+0.00;-0.00;0.00",
+    "trend_pct": "+0.0;-0.0;0.0",
+    "trend_p_value": "0.0000",
+    "nps_impact": "+0.0;-0.0;0.0",
+    "churn_uplift": "0.00",
+    "revenue_at_risk": "#,##0",
+    "cost_to_serve": "#,##0",
+    "taxonomy_confidence": "0.00",
+    "p_value": "0.0000",
+    "expected": "0.0",
 }
 _WIDE_COLUMNS: Final = {"why": 80, "message": 70, "verbatims": 90, "text": 70, "keywords": 60, "note": 90}
 
 
 # --- frames ----------------------------------------------------------------------------------
+
 
 def _theme_context(ctx: ReportContext) -> pd.DataFrame:
     cols = [c for c in THEME_CONTEXT_COLUMNS if c in ctx.themes]
@@ -141,13 +152,17 @@ def signal_frame(ctx: ReportContext) -> pd.DataFrame:
 
 
 def _about_frame(ctx: ReportContext) -> pd.DataFrame:
-    rows = [("run_id", ctx.run_id), ("night", fmt.date(ctx.run.get("night"))),
-            ("finished_at", fmt.datetime(ctx.run.get("finished_at")))]
+    rows = [
+        ("run_id", ctx.run_id),
+        ("night", fmt.date(ctx.run.get("night"))),
+        ("finished_at", fmt.datetime(ctx.run.get("finished_at"))),
+    ]
     rows += [(f"signal: {k}", v) for k, v in ctx.signal_notes.items()]
     return pd.DataFrame(rows, columns=["item", "note"])
 
 
 # --- csv -------------------------------------------------------------------------------------
+
 
 def guard_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """Text cells starting with ``= + - @`` (or a tab/CR) get a leading apostrophe.
@@ -159,9 +174,7 @@ def guard_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(
-                lambda v: "'" + v if isinstance(v, str) and _FORMULA_START.match(v) else v
-            )
+            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and _FORMULA_START.match(v) else v)
     return out
 
 
@@ -178,6 +191,7 @@ def write_csv(ctx: ReportContext, path: Path) -> Path:
 
 # --- xlsx ------------------------------------------------------------------------------------
 
+
 def _excel_ready(frame: pd.DataFrame) -> pd.DataFrame:
     """Excel cannot hold time zones or Python containers; convert them, keep everything else."""
     out = frame.copy()
@@ -186,8 +200,11 @@ def _excel_ready(frame: pd.DataFrame) -> pd.DataFrame:
         if isinstance(s.dtype, pd.DatetimeTZDtype):
             out[col] = s.dt.tz_convert("UTC").dt.tz_localize(None)
         elif s.dtype == object:
-            out[col] = s.map(lambda v: json.dumps(v, ensure_ascii=False, default=str)
-                             if isinstance(v, (dict, list, tuple, set)) else v)
+            out[col] = s.map(
+                lambda v: (
+                    json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, (dict, list, tuple, set)) else v
+                )
+            )
     return out
 
 
@@ -216,7 +233,9 @@ def _write_sheet(writer: pd.ExcelWriter, name: str, frame: pd.DataFrame, fmts: d
 def write_xlsx(ctx: ReportContext, path: Path) -> Path:
     """``priorities.xlsx``: sheets priorities, themes, silent signals, alerts and about."""
     path = Path(path)
-    alerts = ctx.alerts if ctx.alerts is not None and len(ctx.alerts.columns) else pd.DataFrame(columns=list(ALERT_COLUMNS))
+    alerts = (
+        ctx.alerts if ctx.alerts is not None and len(ctx.alerts.columns) else pd.DataFrame(columns=list(ALERT_COLUMNS))
+    )
     sheets = {
         "priorities": priority_frame(ctx),
         "themes": theme_frame(ctx),
@@ -225,12 +244,18 @@ def write_xlsx(ctx: ReportContext, path: Path) -> Path:
         "about": _about_frame(ctx),
     }
     options = {"strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": True}
-    with pd.ExcelWriter(path, engine="xlsxwriter", datetime_format="yyyy-mm-dd hh:mm",
-                        date_format="yyyy-mm-dd", engine_kwargs={"options": options}) as writer:
+    with pd.ExcelWriter(
+        path,
+        engine="xlsxwriter",
+        datetime_format="yyyy-mm-dd hh:mm",
+        date_format="yyyy-mm-dd",
+        engine_kwargs={"options": options},
+    ) as writer:
         book = writer.book
         fmts = {
-            "header": book.add_format({"bold": True, "bg_color": "#E8EDFB", "bottom": 1, "text_wrap": True,
-                                       "valign": "top"}),
+            "header": book.add_format(
+                {"bold": True, "bg_color": "#E8EDFB", "bottom": 1, "text_wrap": True, "valign": "top"}
+            ),
             "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
         } | {f"num:{col}": book.add_format({"num_format": f, "valign": "top"}) for col, f in _NUMBER_FORMATS.items()}
         for name, frame in sheets.items():
@@ -239,6 +264,7 @@ def write_xlsx(ctx: ReportContext, path: Path) -> Path:
 
 
 # --- json ------------------------------------------------------------------------------------
+
 
 def _plain(value: Any) -> Any:
     """A JSON-ready Python value: numpy scalars unwrapped, NaN/NaT -> None, times as ISO text."""
@@ -272,15 +298,23 @@ def priority_records(ctx: ReportContext) -> list[dict[str, Any]]:
         row["theme_label"] = "" if row["theme_label"] is None else str(row["theme_label"])
         row["why"] = "" if row["why"] is None else str(row["why"])
         theme = themes.get(r["theme_id"], {})
-        keywords = _loads(theme.get("keywords"), {}) if not isinstance(theme.get("keywords"), dict) else theme["keywords"]
+        keywords = (
+            _loads(theme.get("keywords"), {}) if not isinstance(theme.get("keywords"), dict) else theme["keywords"]
+        )
         if isinstance(keywords, dict) and keywords:
             row["keywords"] = {str(k): [str(w) for w in v] for k, v in keywords.items() if isinstance(v, list)}
-        verbatims = _loads(theme.get("verbatims"), []) if not isinstance(theme.get("verbatims"), list) else theme["verbatims"]
+        verbatims = (
+            _loads(theme.get("verbatims"), []) if not isinstance(theme.get("verbatims"), list) else theme["verbatims"]
+        )
         if verbatims:
             row["verbatims"] = [
-                {"record_id": None if fmt.is_missing(v.get("record_id")) else str(v.get("record_id")),
-                 "language": v.get("language"), "text": str(v.get("text", ""))}
-                for v in verbatims if isinstance(v, dict)
+                {
+                    "record_id": None if fmt.is_missing(v.get("record_id")) else str(v.get("record_id")),
+                    "language": v.get("language"),
+                    "text": str(v.get("text", "")),
+                }
+                for v in verbatims
+                if isinstance(v, dict)
             ]
         rows.append(row)
     return rows
@@ -288,14 +322,17 @@ def priority_records(ctx: ReportContext) -> list[dict[str, Any]]:
 
 def priorities_document(ctx: ReportContext) -> dict[str, Any]:
     """The whole ``priorities.json`` document as Python data."""
-    run = {k: _plain(v) for k, v in ctx.run.items() if k in ("run_id", "night", "started_at", "finished_at",
-                                                             "n_new_records")}
+    run = {
+        k: _plain(v)
+        for k, v in ctx.run.items()
+        if k in ("run_id", "night", "started_at", "finished_at", "n_new_records")
+    }
     run["run_id"] = ctx.run_id
     if run.get("night"):
         run["night"] = str(run["night"])[:10]
     return {
         "schema_version": SCHEMA_VERSION,
-        "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "currency": str((ctx.run.get("settings") or {}).get("currency", "EUR")),
         "run": run,
         "priorities": priority_records(ctx),
@@ -305,8 +342,9 @@ def priorities_document(ctx: ReportContext) -> dict[str, Any]:
 def write_json(ctx: ReportContext, path: Path) -> Path:
     """``priorities.json``: :func:`priorities_document`, UTF-8, letters kept as they are."""
     path = Path(path)
-    path.write_text(json.dumps(priorities_document(ctx), ensure_ascii=False, indent=2, allow_nan=False) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(priorities_document(ctx), ensure_ascii=False, indent=2, allow_nan=False) + "\n", encoding="utf-8"
+    )
     return path
 
 
@@ -316,6 +354,7 @@ def load_schema() -> dict[str, Any]:
 
 
 # --- sql -------------------------------------------------------------------------------------
+
 
 def _mask(url: str) -> str:
     return re.sub(r"//([^:/@]+):[^@/]*@", r"//\1:***@", url)
@@ -347,8 +386,10 @@ def write_sql(ctx: ReportContext, url: str, *, table: str = "voc_priorities") ->
             if sa.inspect(conn).has_table(table):
                 target = sa.Table(table, sa.MetaData(), autoload_with=conn)
                 if "run_id" not in target.c:
-                    raise RuntimeError(f"table {table!r} at {_mask(url)} has no run_id column; "
-                                       "name another table with export_sql_table")
+                    raise RuntimeError(
+                        f"table {table!r} at {_mask(url)} has no run_id column; "
+                        "name another table with export_sql_table"
+                    )
                 conn.execute(target.delete().where(target.c.run_id == ctx.run_id))
             frame.to_sql(table, conn, if_exists="append", index=False)
     except sa.exc.SQLAlchemyError as err:
@@ -360,8 +401,10 @@ def write_sql(ctx: ReportContext, url: str, *, table: str = "voc_priorities") ->
 
 # --- all -------------------------------------------------------------------------------------
 
-def write_exports(ctx: ReportContext, out_dir: Path, *, sql_url: str | None = None,
-                  sql_table: str = "voc_priorities") -> dict[str, Path]:
+
+def write_exports(
+    ctx: ReportContext, out_dir: Path, *, sql_url: str | None = None, sql_table: str = "voc_priorities"
+) -> dict[str, Path]:
     """Write ``priorities.csv``, ``priorities.xlsx`` and ``priorities.json`` into ``out_dir``.
 
     Parameters

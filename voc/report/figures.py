@@ -34,7 +34,11 @@ METRIC_LABELS: Final[dict[str, str]] = {
 
 #: Scale of each metric: intervals are clipped to it, since a value outside cannot occur.
 METRIC_BOUNDS: Final[dict[str, tuple[float, float]]] = {
-    "nps": (-100, 100), "csat": (0, 100), "ces_easy": (0, 100), "ces": (1, 7), "stars": (1, 5),
+    "nps": (-100, 100),
+    "csat": (0, 100),
+    "ces_easy": (0, 100),
+    "ces": (1, 7),
+    "stars": (1, 5),
 }
 
 #: Dimension values that mark the overall (not per-segment) series of a metric.
@@ -97,14 +101,17 @@ def metrics_trend_figure(metrics: pd.DataFrame) -> go.Figure | None:
     names += sorted(set(overall["metric"]) - set(names))
     if not names:
         return None
-    fig = make_subplots(rows=1, cols=len(names), subplot_titles=[METRIC_LABELS.get(m, m) for m in names],
-                        horizontal_spacing=0.07)
+    fig = make_subplots(
+        rows=1, cols=len(names), subplot_titles=[METRIC_LABELS.get(m, m) for m in names], horizontal_spacing=0.07
+    )
     for col, name in enumerate(names, start=1):
         part = overall.loc[overall["metric"] == name]
         value = _floats(part["value"])
         low = _floats(part["ci_low"]) if "ci_low" in part else [None] * len(part)
         high = _floats(part["ci_high"]) if "ci_high" in part else [None] * len(part)
-        small = part["small_sample"].fillna(False).astype(bool).tolist() if "small_sample" in part else [False] * len(part)
+        small = (
+            part["small_sample"].fillna(False).astype(bool).tolist() if "small_sample" in part else [False] * len(part)
+        )
         lo_b, hi_b = METRIC_BOUNDS.get(name, (-np.inf, np.inf))
         low = [None if x is None else max(x, lo_b) for x in low]
         high = [None if x is None else min(x, hi_b) for x in high]
@@ -122,10 +129,18 @@ def metrics_trend_figure(metrics: pd.DataFrame) -> go.Figure | None:
                     "color": ["#ffffff" if s else SERIES[(col - 1) % len(SERIES)] for s in small],
                     "line": {"width": 2, "color": SERIES[(col - 1) % len(SERIES)]},
                 },
-                error_y={"type": "data", "symmetric": False, "array": plus, "arrayminus": minus,
-                         "color": "#b8c2cc", "thickness": 1.2, "width": 3},
-                customdata=[[int(n) if pd.notna(n) else 0, "small sample" if s else ""]
-                            for n, s in zip(part["n"], small)],
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": plus,
+                    "arrayminus": minus,
+                    "color": "#b8c2cc",
+                    "thickness": 1.2,
+                    "width": 3,
+                },
+                customdata=[
+                    [int(n) if pd.notna(n) else 0, "small sample" if s else ""] for n, s in zip(part["n"], small)
+                ],
                 hovertemplate="%{x}<br>%{y:.1f} (n=%{customdata[0]}) %{customdata[1]}<extra></extra>",
             ),
             row=1,
@@ -145,8 +160,10 @@ def records_over_time_figure(records: pd.DataFrame, *, by: str | None = None) ->
     if records is None or records.empty or "created_at" not in records:
         return None
     if by is None:
-        by = next((c for c in ("source", "source_type", "channel") if c in records and records[c].nunique() > 1),
-                  "source" if "source" in records else None)
+        by = next(
+            (c for c in ("source", "source_type", "channel") if c in records and records[c].nunique() > 1),
+            "source" if "source" in records else None,
+        )
     if by is None or by not in records:
         return None
     dates = pd.to_datetime(records["created_at"], errors="coerce")
@@ -167,8 +184,11 @@ def records_over_time_figure(records: pd.DataFrame, *, by: str | None = None) ->
                 hovertemplate=f"%{{x}}<br>{_safe(group)}: %{{y}}<extra></extra>",
             )
         )
-    fig.update_layout(**_layout(barmode="stack", height=260, showlegend=True, bargap=0.15,
-                                legend={"orientation": "h", "y": 1.12, "x": 0}))
+    fig.update_layout(
+        **_layout(
+            barmode="stack", height=260, showlegend=True, bargap=0.15, legend={"orientation": "h", "y": 1.12, "x": 0}
+        )
+    )
     _grid_axes(fig)
     return fig
 
@@ -185,14 +205,14 @@ def theme_map_figure(themes: pd.DataFrame) -> go.Figure | None:
     """
     if themes is None or themes.empty or not {"x", "y"} <= set(themes.columns):
         return None
-    frame = themes.loc[pd.to_numeric(themes["x"], errors="coerce").notna()
-                       & pd.to_numeric(themes["y"], errors="coerce").notna()]
+    frame = themes.loc[
+        pd.to_numeric(themes["x"], errors="coerce").notna() & pd.to_numeric(themes["y"], errors="coerce").notna()
+    ]
     if frame.empty:
         return None
     volume = pd.to_numeric(frame.get("n_records", pd.Series(1, index=frame.index)), errors="coerce").fillna(1)
     size = (np.sqrt(volume.clip(lower=1)) / np.sqrt(max(volume.max(), 1)) * 46 + 8).round(1)
-    sentiment = (_floats(frame["mean_sentiment"]) if "mean_sentiment" in frame
-                 else [None] * len(frame))
+    sentiment = _floats(frame["mean_sentiment"]) if "mean_sentiment" in frame else [None] * len(frame)
     fig = go.Figure(
         go.Scatter(
             x=_floats(frame["x"]),
@@ -202,10 +222,12 @@ def theme_map_figure(themes: pd.DataFrame) -> go.Figure | None:
             textposition="top center",
             cliponaxis=False,
             textfont={"size": 11, "color": MUTED},
-            customdata=[[int(t), int(v), "–" if s is None else f"{s:+.2f}"]
-                        for t, v, s in zip(frame["theme_id"], volume, sentiment)],
+            customdata=[
+                [int(t), int(v), "–" if s is None else f"{s:+.2f}"]
+                for t, v, s in zip(frame["theme_id"], volume, sentiment)
+            ],
             hovertemplate="<b>%{text}</b><br>theme %{customdata[0]}<br>%{customdata[1]} records"
-                          "<br>sentiment %{customdata[2]}<extra></extra>",
+            "<br>sentiment %{customdata[2]}<extra></extra>",
             marker={
                 "size": size.tolist(),
                 "color": _sentiment_colour(sentiment),
@@ -242,8 +264,9 @@ def theme_hierarchy_figure(themes: pd.DataFrame) -> go.Figure | None:
     parent_of: list[str] = [""]
     values: list[int] = [0]
     # Parents that are not themes themselves still need a box to hang their children on.
-    for pid, plabel in (themes.loc[parents.notna(), ["parent_id", "parent_label"]]
-                        .drop_duplicates("parent_id").itertuples(index=False)):
+    for pid, plabel in (
+        themes.loc[parents.notna(), ["parent_id", "parent_label"]].drop_duplicates("parent_id").itertuples(index=False)
+    ):
         if int(pid) not in known:
             ids.append(f"t{int(pid)}")
             labels.append(_safe(plabel) if pd.notna(plabel) else f"theme {int(pid)}")
@@ -263,8 +286,11 @@ def theme_hierarchy_figure(themes: pd.DataFrame) -> go.Figure | None:
             values=values,
             branchvalues="remainder",
             hovertemplate="<b>%{label}</b><br>%{value} records<extra></extra>",
-            marker={"colorscale": [[0, "#dfe6fa"], [1, ACCENT]], "colors": values,
-                    "line": {"color": "#ffffff", "width": 2}},
+            marker={
+                "colorscale": [[0, "#dfe6fa"], [1, ACCENT]],
+                "colors": values,
+                "line": {"color": "#ffffff", "width": 2},
+            },
             root={"color": "#ffffff"},
             pathbar={"visible": False},
             tiling={"pad": 3},
@@ -292,9 +318,13 @@ def cx_scores_figure(cx_scores: pd.DataFrame) -> go.Figure | None:
     height = 70 * len(levels) + 28 * sum(counts) + 40
     # About 64 px between panels for the x ticks of one and the title of the next.
     spacing = min(0.3, 64 / height) if len(levels) > 1 else 0.0
-    fig = make_subplots(rows=len(levels), cols=1, row_heights=[max(c, 1) for c in counts],
-                        subplot_titles=[_LEVEL_TITLES.get(lv, lv.replace("_", " ").capitalize()) for lv in levels],
-                        vertical_spacing=spacing)
+    fig = make_subplots(
+        rows=len(levels),
+        cols=1,
+        row_heights=[max(c, 1) for c in counts],
+        subplot_titles=[_LEVEL_TITLES.get(lv, lv.replace("_", " ").capitalize()) for lv in levels],
+        vertical_spacing=spacing,
+    )
     for row, level in enumerate(levels, start=1):
         part = cx_scores.loc[cx_scores["level"] == level].sort_values("score_pct", na_position="first")
         score = _floats(part["score_pct"])
@@ -303,8 +333,12 @@ def cx_scores_figure(cx_scores: pd.DataFrame) -> go.Figure | None:
                 x=[0.0 if s is None else s for s in score],
                 y=[_safe(n) for n in part["name"]],
                 orientation="h",
-                marker={"color": [NEUTRAL if s is None else (NEGATIVE if s < 50 else ("#e0a31f" if s < 70 else POSITIVE))
-                                  for s in score]},
+                marker={
+                    "color": [
+                        NEUTRAL if s is None else (NEGATIVE if s < 50 else ("#e0a31f" if s < 70 else POSITIVE))
+                        for s in score
+                    ]
+                },
                 text=["no data" if s is None else f"{s:.0f} %" for s in score],
                 textposition="outside",
                 cliponaxis=False,
@@ -314,8 +348,7 @@ def cx_scores_figure(cx_scores: pd.DataFrame) -> go.Figure | None:
             col=1,
         )
         fig.update_xaxes(range=[0, 110], row=row, col=1, ticksuffix=" %")
-    fig.update_layout(**_layout(height=max(height, 220), bargap=0.25,
-                                margin={"l": 190, "r": 40, "t": 36, "b": 28}))
+    fig.update_layout(**_layout(height=max(height, 220), bargap=0.25, margin={"l": 190, "r": 40, "t": 36, "b": 28}))
     fig.update_annotations(font={"size": 13}, x=0, xanchor="left")
     _grid_axes(fig)
     return fig

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Final
@@ -61,7 +61,7 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-@lru_cache(maxsize=None)
+@cache
 def _asset(name: str) -> Markup:
     text = (_HERE / "assets" / name).read_text(encoding="utf-8")
     if "</script" in text.lower() or "</style" in text.lower():
@@ -82,7 +82,7 @@ def _build(name: str, func: Callable[[Any], go.Figure | None], data: Any) -> go.
     # A chart that cannot be drawn from odd data must not cost the analyst the whole report.
     try:
         return func(data)
-    except Exception:  # noqa: BLE001 - logged with its traceback, the section then says "no data"
+    except Exception:
         log.warning("report figure %s could not be drawn", name, exc_info=True)
         return None
 
@@ -125,13 +125,17 @@ def render_report(ctx: ReportContext) -> str:
     check_context(ctx)
     view = build_view(ctx)
     figs = _figures(ctx)
-    return _environment().get_template("report.html.j2").render(
-        **view,
-        figures=figs,
-        plotly_js=_plotly_js() if figs else Markup(""),
-        css=_asset("report.css"),
-        js=_asset("report.js"),
-        voc_version=_version(),
+    return (
+        _environment()
+        .get_template("report.html.j2")
+        .render(
+            **view,
+            figures=figs,
+            plotly_js=_plotly_js() if figs else Markup(""),
+            css=_asset("report.css"),
+            js=_asset("report.js"),
+            voc_version=_version(),
+        )
     )
 
 

@@ -35,8 +35,10 @@ def summary_markdown(ctx: ReportContext, *, report_path: Path | str | None = Non
     lines = [f"# Voice of the customer — night of {fmt.date(ctx.run.get('night'))}", ""]
     if report_path is not None:
         lines += [f"Report: `{Path(report_path)}`", ""]
-    lines.append(f"- run `{ctx.run_id}`, {fmt.number(ctx.run.get('n_new_records'))} new records, "
-                 f"{fmt.number(len(ctx.themes))} themes")
+    lines.append(
+        f"- run `{ctx.run_id}`, {fmt.number(ctx.run.get('n_new_records'))} new records, "
+        f"{fmt.number(len(ctx.themes))} themes"
+    )
     overall = overall_metrics(ctx.metrics)
     for name, label in METRIC_LABELS.items():
         part = overall.loc[overall["metric"] == name]
@@ -51,12 +53,16 @@ def summary_markdown(ctx: ReportContext, *, report_path: Path | str | None = Non
         lines.append("No themes ranked.")
     else:
         lines += ["| # | Theme | Records | Why |", "|---:|---|---:|---|"]
-        lines += [f"| {_cell(r['rank'])} | {_cell(r['theme_label'])} | {_cell(r.get('n_records'))} | {_cell(r['why'])} |"
-                  for r in pr.to_dict("records")]
+        lines += [
+            f"| {_cell(r['rank'])} | {_cell(r['theme_label'])} | {_cell(r.get('n_records'))} | {_cell(r['why'])} |"
+            for r in pr.to_dict("records")
+        ]
     lines += ["", "## Alerts", ""]
     if ctx.alerts is None or ctx.alerts.empty:
         lines.append("No alerts.")
     else:
-        lines += [f"- **{_cell(r.get('kind'))}** {_cell(r.get('theme_label'))}: {_cell(r.get('message'))}"
-                  for r in ctx.alerts.to_dict("records")]
+        lines += [
+            f"- **{_cell(r.get('kind'))}** {_cell(r.get('theme_label'))}: {_cell(r.get('message'))}"
+            for r in ctx.alerts.to_dict("records")
+        ]
     return "\n".join(lines) + "\n"

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from markupsafe import Markup
 
 
-def sparkline(values: Sequence[float], *, width: int = 120, height: int = 28, title: str = "",
-              colour: str = "#3454d1") -> Markup:
+def sparkline(
+    values: Sequence[float], *, width: int = 120, height: int = 28, title: str = "", colour: str = "#3454d1"
+) -> Markup:
     """Polyline of ``values`` (oldest first) with the last point marked.
 
     Parameters

@@ -32,6 +32,7 @@ SIGNAL_TITLES: Final[dict[str, str]] = {
 
 # --- generic tables --------------------------------------------------------------------------
 
+
 def _column_formatter(name: str, values: pd.Series):
     """Shares and rates read as percentages; everything else through :func:`fmt.cell`."""
     lowered = str(name).lower()
@@ -51,20 +52,40 @@ def table(frame: pd.DataFrame | None, *, limit: int = MAX_TABLE_ROWS, drop: tupl
     numeric = {c: pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]) for c in cols}
     shown = frame[cols].head(limit)
     formatters = [_column_formatter(c, shown[c]) for c in cols]
-    rows = [[{"text": f(v), "num": numeric[c], "sort": fmt.sort_key(v),
-              "href": f"#theme-{int(v)}" if c == "theme_id" and fmt.as_float(v) is not None else None}
-             for c, f, v in zip(cols, formatters, rec)]
-            for rec in shown.itertuples(index=False, name=None)]
+    rows = [
+        [
+            {
+                "text": f(v),
+                "num": numeric[c],
+                "sort": fmt.sort_key(v),
+                "href": f"#theme-{int(v)}" if c == "theme_id" and fmt.as_float(v) is not None else None,
+            }
+            for c, f, v in zip(cols, formatters, rec)
+        ]
+        for rec in shown.itertuples(index=False, name=None)
+    ]
     # Long text columns get room to wrap; otherwise numbers (which never wrap) squeeze them.
     longest = {c: max((len(r[i]["text"]) for r in rows), default=0) for i, c in enumerate(cols)}
-    return {"columns": [{"name": fmt.humanize(c), "num": numeric[c], "wide": longest[c] > 40} for c in cols],
-            "rows": rows, "n": len(frame), "shown": min(limit, len(frame))}
+    return {
+        "columns": [{"name": fmt.humanize(c), "num": numeric[c], "wide": longest[c] > 40} for c in cols],
+        "rows": rows,
+        "n": len(frame),
+        "shown": min(limit, len(frame)),
+    }
 
 
 def _signals(ctx: ReportContext) -> list[dict[str, Any]]:
     names = list(SIGNAL_NAMES) + [n for n in ctx.signals if n not in SIGNAL_NAMES]
-    return [{"name": n, "anchor": f"signal-{n}", "title": SIGNAL_TITLES.get(n, fmt.humanize(n)),
-             "note": ctx.signal_notes.get(n, ""), "table": table(ctx.signals.get(n))} for n in names]
+    return [
+        {
+            "name": n,
+            "anchor": f"signal-{n}",
+            "title": SIGNAL_TITLES.get(n, fmt.humanize(n)),
+            "note": ctx.signal_notes.get(n, ""),
+            "table": table(ctx.signals.get(n)),
+        }
+        for n in names
+    ]
 
 
 def _alerts(ctx: ReportContext) -> dict[str, Any]:
@@ -74,14 +95,20 @@ def _alerts(ctx: ReportContext) -> dict[str, Any]:
         if "created_at" in alerts:
             alerts = alerts.sort_values("created_at", ascending=False, kind="stable")
         for r in alerts.to_dict("records"):
-            rows.append({
-                "kind": str(fmt.text(r.get("kind"), "alert")), "kind_label": fmt.humanize(str(fmt.text(r.get("kind"), "alert"))),
-                "theme_id": None if fmt.is_missing(r.get("theme_id")) else r.get("theme_id"),
-                "theme": fmt.cell(r.get("theme_label")), "segment": fmt.cell(r.get("segment")),
-                "observed": fmt.cell(r.get("observed")), "expected": fmt.cell(r.get("expected")),
-                "p_value": fmt.p_value(r.get("p_value")), "message": fmt.cell(r.get("message")),
-                "created": fmt.datetime(r.get("created_at")),
-            })
+            rows.append(
+                {
+                    "kind": str(fmt.text(r.get("kind"), "alert")),
+                    "kind_label": fmt.humanize(str(fmt.text(r.get("kind"), "alert"))),
+                    "theme_id": None if fmt.is_missing(r.get("theme_id")) else r.get("theme_id"),
+                    "theme": fmt.cell(r.get("theme_label")),
+                    "segment": fmt.cell(r.get("segment")),
+                    "observed": fmt.cell(r.get("observed")),
+                    "expected": fmt.cell(r.get("expected")),
+                    "p_value": fmt.p_value(r.get("p_value")),
+                    "message": fmt.cell(r.get("message")),
+                    "created": fmt.datetime(r.get("created_at")),
+                }
+            )
     return {"rows": rows}
 
 
@@ -91,11 +118,23 @@ def _cx(ctx: ReportContext) -> list[dict[str, Any]]:
         return []
     out = []
     for level, part in cx.groupby("level", sort=False):
-        out.append({"level": {"area": "CX areas", "pillar": "CX pillars"}.get(str(level), fmt.humanize(str(level)) + "s"), "rows": [
-            {"name": r["name"], "score": fmt.percent(r["score_pct"], fraction=False) if fmt.as_float(r["score_pct"]) is not None else "no data",
-             "pct": max(0.0, min(100.0, fmt.as_float(r["score_pct"]) or 0.0)),
-             "n_themes": fmt.number(r.get("n_themes")), "n_mentions": fmt.number(r.get("n_mentions"))}
-            for r in part.sort_values("score_pct", ascending=False).to_dict("records")]})
+        out.append(
+            {
+                "level": {"area": "CX areas", "pillar": "CX pillars"}.get(str(level), fmt.humanize(str(level)) + "s"),
+                "rows": [
+                    {
+                        "name": r["name"],
+                        "score": fmt.percent(r["score_pct"], fraction=False)
+                        if fmt.as_float(r["score_pct"]) is not None
+                        else "no data",
+                        "pct": max(0.0, min(100.0, fmt.as_float(r["score_pct"]) or 0.0)),
+                        "n_themes": fmt.number(r.get("n_themes")),
+                        "n_mentions": fmt.number(r.get("n_mentions")),
+                    }
+                    for r in part.sort_values("score_pct", ascending=False).to_dict("records")
+                ],
+            }
+        )
     return out
 
 
@@ -108,21 +147,40 @@ def _quality(ctx: ReportContext) -> dict[str, Any]:
     if isinstance(langs, pd.Series):
         langs = langs.to_dict()
     top = max((int(v) for v in langs.values()), default=0) or 1
-    reasons = (Counter(quarantined["reason"].astype(str).str.replace(r"'.*'", "'…'", regex=True))
-               if "reason" in quarantined and not quarantined.empty else Counter())
+    reasons = (
+        Counter(quarantined["reason"].astype(str).str.replace(r"'.*'", "'…'", regex=True))
+        if "reason" in quarantined and not quarantined.empty
+        else Counter()
+    )
     # every row read is kept, a dropped duplicate or quarantined: the first four add up
-    kpis = [(label, q.get(key)) for label, key in (("Rows read", "rows_read"), ("Rows kept", "rows_kept"),
-                                                   ("Duplicates dropped", "duplicates_dropped"))]
+    kpis = [
+        (label, q.get(key))
+        for label, key in (
+            ("Rows read", "rows_read"),
+            ("Rows kept", "rows_kept"),
+            ("Duplicates dropped", "duplicates_dropped"),
+        )
+    ]
     kpis.append(("Rows quarantined", q.get("quarantined_rows", len(quarantined))))
-    kpis += [(label, q.get(key)) for label, key in (("New records", "new_records"), ("New versions of edited records", "edited"),
-                                                   ("Already stored", "already_stored"), ("Score-only answers", "score_only"),
-                                                   ("Redactions made", "redactions"), ("Redacted field values", "field_redactions"))
-             if q.get(key) is not None]
+    kpis += [
+        (label, q.get(key))
+        for label, key in (
+            ("New records", "new_records"),
+            ("New versions of edited records", "edited"),
+            ("Already stored", "already_stored"),
+            ("Score-only answers", "score_only"),
+            ("Redactions made", "redactions"),
+            ("Redacted field values", "field_redactions"),
+        )
+        if q.get(key) is not None
+    ]
     return {
         "has": bool(q),
         "kpis": [{"label": k, "value": fmt.number(v)} for k, v in kpis],
-        "languages": [{"name": fmt.language(k), "code": k, "n": fmt.number(v), "pct": round(100 * int(v) / top, 1)}
-                      for k, v in sorted(langs.items(), key=lambda kv: -int(kv[1]))],
+        "languages": [
+            {"name": fmt.language(k), "code": k, "n": fmt.number(v), "pct": round(100 * int(v) / top, 1)}
+            for k, v in sorted(langs.items(), key=lambda kv: -int(kv[1]))
+        ],
         "reasons": [{"reason": r, "n": fmt.number(n)} for r, n in reasons.most_common(10)],
         "quarantine": table(quarantined, drop=("raw",)),
     }

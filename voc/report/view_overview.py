@@ -11,11 +11,19 @@ from voc.report.context import ReportContext
 from voc.report.figures import METRIC_LABELS, OVERALL, overall_metrics
 
 #: Short metric names for chips and narrow table headers.
-METRIC_SHORT: Final[dict[str, str]] = {"nps": "NPS", "csat": "CSAT %", "ces": "CES", "ces_easy": "CES easy %",
-                                       "stars": "Stars"}
+METRIC_SHORT: Final[dict[str, str]] = {
+    "nps": "NPS",
+    "csat": "CSAT %",
+    "ces": "CES",
+    "ces_easy": "CES easy %",
+    "stars": "Stars",
+}
 
-CHANGE_LABELS: Final[dict[str, str]] = {"nps_delta": "NPS change", "new_themes": "New themes",
-                                        "retired_themes": "Retired themes"}
+CHANGE_LABELS: Final[dict[str, str]] = {
+    "nps_delta": "NPS change",
+    "new_themes": "New themes",
+    "retired_themes": "Retired themes",
+}
 
 
 def _counts(records: pd.DataFrame, column: str, *, label=None) -> list[dict[str, Any]]:
@@ -26,13 +34,18 @@ def _counts(records: pd.DataFrame, column: str, *, label=None) -> list[dict[str,
     # Bars are scaled to the largest group so small differences stay visible.
     top = int(counts.max())
     return [
-        {"name": label(k) if label else k, "n": fmt.number(v), "share": fmt.percent(v / total),
-         "pct": round(100 * v / top, 1)}
+        {
+            "name": label(k) if label else k,
+            "n": fmt.number(v),
+            "share": fmt.percent(v / total),
+            "pct": round(100 * v / top, 1),
+        }
         for k, v in counts.items()
     ]
 
 
 # --- headline --------------------------------------------------------------------------------
+
 
 def _headline(metrics: pd.DataFrame) -> list[dict[str, Any]]:
     """Latest overall value per metric, with its interval and the change from the period before."""
@@ -50,21 +63,29 @@ def _headline(metrics: pd.DataFrame) -> list[dict[str, Any]]:
             last, prev = fmt.as_float(periods["value"].iloc[-1]), fmt.as_float(periods["value"].iloc[-2])
             delta = None if last is None or prev is None else last - prev
         digits = 2 if name in ("ces", "stars") else 1
-        out.append({
-            "metric": name,
-            "label": METRIC_LABELS[name],
-            "value": fmt.number(row["value"], digits),
-            "interval": (f"{fmt.number(row.get('ci_low'), digits)} – {fmt.number(row.get('ci_high'), digits)}"
-                         if fmt.as_float(row.get("ci_low")) is not None else ""),
-            "n": fmt.number(row.get("n")),
-            "small": fmt.truthy(row.get("small_sample")),
-            "delta": fmt.signed(delta, digits) if delta is not None else "",
-            "delta_sign": 0 if delta is None or abs(delta) < 1e-9 else (1 if delta > 0 else -1),
-            "scope": "whole window" if not window.empty else f"period of {fmt.date(row['period_start'])}",
-            "latest": (f"latest period {fmt.number(periods['value'].iloc[-1], digits)} "
-                       f"(n={fmt.number(periods['n'].iloc[-1])}{', small sample' if fmt.truthy(periods['small_sample'].iloc[-1]) else ''})"
-                       if not window.empty and not periods.empty and "small_sample" in periods else ""),
-        })
+        out.append(
+            {
+                "metric": name,
+                "label": METRIC_LABELS[name],
+                "value": fmt.number(row["value"], digits),
+                "interval": (
+                    f"{fmt.number(row.get('ci_low'), digits)} – {fmt.number(row.get('ci_high'), digits)}"
+                    if fmt.as_float(row.get("ci_low")) is not None
+                    else ""
+                ),
+                "n": fmt.number(row.get("n")),
+                "small": fmt.truthy(row.get("small_sample")),
+                "delta": fmt.signed(delta, digits) if delta is not None else "",
+                "delta_sign": 0 if delta is None or abs(delta) < 1e-9 else (1 if delta > 0 else -1),
+                "scope": "whole window" if not window.empty else f"period of {fmt.date(row['period_start'])}",
+                "latest": (
+                    f"latest period {fmt.number(periods['value'].iloc[-1], digits)} "
+                    f"(n={fmt.number(periods['n'].iloc[-1])}{', small sample' if fmt.truthy(periods['small_sample'].iloc[-1]) else ''})"
+                    if not window.empty and not periods.empty and "small_sample" in periods
+                    else ""
+                ),
+            }
+        )
     return out
 
 
@@ -102,8 +123,9 @@ def _segment_metrics(metrics: pd.DataFrame) -> dict[str, Any]:
     rows = []
     for (dimension, group), grp in part.groupby(["dimension", "group"], sort=True):
         by_metric = {r["metric"]: _metric_cell(r) for r in grp.to_dict("records")}
-        rows.append({"dimension": fmt.humanize(str(dimension)), "group": str(group),
-                     "cells": [by_metric.get(m) for m in names]})
+        rows.append(
+            {"dimension": fmt.humanize(str(dimension)), "group": str(group), "cells": [by_metric.get(m) for m in names]}
+        )
     return {"metrics": [METRIC_SHORT.get(m, m) for m in names], "rows": rows}
 
 
@@ -135,7 +157,10 @@ def overview_view(ctx: ReportContext) -> dict[str, Any]:
             {"label": "New this run", "value": fmt.number(ctx.run.get("n_new_records"))},
             {"label": "With a comment", "value": fmt.number(commented)},
             {"label": "Active themes", "value": fmt.number(int((status != "retired").sum()))},
-            {"label": "Languages", "value": fmt.number(records["language"].nunique() if "language" in records else None)},
+            {
+                "label": "Languages",
+                "value": fmt.number(records["language"].nunique() if "language" in records else None),
+            },
         ],
         "headline": _headline(ctx.metrics),
         "by": [
@@ -145,8 +170,9 @@ def overview_view(ctx: ReportContext) -> dict[str, Any]:
             {"title": "Type", "rows": _counts(records, "source_type")},
         ],
         "segments": _segment_metrics(ctx.metrics),
-        "changes": [{"label": CHANGE_LABELS.get(k, fmt.humanize(k)), "value": fmt.cell(v)}
-                    for k, v in ctx.changes.items()],
+        "changes": [
+            {"label": CHANGE_LABELS.get(k, fmt.humanize(k)), "value": fmt.cell(v)} for k, v in ctx.changes.items()
+        ],
         "sampled": bool(ctx.run.get("records_sampled")),
         "n_shown": fmt.number(len(records)),
     }

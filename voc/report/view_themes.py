@@ -20,6 +20,7 @@ MAX_CARD_RECORDS: Final = 12
 
 # --- priorities ------------------------------------------------------------------------------
 
+
 def _theme_rows(ctx: ReportContext) -> dict[Any, dict[str, Any]]:
     return {r["theme_id"]: r for r in ctx.themes.drop_duplicates("theme_id").to_dict("records")}
 
@@ -34,40 +35,60 @@ def priorities_view(ctx: ReportContext, currency: str) -> dict[str, Any]:
         theme = themes.get(tid, {})
         rank = fmt.as_float(r.get("rank"))
         trend = fmt.as_float(r.get("trend_pct"))
-        rows.append({
-            "rank": int(rank) if rank is not None else pos,
-            "theme_id": tid,
-            "label": fmt.text(r.get("theme_label"), f"theme {tid}"),
-            "parent": None if fmt.is_missing(theme.get("parent_label")) else theme.get("parent_label"),
-            "area": "" if fmt.is_missing(theme.get("area")) else str(theme.get("area")),
-            "score": fmt.number(r.get("priority_score"), 2),
-            "score_pct": round(100 * max(0.0, min(1.0, fmt.as_float(r.get("priority_score")) or 0.0)), 1),
-            "n_records": fmt.number(r.get("n_records")),
-            "n_customers": fmt.number(r.get("n_customers")),
-            "share": fmt.percent(r.get("share"), 1),
-            "trend": fmt.signed(trend, 0, "\u202f%"),
-            "trend_dir": 0 if trend is None or abs(trend) < 1 else (1 if trend > 0 else -1),
-            "trend_p": fmt.p_value(r.get("trend_p_value")),
-            "negativity": fmt.percent(r.get("negativity")),
-            "sentiment": fmt.signed(r.get("mean_sentiment"), 2),
-            "sentiment_class": fmt.sentiment_class(r.get("mean_sentiment")),
-            "nps_impact": fmt.signed(r.get("nps_impact"), 1),
-            "churn": fmt.ratio(r.get("churn_uplift")),
-            "revenue": fmt.compact(r.get("revenue_at_risk")),
-            "cost": fmt.compact(r.get("cost_to_serve")),
-            "why": fmt.text(r.get("why"), ""),
-            "sort": {k: fmt.sort_key(r.get(k)) for k in (
-                "rank", "theme_label", "priority_score", "n_records", "n_customers", "share", "trend_pct",
-                "negativity", "mean_sentiment", "nps_impact", "churn_uplift", "revenue_at_risk", "cost_to_serve")},
-        })
+        rows.append(
+            {
+                "rank": int(rank) if rank is not None else pos,
+                "theme_id": tid,
+                "label": fmt.text(r.get("theme_label"), f"theme {tid}"),
+                "parent": None if fmt.is_missing(theme.get("parent_label")) else theme.get("parent_label"),
+                "area": "" if fmt.is_missing(theme.get("area")) else str(theme.get("area")),
+                "score": fmt.number(r.get("priority_score"), 2),
+                "score_pct": round(100 * max(0.0, min(1.0, fmt.as_float(r.get("priority_score")) or 0.0)), 1),
+                "n_records": fmt.number(r.get("n_records")),
+                "n_customers": fmt.number(r.get("n_customers")),
+                "share": fmt.percent(r.get("share"), 1),
+                "trend": fmt.signed(trend, 0, "\u202f%"),
+                "trend_dir": 0 if trend is None or abs(trend) < 1 else (1 if trend > 0 else -1),
+                "trend_p": fmt.p_value(r.get("trend_p_value")),
+                "negativity": fmt.percent(r.get("negativity")),
+                "sentiment": fmt.signed(r.get("mean_sentiment"), 2),
+                "sentiment_class": fmt.sentiment_class(r.get("mean_sentiment")),
+                "nps_impact": fmt.signed(r.get("nps_impact"), 1),
+                "churn": fmt.ratio(r.get("churn_uplift")),
+                "revenue": fmt.compact(r.get("revenue_at_risk")),
+                "cost": fmt.compact(r.get("cost_to_serve")),
+                "why": fmt.text(r.get("why"), ""),
+                "sort": {
+                    k: fmt.sort_key(r.get(k))
+                    for k in (
+                        "rank",
+                        "theme_label",
+                        "priority_score",
+                        "n_records",
+                        "n_customers",
+                        "share",
+                        "trend_pct",
+                        "negativity",
+                        "mean_sentiment",
+                        "nps_impact",
+                        "churn_uplift",
+                        "revenue_at_risk",
+                        "cost_to_serve",
+                    )
+                },
+            }
+        )
     # Columns that hold nothing for any row (no churn data, no values) are left out.
-    has = {k: bool(pr[k].notna().any()) if k in pr else False for k in (
-        "n_customers", "trend_pct", "nps_impact", "churn_uplift", "revenue_at_risk", "cost_to_serve")}
+    has = {
+        k: bool(pr[k].notna().any()) if k in pr else False
+        for k in ("n_customers", "trend_pct", "nps_impact", "churn_uplift", "revenue_at_risk", "cost_to_serve")
+    }
     areas = sorted({r["area"] for r in rows if r["area"]})
     return {"rows": rows, "has": has, "areas": areas}
 
 
 # --- theme cards -----------------------------------------------------------------------------
+
 
 def _verbatims(raw: Any) -> list[dict[str, Any]]:
     """Group the theme's representative quotes by language, long ones marked for collapsing."""
@@ -79,12 +100,14 @@ def _verbatims(raw: Any) -> list[dict[str, Any]]:
             continue
         text = str(item.get("text", ""))
         lang = str(fmt.text(item.get("language"), "und"))
-        groups.setdefault(lang, []).append({
-            "record_id": None if fmt.is_missing(item.get("record_id")) else str(item.get("record_id")),
-            "text": text,
-            "long": len(text) > LONG_VERBATIM,
-            "short": text[: LONG_VERBATIM - 80].rstrip() + "…" if len(text) > LONG_VERBATIM else text,
-        })
+        groups.setdefault(lang, []).append(
+            {
+                "record_id": None if fmt.is_missing(item.get("record_id")) else str(item.get("record_id")),
+                "text": text,
+                "long": len(text) > LONG_VERBATIM,
+                "short": text[: LONG_VERBATIM - 80].rstrip() + "…" if len(text) > LONG_VERBATIM else text,
+            }
+        )
     return [{"language": lang, "name": fmt.language(lang), "quotes": items} for lang, items in groups.items()]
 
 
@@ -92,8 +115,11 @@ def _keywords(raw: Any) -> list[dict[str, Any]]:
     data = fmt.json_value(raw, {})
     if isinstance(data, list):
         data = {"und": data}
-    return [{"language": k, "name": fmt.language(k), "words": [str(w) for w in v]}
-            for k, v in data.items() if isinstance(v, list) and v]
+    return [
+        {"language": k, "name": fmt.language(k), "words": [str(w) for w in v]}
+        for k, v in data.items()
+        if isinstance(v, list) and v
+    ]
 
 
 def _split(theme: dict[str, Any], recs: pd.DataFrame) -> dict[str, Any]:
@@ -131,17 +157,22 @@ def _card_records(recs: pd.DataFrame, quoted: list[str]) -> list[dict[str, Any]]
     out = []
     for r in chosen.to_dict("records") + rest.to_dict("records"):
         text = str(fmt.text(r.get("text"), ""))
-        out.append({
-            "record_id": str(r["record_id"]),
-            "date": fmt.date(r.get("created_at")),
-            "channel": fmt.cell(r.get("channel")),
-            "language": str(fmt.text(r.get("language"), "und")),
-            "score": (f"{fmt.cell(r.get('score'))} {r.get('score_type') or ''}".strip()
-                      if not fmt.is_missing(r.get("score")) else fmt.DASH),
-            "sentiment_class": fmt.sentiment_class(r.get("sentiment")),
-            "sentiment": fmt.signed(r.get("sentiment"), 2),
-            "text": text if len(text) <= LONG_VERBATIM else text[:LONG_VERBATIM] + "…",
-        })
+        out.append(
+            {
+                "record_id": str(r["record_id"]),
+                "date": fmt.date(r.get("created_at")),
+                "channel": fmt.cell(r.get("channel")),
+                "language": str(fmt.text(r.get("language"), "und")),
+                "score": (
+                    f"{fmt.cell(r.get('score'))} {r.get('score_type') or ''}".strip()
+                    if not fmt.is_missing(r.get("score"))
+                    else fmt.DASH
+                ),
+                "sentiment_class": fmt.sentiment_class(r.get("sentiment")),
+                "sentiment": fmt.signed(r.get("sentiment"), 2),
+                "text": text if len(text) <= LONG_VERBATIM else text[:LONG_VERBATIM] + "…",
+            }
+        )
     return out
 
 
@@ -183,39 +214,53 @@ def themes_view(ctx: ReportContext) -> dict[str, Any]:
         vols = volumes.get(tid, [])
         verbatims = _verbatims(t.get("verbatims"))
         quoted = [v["record_id"] for g in verbatims for v in g["quotes"] if v["record_id"]]
-        cards.append({
-            "id": tid,
-            "anchor": f"theme-{tid}",
-            "label": fmt.text(t.get("label"), f"theme {tid}"),
-            "parent": None if fmt.is_missing(t.get("parent_label")) else t.get("parent_label"),
-            "status": str(fmt.text(t.get("status"), "active")),
-            "curated": fmt.truthy(t.get("curated")),
-            "rank": ranks.get(tid),
-            "why": fmt.text(whys.get(tid)),
-            "n_records": fmt.number(t.get("n_records")),
-            "n_units": fmt.number(t.get("n_units")),
-            "born": fmt.date(t.get("born_at")),
-            "tags": [{"kind": k, "name": k.replace("_", " "), "value": str(t.get(k))}
-                     for k in ("area", "pillar", "journey_stage") if not fmt.is_missing(t.get(k))],
-            "confidence": fmt.percent(t.get("taxonomy_confidence")) if not fmt.is_missing(t.get("taxonomy_confidence")) else "",
-            "keywords": _keywords(t.get("keywords")),
-            "verbatims": verbatims,
-            "split": _split(t, recs),
-            "spark": sparkline(vols, title=f"records per period, last {fmt.number(vols[-1]) if vols else 0}"),
-            "spark_last": fmt.number(vols[-1]) if vols else "",
-            "scores": theme_scores.get(str(tid), []) or theme_scores.get(fmt.text(t.get("label")), []),
-            "segments": _top(recs, "segment"),
-            "channels": _top(recs, "channel"),
-            "stages": _top(recs, "journey_stage"),
-            "records": _card_records(recs, quoted),
-            "n_recs": len(recs),
-            "search": " ".join(
-                [str(fmt.text(t.get("label"), "")), str(fmt.text(t.get("parent_label"), ""))]
-                + [w for kw in _keywords(t.get("keywords")) for w in kw["words"]]
-            ).lower(),
-        })
+        cards.append(
+            {
+                "id": tid,
+                "anchor": f"theme-{tid}",
+                "label": fmt.text(t.get("label"), f"theme {tid}"),
+                "parent": None if fmt.is_missing(t.get("parent_label")) else t.get("parent_label"),
+                "status": str(fmt.text(t.get("status"), "active")),
+                "curated": fmt.truthy(t.get("curated")),
+                "rank": ranks.get(tid),
+                "why": fmt.text(whys.get(tid)),
+                "n_records": fmt.number(t.get("n_records")),
+                "n_units": fmt.number(t.get("n_units")),
+                "born": fmt.date(t.get("born_at")),
+                "tags": [
+                    {"kind": k, "name": k.replace("_", " "), "value": str(t.get(k))}
+                    for k in ("area", "pillar", "journey_stage")
+                    if not fmt.is_missing(t.get(k))
+                ],
+                "confidence": fmt.percent(t.get("taxonomy_confidence"))
+                if not fmt.is_missing(t.get("taxonomy_confidence"))
+                else "",
+                "keywords": _keywords(t.get("keywords")),
+                "verbatims": verbatims,
+                "split": _split(t, recs),
+                "spark": sparkline(vols, title=f"records per period, last {fmt.number(vols[-1]) if vols else 0}"),
+                "spark_last": fmt.number(vols[-1]) if vols else "",
+                "scores": theme_scores.get(str(tid), []) or theme_scores.get(fmt.text(t.get("label")), []),
+                "segments": _top(recs, "segment"),
+                "channels": _top(recs, "channel"),
+                "stages": _top(recs, "journey_stage"),
+                "records": _card_records(recs, quoted),
+                "n_recs": len(recs),
+                "search": " ".join(
+                    [str(fmt.text(t.get("label"), "")), str(fmt.text(t.get("parent_label"), ""))]
+                    + [w for kw in _keywords(t.get("keywords")) for w in kw["words"]]
+                ).lower(),
+            }
+        )
     hidden = [{"id": tid, "label": themes[tid]["label"]} for tid in order[MAX_THEME_CARDS:]]
-    emerging = [{"id": r["theme_id"], "label": r["label"], "born": fmt.date(r.get("born_at")),
-                 "n_records": fmt.number(r.get("n_records"))}
-                for r in ctx.themes.to_dict("records") if str(r.get("status")) == "emerging"]
+    emerging = [
+        {
+            "id": r["theme_id"],
+            "label": r["label"],
+            "born": fmt.date(r.get("born_at")),
+            "n_records": fmt.number(r.get("n_records")),
+        }
+        for r in ctx.themes.to_dict("records")
+        if str(r.get("status")) == "emerging"
+    ]
     return {"cards": cards, "hidden": hidden, "emerging": emerging}

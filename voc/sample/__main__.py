@@ -14,8 +14,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("out_dir", type=Path, nargs="?", default=Path("data/sample"))
     parser.add_argument("--n-records", type=int, default=4000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--end-date", type=dt.date.fromisoformat, default=None,
-                        help="last day (YYYY-MM-DD); default a fixed date, so files are reproducible")
+    parser.add_argument(
+        "--end-date",
+        type=dt.date.fromisoformat,
+        default=None,
+        help="last day (YYYY-MM-DD); default a fixed date, so files are reproducible",
+    )
     parser.add_argument("--today", action="store_true", help="end the sample today (a demo that looks current)")
     args = parser.parse_args(argv)
     end = dt.date.today() if args.today else args.end_date

@@ -7,7 +7,7 @@ call note) so that clusters cannot form around the wrapper or the language inste
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -56,8 +56,13 @@ def generate_theme_benchmark(
             for k in range(n_per_theme_language):
                 register = REGISTERS[int(rng.integers(len(REGISTERS)))]
                 composed = composer.compose(
-                    rng, [cores[order[k % len(cores)]]], register=register, tone=tone, themes=[theme],
-                    context_p=0.3, typo_p=0.08,
+                    rng,
+                    [cores[order[k % len(cores)]]],
+                    register=register,
+                    tone=tone,
+                    themes=[theme],
+                    context_p=0.3,
+                    typo_p=0.08,
                 )
                 rows.append((composed.text, language, theme))
     frame = pd.DataFrame(rows, columns=["text", "language", "theme"])

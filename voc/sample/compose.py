@@ -24,8 +24,44 @@ _PL_ASCII: Final = str.maketrans("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ", "acelno
 _EN_KEEP_CAPITAL: Final = re.compile(r"^(I|I'm|I've|I'd|I'll)\b")
 #: German sentence openers that are not nouns (nor the formal "Sie"), so may be lowered
 _DE_LOWERABLE: Final = frozenset(
-    "Ich Es Mein Meine Mir Die Der Das Dem Den Ein Eine Seit Nach Wie Warum Um Laut Für Schon Wieder "
-    "Toll Super Nett Auf Man Jemand Fremde Telefonisch Danke Eigentlich Insgesamt Alles Von Geht War".split()
+    [
+        "Ich",
+        "Es",
+        "Mein",
+        "Meine",
+        "Mir",
+        "Die",
+        "Der",
+        "Das",
+        "Dem",
+        "Den",
+        "Ein",
+        "Eine",
+        "Seit",
+        "Nach",
+        "Wie",
+        "Warum",
+        "Um",
+        "Laut",
+        "Für",
+        "Schon",
+        "Wieder",
+        "Toll",
+        "Super",
+        "Nett",
+        "Auf",
+        "Man",
+        "Jemand",
+        "Fremde",
+        "Telefonisch",
+        "Danke",
+        "Eigentlich",
+        "Insgesamt",
+        "Alles",
+        "Von",
+        "Geht",
+        "War",
+    ]
 )
 _SLOT: Final = re.compile(r"\{(order|amount|email|phone|iban|card|pesel|hetu|name)\}")
 
@@ -155,7 +191,10 @@ class TextComposer:
         out: list[str] = []
         for i, sentence in enumerate(sentences):
             both_negative = (
-                themes is not None and i > 0 and themes[i] is not None and themes[i - 1] is not None
+                themes is not None
+                and i > 0
+                and themes[i] is not None
+                and themes[i - 1] is not None
                 and THEME_BY_ID[themes[i]].polarity == "negative"
                 and THEME_BY_ID[themes[i - 1]].polarity == "negative"
             )

@@ -49,11 +49,29 @@ SILENT_DETRACTOR_CONCENTRATION: Final = 0.7
 _REDRAWS: Final = 20
 
 FEEDBACK_COLUMNS: Final[tuple[str, ...]] = (
-    "feedback_id", "created_at", "source_type", "channel", "language", "text", "score", "score_type",
-    "customer_id", "segment", "journey_stage", "market", "customer_value", "churned",
+    "feedback_id",
+    "created_at",
+    "source_type",
+    "channel",
+    "language",
+    "text",
+    "score",
+    "score_type",
+    "customer_id",
+    "segment",
+    "journey_stage",
+    "market",
+    "customer_value",
+    "churned",
 )
 CUSTOMER_COLUMNS: Final[tuple[str, ...]] = (
-    "customer_id", "segment", "market", "language", "customer_value", "churned", "responded",
+    "customer_id",
+    "segment",
+    "market",
+    "language",
+    "customer_value",
+    "churned",
+    "responded",
 )
 
 
@@ -115,9 +133,19 @@ def _add_duplicates(rng: np.random.Generator, records: list[SampleRecord], n_dup
         original = records[pool[int(i)]]
         later = original.created + dt.timedelta(minutes=int(rng.integers(1, 90)))
         created = later if later <= end else original.created - dt.timedelta(minutes=int(rng.integers(1, 90)))
-        copy = SampleRecord(created, original.customer, original.source_type, original.channel, original.text,
-                       original.score, original.score_type, original.journey_stage, list(original.themes),
-                       ["duplicate"], list(original.pii))
+        copy = SampleRecord(
+            created,
+            original.customer,
+            original.source_type,
+            original.channel,
+            original.text,
+            original.score,
+            original.score_type,
+            original.journey_stage,
+            list(original.themes),
+            ["duplicate"],
+            list(original.pii),
+        )
         copy.duplicate_of = pool[int(i)]
         original.tags.append("duplicated")
         records.append(copy)
@@ -130,7 +158,9 @@ _OUT_OF_SCALE: Final[dict[str, tuple[int, ...]]] = {"nps": (11, -1), "csat": (6,
 def _add_bad_rows(rng: np.random.Generator, records: list[SampleRecord], n_bad: int) -> list[dict[str, Any]]:
     """Corrupt a few ordinary records the way exports really break, and say how."""
     candidates = [r for r in records if not r.tags and r.text]
-    picked = [candidates[int(i)] for i in rng.choice(len(candidates), size=min(n_bad * 4, len(candidates)), replace=False)]
+    picked = [
+        candidates[int(i)] for i in rng.choice(len(candidates), size=min(n_bad * 4, len(candidates)), replace=False)
+    ]
     n_date, n_score = n_bad - 2 * (n_bad // 3), n_bad // 3
     bad: list[dict[str, Any]] = []
     scored = [r for r in picked if r.score_type is not None]
@@ -164,7 +194,9 @@ def _assign_churn(rng: np.random.Generator, customers: pd.DataFrame, records: li
             raised[r.customer].add("__silent_detractor__")
     for c in range(n):
         for theme in sorted(raised[c]):
-            factor[c] *= SILENT_DETRACTOR_CHURN if theme == "__silent_detractor__" else THEME_BY_ID[theme].churn_multiplier
+            factor[c] *= (
+                SILENT_DETRACTOR_CHURN if theme == "__silent_detractor__" else THEME_BY_ID[theme].churn_multiplier
+            )
     factor[~responded] *= NON_RESPONDER_CHURN
     base = customers["segment"].map(BASE_CHURN).to_numpy()
     p = np.minimum(base * factor, 0.95)
@@ -175,22 +207,24 @@ def _assign_churn(rng: np.random.Generator, customers: pd.DataFrame, records: li
 def _to_frame(records: list[SampleRecord], customers: pd.DataFrame) -> pd.DataFrame:
     cust = customers.set_index(np.arange(len(customers)))
     idx = [r.customer for r in records]
-    frame = pd.DataFrame({
-        "feedback_id": [r.feedback_id for r in records],
-        "created_at": [r.created_text or r.created.strftime("%Y-%m-%dT%H:%M:%S") for r in records],
-        "source_type": [r.source_type for r in records],
-        "channel": [r.channel for r in records],
-        "language": cust["language"].to_numpy()[idx],
-        "text": [r.text for r in records],
-        "score": pd.array([None if r.score is None else int(r.score) for r in records], dtype="Int64"),
-        "score_type": pd.array([r.score_type for r in records], dtype="object"),
-        "customer_id": cust["customer_id"].to_numpy()[idx],
-        "segment": cust["segment"].to_numpy()[idx],
-        "journey_stage": [r.journey_stage for r in records],
-        "market": cust["market"].to_numpy()[idx],
-        "customer_value": cust["customer_value"].to_numpy()[idx],
-        "churned": cust["churned"].to_numpy()[idx],
-    })
+    frame = pd.DataFrame(
+        {
+            "feedback_id": [r.feedback_id for r in records],
+            "created_at": [r.created_text or r.created.strftime("%Y-%m-%dT%H:%M:%S") for r in records],
+            "source_type": [r.source_type for r in records],
+            "channel": [r.channel for r in records],
+            "language": cust["language"].to_numpy()[idx],
+            "text": [r.text for r in records],
+            "score": pd.array([None if r.score is None else int(r.score) for r in records], dtype="Int64"),
+            "score_type": pd.array([r.score_type for r in records], dtype="object"),
+            "customer_id": cust["customer_id"].to_numpy()[idx],
+            "segment": cust["segment"].to_numpy()[idx],
+            "journey_stage": [r.journey_stage for r in records],
+            "market": cust["market"].to_numpy()[idx],
+            "customer_value": cust["customer_value"].to_numpy()[idx],
+            "churned": cust["churned"].to_numpy()[idx],
+        }
+    )
     return frame[list(FEEDBACK_COLUMNS)]
 
 
@@ -240,19 +274,29 @@ def generate_sample(
         records[old].feedback_id = f"FB-{new + 1:06d}"
     duplicates = [
         {"feedback_id": r.feedback_id, "duplicate_of": records[r.duplicate_of].feedback_id}
-        for r in records if r.duplicate_of is not None
+        for r in records
+        if r.duplicate_of is not None
     ]
     records = [records[i] for i in order]
     bad = _add_bad_rows(rng, records, n_bad)
     _assign_churn(rng, customers, records)
     frame = _to_frame(records, customers)
     planted = summarise(
-        frame, records, customers,
+        frame,
+        records,
+        customers,
         config={
-            "seed": seed, "n_records": n_records, "end_date": end_date.isoformat(), "days": days,
-            "version": GENERATOR_VERSION, "spike_days": SPIKE_DAYS, "spike_factor": SPIKE_FACTOR,
-            "emerging_days": EMERGING_DAYS, "silent_detractor_target": dict(SILENT_DETRACTOR_TARGET),
-            "non_responder_churn": NON_RESPONDER_CHURN, "silent_detractor_churn": SILENT_DETRACTOR_CHURN,
+            "seed": seed,
+            "n_records": n_records,
+            "end_date": end_date.isoformat(),
+            "days": days,
+            "version": GENERATOR_VERSION,
+            "spike_days": SPIKE_DAYS,
+            "spike_factor": SPIKE_FACTOR,
+            "emerging_days": EMERGING_DAYS,
+            "silent_detractor_target": dict(SILENT_DETRACTOR_TARGET),
+            "non_responder_churn": NON_RESPONDER_CHURN,
+            "silent_detractor_churn": SILENT_DETRACTOR_CHURN,
         },
         duplicates=sorted(duplicates, key=lambda d: d["feedback_id"]),
         bad_rows=sorted(

@@ -22,16 +22,23 @@ from voc.sample.compose import TextComposer, pick
 from voc.sample.phrases import BANKS
 from voc.sample.pii import MARKETS
 
-
 LANGUAGE_MIX: Final[dict[str, float]] = {"pl": 0.22, "fi": 0.18, "uk": 0.18, "en": 0.20, "de": 0.22}
 SEGMENT_MIX: Final[dict[str, float]] = {"consumer": 0.65, "small_business": 0.25, "premium": 0.10}
 #: (mu, sigma) of the log of yearly revenue per segment, in EUR
 VALUE_LOGNORMAL: Final[dict[str, tuple[float, float]]] = {
-    "consumer": (5.6, 0.7), "small_business": (7.3, 0.9), "premium": (7.0, 0.5),
+    "consumer": (5.6, 0.7),
+    "small_business": (7.3, 0.9),
+    "premium": (7.0, 0.5),
 }
 JOURNEY_STAGES: Final[dict[str, float]] = {
-    "purchase": 0.20, "delivery": 0.15, "onboarding": 0.08, "usage": 0.20, "support": 0.12,
-    "billing": 0.10, "renewal": 0.10, "cancellation": 0.05,
+    "purchase": 0.20,
+    "delivery": 0.15,
+    "onboarding": 0.08,
+    "usage": 0.20,
+    "support": 0.12,
+    "billing": 0.10,
+    "renewal": 0.10,
+    "cancellation": 0.05,
 }
 SOURCE_MIX: Final[dict[str, float]] = {"review": 0.25, "complaint": 0.15, "ticket": 0.22, "survey": 0.38}
 CHANNELS: Final[dict[str, dict[str, float]]] = {
@@ -133,13 +140,15 @@ class RecordBuilder:
         segment = [_draw(rng, SEGMENT_MIX) for _ in range(n)]
         value = [float(np.round(np.exp(rng.normal(*VALUE_LOGNORMAL[s])), 2)) for s in segment]
         self.activity = rng.gamma(0.8, 1.25, size=n)
-        frame = pd.DataFrame({
-            "customer_id": [f"C{i + 1:05d}" for i in range(n)],
-            "segment": segment,
-            "market": [MARKETS[lang] for lang in language],
-            "language": language,
-            "customer_value": value,
-        })
+        frame = pd.DataFrame(
+            {
+                "customer_id": [f"C{i + 1:05d}" for i in range(n)],
+                "segment": segment,
+                "market": [MARKETS[lang] for lang in language],
+                "language": language,
+                "customer_value": value,
+            }
+        )
         self._cum_all = np.cumsum(self.activity)
         self._small_business = np.flatnonzero(frame["segment"].to_numpy() == "small_business")
         self._cum_sb = np.cumsum(self.activity[self._small_business])
@@ -163,10 +172,7 @@ class RecordBuilder:
         hour = self.rng.choice(np.arange(7, 23), size=n)
         second = self.rng.integers(0, 3600, size=n)
         base = dt.datetime.combine(self.start_date, dt.time())
-        return [
-            base + dt.timedelta(days=int(d), hours=int(h), seconds=int(s))
-            for d, h, s in zip(day, hour, second)
-        ]
+        return [base + dt.timedelta(days=int(d), hours=int(h), seconds=int(s)) for d, h, s in zip(day, hour, second)]
 
     # --- themes ------------------------------------------------------------------------------
     def theme_weights(self, source_type: str, day_index: int) -> list[float]:
@@ -257,17 +263,34 @@ class RecordBuilder:
             sentences = [composer.generic(rng, tone)]
         register = self._register(source_type, channel)
         composed = composer.compose(
-            rng, sentences, register=register, tone=tone, themes=themes or [None],
+            rng,
+            sentences,
+            register=register,
+            tone=tone,
+            themes=themes or [None],
             contact=self._contact(register, themes, language),
         )
         score, score_type = self._score(source_type, latent, themes)
         tags = ["multi_theme"] if len(themes) > 1 else []
         if composed.typo:
             tags.append("typo")
-        return SampleRecord(created, customer, source_type, channel, composed.text, score, score_type,
-                       self.stage_for(themes), themes, tags, composed.pii)
+        return SampleRecord(
+            created,
+            customer,
+            source_type,
+            channel,
+            composed.text,
+            score,
+            score_type,
+            self.stage_for(themes),
+            themes,
+            tags,
+            composed.pii,
+        )
 
-    def silent(self, created: dt.datetime, language: str, customer: int, *, detractor: bool, stage: str | None) -> SampleRecord:
+    def silent(
+        self, created: dt.datetime, language: str, customer: int, *, detractor: bool, stage: str | None
+    ) -> SampleRecord:
         """A survey answer with a score and no words: empty or a "nothing to add" phrase."""
         rng = self.rng
         text = "" if rng.random() < 0.55 else pick(rng, BANKS[language].GENERIC["nothing"])
@@ -278,8 +301,9 @@ class RecordBuilder:
             score, score_type = self._score("survey", rng.normal(0.3, 0.8), [])
             tags = ["silent"]
         channel = _draw(rng, CHANNELS["survey"])
-        return SampleRecord(created, customer, "survey", channel, text, score, score_type,
-                       stage or _draw(rng, JOURNEY_STAGES), [], tags)
+        return SampleRecord(
+            created, customer, "survey", channel, text, score, score_type, stage or _draw(rng, JOURNEY_STAGES), [], tags
+        )
 
     def polite_detractor(self, created: dt.datetime, language: str, customer: int) -> SampleRecord:
         """Low NPS, kind words: half thank the staff (a praise theme), half only say thanks."""
@@ -288,11 +312,27 @@ class RecordBuilder:
         themes = ["staff_praise"] if rng.random() < 0.5 else []
         sentences = [composer.core(rng, "staff_praise")] if themes else []
         sentences.append(composer.generic(rng, "polite"))
-        composed = composer.compose(rng, sentences, register="comment", tone="positive",
-                                    themes=themes + [None] if themes else [None], typo_p=0.0)
+        composed = composer.compose(
+            rng,
+            sentences,
+            register="comment",
+            tone="positive",
+            themes=themes + [None] if themes else [None],
+            typo_p=0.0,
+        )
         score = int(rng.choice([2, 3, 4, 5, 6], p=[0.1, 0.2, 0.25, 0.25, 0.2]))
-        return SampleRecord(created, customer, "survey", _draw(rng, CHANNELS["survey"]), composed.text, score,
-                       "nps", self.stage_for(themes), themes, ["polite_detractor"])
+        return SampleRecord(
+            created,
+            customer,
+            "survey",
+            _draw(rng, CHANNELS["survey"]),
+            composed.text,
+            score,
+            "nps",
+            self.stage_for(themes),
+            themes,
+            ["polite_detractor"],
+        )
 
     def at_risk_promoter(self, created: dt.datetime, language: str, customer: int) -> SampleRecord:
         """High NPS with a complaint inside ("I love this shop. The parcel came a week late.")."""
@@ -301,8 +341,19 @@ class RecordBuilder:
         ordinary = [t.id for t in THEMES if t.polarity == "negative" and not t.role]
         theme = pick(rng, ordinary)
         sentences = [composer.generic(rng, "at_risk_opener"), composer.core(rng, theme)]
-        composed = composer.compose(rng, sentences, register="comment", tone="neutral",
-                                    themes=[None, theme], typo_p=0.0)
-        return SampleRecord(created, customer, "survey", _draw(rng, CHANNELS["survey"]), composed.text,
-                       int(rng.choice([9, 10])), "nps", self.stage_for([theme]), [theme],
-                       ["at_risk_promoter"], composed.pii)
+        composed = composer.compose(
+            rng, sentences, register="comment", tone="neutral", themes=[None, theme], typo_p=0.0
+        )
+        return SampleRecord(
+            created,
+            customer,
+            "survey",
+            _draw(rng, CHANNELS["survey"]),
+            composed.text,
+            int(rng.choice([9, 10])),
+            "nps",
+            self.stage_for([theme]),
+            [theme],
+            ["at_risk_promoter"],
+            composed.pii,
+        )

@@ -8,7 +8,8 @@ rate against its baseline), next to the design parameters that produced them.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable, Protocol
+from collections.abc import Iterable
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -68,10 +69,17 @@ def _spike(records: list[_RecordLike], end: dt.date, cfg: dict[str, Any]) -> dic
     in_base = sum(baseline_start <= d < window_start for d in days)
     rate_w, rate_b = in_window / cfg["spike_days"], in_base / 28
     return {
-        "theme": theme, "window_start": window_start.isoformat(), "window_end": end.isoformat(),
-        "baseline_start": baseline_start.isoformat(), "baseline_days": 28, "planted_factor": cfg["spike_factor"],
-        "count_window": in_window, "count_baseline": in_base, "daily_rate_window": _r(rate_w),
-        "daily_rate_baseline": _r(rate_b), "ratio": _r(rate_w / rate_b if rate_b else float("inf")),
+        "theme": theme,
+        "window_start": window_start.isoformat(),
+        "window_end": end.isoformat(),
+        "baseline_start": baseline_start.isoformat(),
+        "baseline_days": 28,
+        "planted_factor": cfg["spike_factor"],
+        "count_window": in_window,
+        "count_baseline": in_base,
+        "daily_rate_window": _r(rate_w),
+        "daily_rate_baseline": _r(rate_b),
+        "ratio": _r(rate_w / rate_b if rate_b else float("inf")),
     }
 
 
@@ -151,9 +159,13 @@ def _non_responders(customers: pd.DataFrame) -> dict[str, Any]:
     churned = customers["churned"].to_numpy()
     value = customers["customer_value"].to_numpy()
     return {
-        "customers": len(customers), "responders": int(resp.sum()), "non_responders": int((~resp).sum()),
-        "churn_responders": _r(churned[resp].mean()), "churn_non_responders": _r(churned[~resp].mean()),
-        "mean_value_responders": _r(value[resp].mean()), "mean_value_non_responders": _r(value[~resp].mean()),
+        "customers": len(customers),
+        "responders": int(resp.sum()),
+        "non_responders": int((~resp).sum()),
+        "churn_responders": _r(churned[resp].mean()),
+        "churn_non_responders": _r(churned[~resp].mean()),
+        "mean_value_responders": _r(value[resp].mean()),
+        "mean_value_non_responders": _r(value[~resp].mean()),
     }
 
 
@@ -179,9 +191,16 @@ def summarise(
     return {
         "generator": config,
         "themes": [
-            {"id": t.id, "names": t.names, "polarity": t.polarity, "journey_stage": t.journey_stage,
-             "role": t.role, "score_shift": t.score_shift, "churn_multiplier": t.churn_multiplier,
-             "n_records": counts[t.id]}
+            {
+                "id": t.id,
+                "names": t.names,
+                "polarity": t.polarity,
+                "journey_stage": t.journey_stage,
+                "role": t.role,
+                "score_shift": t.score_shift,
+                "churn_multiplier": t.churn_multiplier,
+                "n_records": counts[t.id],
+            }
             for t in THEMES
         ],
         "languages": {lang: int((frame["language"] == lang).sum()) for lang in BANKS},
@@ -191,7 +210,8 @@ def summarise(
             "silent_detractors": _silent(records, frame, config),
             "blind_spot": {"theme": blind, "absent_from": "survey", "by_source_type": by_source},
             "emerging": {
-                "theme": emerging, "window_days": config["emerging_days"],
+                "theme": emerging,
+                "window_days": config["emerging_days"],
                 "first_seen": emerging_days[0].isoformat() if emerging_days else None,
                 "count": len(emerging_days),
             },

@@ -10,7 +10,8 @@ found by the pipeline, not handed to it.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,7 +47,9 @@ def match_planted_themes(record_themes: pd.DataFrame, planted: dict[str, Any]) -
     sizes = found.groupby("theme_id")["record_id"].nunique()
     planted_sizes = truth.groupby("planted_theme")["record_id"].nunique()
     pairs = found.merge(truth, on="record_id").groupby(["theme_id", "planted_theme"]).size().rename("n").reset_index()
-    best = pairs.sort_values(["theme_id", "n", "planted_theme"], ascending=[True, False, True]).drop_duplicates("theme_id")
+    best = pairs.sort_values(["theme_id", "n", "planted_theme"], ascending=[True, False, True]).drop_duplicates(
+        "theme_id"
+    )
     best["precision"] = best["n"] / best["theme_id"].map(sizes)
     best["recall"] = best["n"] / best["planted_theme"].map(planted_sizes)
     best["n_records"] = best["theme_id"].map(sizes)
@@ -58,10 +61,16 @@ def _stands_for(matches: pd.DataFrame) -> dict[int, str]:
     return dict(zip(good["theme_id"].astype(int), good["planted_theme"]))
 
 
-def _row(scenario: str, expected: str, theme_id: Any = None, label: Any = None, evidence: str = "", found: bool | None = None):
+def _row(
+    scenario: str, expected: str, theme_id: Any = None, label: Any = None, evidence: str = "", found: bool | None = None
+):
     return {
-        "scenario": scenario, "expected": expected, "found": bool(found if found is not None else theme_id is not None),
-        "theme_id": None if theme_id is None else int(theme_id), "theme_label": label, "evidence": evidence,
+        "scenario": scenario,
+        "expected": expected,
+        "found": bool(found if found is not None else theme_id is not None),
+        "theme_id": None if theme_id is None else int(theme_id),
+        "theme_label": label,
+        "evidence": evidence,
     }
 
 
@@ -78,7 +87,9 @@ def _check_spike(run: dict[str, Any], truth: dict[str, Any], stands_for: dict[in
     hit = _first_standing_for(spikes, truth["theme"], stands_for)
     if hit is None:
         return _row("spike", truth["theme"], evidence=f"{len(spikes)} spike alerts, none on a theme standing for it")
-    return _row("spike", truth["theme"], hit["theme_id"], hit.get("theme_label"), str(hit.get("message", "spike alert")))
+    return _row(
+        "spike", truth["theme"], hit["theme_id"], hit.get("theme_label"), str(hit.get("message", "spike alert"))
+    )
 
 
 #: The low-volume theme must reach this priority rank (and outrank its volume rank) to count as found.
@@ -94,8 +105,10 @@ def _check_low_volume(run: dict[str, Any], truth: dict[str, Any], stands_for: di
     unvoiced = run["signals"]["unvoiced_high_impact"].table
     quiet = not unvoiced.empty and int(hit["theme_id"]) in set(unvoiced["theme_id"].astype(int))
     ok = int(hit["rank"]) <= TOP_PRIORITIES and int(hit["rank"]) < int(hit["volume_rank"])
-    evidence = (f"priority rank {int(hit['rank'])}, volume rank {int(hit['volume_rank'])}"
-                f"{'; also listed as unvoiced high impact' if quiet else ''}: {hit.get('why', '')}")
+    evidence = (
+        f"priority rank {int(hit['rank'])}, volume rank {int(hit['volume_rank'])}"
+        f"{'; also listed as unvoiced high impact' if quiet else ''}: {hit.get('why', '')}"
+    )
     return _row("low_volume_high_impact", truth["theme"], hit["theme_id"], hit.get("theme_label"), evidence, found=ok)
 
 
@@ -104,13 +117,20 @@ def _check_silent(run: dict[str, Any], truth: dict[str, Any], stands_for: dict[i
     count = int(result.summary.get("n_silent_detractors", 0))
     top = result.table.iloc[0] if not result.table.empty else None
     place = f"{truth['segment']} / {truth['journey_stage']}"
-    ok = count >= 0.95 * truth["count"] and top is not None and (top["segment"], top["journey_stage"]) == (
-        truth["segment"], truth["journey_stage"])
+    ok = (
+        count >= 0.95 * truth["count"]
+        and top is not None
+        and (top["segment"], top["journey_stage"]) == (truth["segment"], truth["journey_stage"])
+    )
     where = f"{top['segment']} / {top['journey_stage']}" if top is not None else "nowhere"
-    return _row("silent_detractors", place, evidence=f"{count} found (planted {truth['count']}), most in {where}", found=ok)
+    return _row(
+        "silent_detractors", place, evidence=f"{count} found (planted {truth['count']}), most in {where}", found=ok
+    )
 
 
-def _listed(scenario: str, table: pd.DataFrame, truth: dict[str, Any], stands_for: dict[int, str], what: str) -> dict[str, Any]:
+def _listed(
+    scenario: str, table: pd.DataFrame, truth: dict[str, Any], stands_for: dict[int, str], what: str
+) -> dict[str, Any]:
     """Found when a theme standing for the planted one is listed in ``table`` (``what`` names it)."""
     hit = _first_standing_for(table, truth["theme"], stands_for)
     if hit is None:
@@ -137,8 +157,13 @@ def _check_non_responders(run: dict[str, Any], truth: dict[str, Any], stands_for
     row = table.iloc[0]
     found_gap = row["churn_rate_non_responders"] - row["churn_rate_responders"]
     planted_gap = truth["churn_non_responders"] - truth["churn_responders"]
-    return _row("non_responders", "churn gap", evidence=f"churn {row['churn_rate_non_responders']:.0%} among non-responders "
-                f"against {row['churn_rate_responders']:.0%}", found=bool(np.sign(found_gap) == np.sign(planted_gap)))
+    return _row(
+        "non_responders",
+        "churn gap",
+        evidence=f"churn {row['churn_rate_non_responders']:.0%} among non-responders "
+        f"against {row['churn_rate_responders']:.0%}",
+        found=bool(np.sign(found_gap) == np.sign(planted_gap)),
+    )
 
 
 #: Scenario name -> check of one run's outputs against its truth.
@@ -168,5 +193,9 @@ def check_planted_scenarios(run: dict[str, Any], planted: dict[str, Any]) -> pd.
     DataFrame with :data:`SCENARIO_COLUMNS`, one row per scenario the sample planted.
     """
     stands_for = _stands_for(match_planted_themes(run["record_themes"], planted))
-    rows = [check(run, planted["scenarios"][name], stands_for) for name, check in CHECKS.items() if name in planted["scenarios"]]
+    rows = [
+        check(run, planted["scenarios"][name], stands_for)
+        for name, check in CHECKS.items()
+        if name in planted["scenarios"]
+    ]
     return pd.DataFrame(rows, columns=list(SCENARIO_COLUMNS))

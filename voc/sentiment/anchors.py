@@ -8,9 +8,9 @@ and shares its scoring, labelling and persistence.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import yaml
@@ -64,7 +64,7 @@ class AnchorSentiment(SentimentModel):
         super().__init__(neutral_band=neutral_band, balance=False)
         self.sharpness = sharpness
 
-    def fit(self, embeddings: np.ndarray, labels: np.ndarray, **_: object) -> "AnchorSentiment":
+    def fit(self, embeddings: np.ndarray, labels: np.ndarray, **_: object) -> AnchorSentiment:
         """Build the centroids from anchor embeddings (n, dim) and their labels (n,)."""
         X = np.asarray(embeddings, dtype=np.float64)
         y, polar = binary_targets(labels)

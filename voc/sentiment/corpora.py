@@ -22,8 +22,8 @@ import hashlib
 import json
 import os
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -39,13 +39,25 @@ SETS: dict[str, dict[str, str]] = {
     "polemo_hotels_pl": {"language": "pl", "licence": "CC BY 4.0", "domain": "hotel-review sentences (PolEmo 2.0)"},
     "finnsentiment_fi": {"language": "fi", "licence": "CC BY 4.0", "domain": "Suomi24 forum sentences (FinnSentiment)"},
     "sb10k_de": {"language": "de", "licence": "research corpus, no licence file", "domain": "German tweets (SB10k)"},
-    "germeval2017": {"language": "de", "licence": "CC BY 4.0 (as published)", "domain": "Deutsche Bahn feedback (GermEval 2017)"},
+    "germeval2017": {
+        "language": "de",
+        "licence": "CC BY 4.0 (as published)",
+        "domain": "Deutsche Bahn feedback (GermEval 2017)",
+    },
     "airline_tweets_en": {"language": "en", "licence": "CC BY-NC-SA 4.0", "domain": "US airline tweets"},
 }
 #: measured only, never trained on: sets of another domain the head must carry to
 EVAL_ONLY_SETS: dict[str, dict[str, str]] = {
-    "semeval16_restaurants_en": {"language": "en", "licence": "SemEval task data (research use)", "domain": "restaurant-review sentences, aspect polarity"},
-    "skytrax_lounge_seat_en": {"language": "en", "licence": "CC0 repository; reviews Skytrax's", "domain": "airline lounge and seat reviews with sub-ratings"},
+    "semeval16_restaurants_en": {
+        "language": "en",
+        "licence": "SemEval task data (research use)",
+        "domain": "restaurant-review sentences, aspect polarity",
+    },
+    "skytrax_lounge_seat_en": {
+        "language": "en",
+        "licence": "CC0 repository; reviews Skytrax's",
+        "domain": "airline lounge and seat reviews with sub-ratings",
+    },
 }
 
 
@@ -75,7 +87,12 @@ def read_polemo(folder: Path) -> pd.DataFrame:
                 ends = [entities.get(rel["from_id"]), entities.get(rel["to_id"])]
                 aspect = next((e for e in ends if e and e["label"] == "ASPEKT"), None)
                 if aspect is not None:
-                    pairs.append((row["text"][aspect["start_offset"] : aspect["end_offset"]].strip().lower(), rel["type"].lower()))
+                    pairs.append(
+                        (
+                            row["text"][aspect["start_offset"] : aspect["end_offset"]].strip().lower(),
+                            rel["type"].lower(),
+                        )
+                    )
             texts.append(text.strip())
             tags.append(labels[tag])
             aspects.append(pairs)
@@ -87,13 +104,20 @@ def read_finnsentiment(folder: Path) -> pd.DataFrame:
     raw = pd.read_csv(folder / "finnsentiment.tsv", sep="\t", quoting=3, dtype={"text": str})
     raw = raw.dropna(subset=["text"])
     label = raw["majority"].map({-1: "negative", 0: "neutral", 1: "positive"})
-    return _frame(text=raw["text"].str.strip().tolist(), label=label.tolist(), language="fi", set="finnsentiment_fi",
-                  rating=raw["derived"].astype(float).to_numpy())
+    return _frame(
+        text=raw["text"].str.strip().tolist(),
+        label=label.tolist(),
+        language="fi",
+        set="finnsentiment_fi",
+        rating=raw["derived"].astype(float).to_numpy(),
+    )
 
 
 def read_sb10k(folder: Path) -> pd.DataFrame:
     """SB10k German tweets: ``label<TAB>text`` without header."""
-    raw = pd.read_csv(folder / "corpus_label_text.tsv", sep="\t", header=None, names=["label", "text"], quoting=3, dtype=str)
+    raw = pd.read_csv(
+        folder / "corpus_label_text.tsv", sep="\t", header=None, names=["label", "text"], quoting=3, dtype=str
+    )
     raw = raw[raw["label"].isin(["negative", "neutral", "positive"])].dropna(subset=["text"])
     return _frame(text=raw["text"].str.strip().tolist(), label=raw["label"].tolist(), language="de", set="sb10k_de")
 
@@ -111,16 +135,26 @@ def read_germeval(folder: Path) -> pd.DataFrame:
             if polarity in ("negative", "neutral", "positive"):
                 pairs.append((category.split("#")[0], polarity))
         aspects.append(pairs)
-    return _frame(text=raw["text"].str.strip().tolist(), label=raw["doc_sentiment"].tolist(), language="de",
-                  set="germeval2017", aspects=aspects)
+    return _frame(
+        text=raw["text"].str.strip().tolist(),
+        label=raw["doc_sentiment"].tolist(),
+        language="de",
+        set="germeval2017",
+        aspects=aspects,
+    )
 
 
 def read_airline(folder: Path) -> pd.DataFrame:
     """Twitter US Airline Sentiment: ``airline_sentiment`` as label, ``negativereason`` as reason."""
     raw = pd.read_csv(folder / "Tweets.csv", dtype={"text": str}).dropna(subset=["text"])
     reason = raw["negativereason"].where(raw["negativereason"].notna(), None)
-    return _frame(text=raw["text"].str.strip().tolist(), label=raw["airline_sentiment"].tolist(), language="en",
-                  set="airline_tweets_en", reason=reason.tolist())
+    return _frame(
+        text=raw["text"].str.strip().tolist(),
+        label=raw["airline_sentiment"].tolist(),
+        language="en",
+        set="airline_tweets_en",
+        reason=reason.tolist(),
+    )
 
 
 def read_semeval(folder: Path) -> pd.DataFrame:
@@ -143,7 +177,15 @@ def read_semeval(folder: Path) -> pd.DataFrame:
 
 #: Skytrax sub-rating columns per file (the aspects that should explain the overall rating)
 SKYTRAX_ASPECTS = {
-    "lounge": ["comfort", "cleanliness", "bar_beverages", "catering", "washrooms", "wifi_connectivity", "staff_service"],
+    "lounge": [
+        "comfort",
+        "cleanliness",
+        "bar_beverages",
+        "catering",
+        "washrooms",
+        "wifi_connectivity",
+        "staff_service",
+    ],
     "seat": ["seat_legroom", "seat_recline", "seat_width", "aisle_space", "viewing_tv", "power_supply", "seat_storage"],
 }
 
@@ -156,10 +198,20 @@ def read_skytrax(folder: Path) -> pd.DataFrame:
     parts = []
     for name, columns in SKYTRAX_ASPECTS.items():
         raw = pd.read_csv(folder / f"{name}.csv", dtype={"content": str}).dropna(subset=["content", "recommended"])
-        subs = [[(c, float(r[f"{c}_rating"])) for c in columns if pd.notna(r.get(f"{c}_rating"))] for _, r in raw.iterrows()]
+        subs = [
+            [(c, float(r[f"{c}_rating"])) for c in columns if pd.notna(r.get(f"{c}_rating"))] for _, r in raw.iterrows()
+        ]
         label = np.where(raw["recommended"].astype(int) == 1, "positive", "negative")
-        parts.append(_frame(text=raw["content"].str.strip().tolist(), label=label.tolist(), language="en",
-                            set="skytrax_lounge_seat_en", rating=raw["overall_rating"].astype(float).to_numpy(), aspects=subs))
+        parts.append(
+            _frame(
+                text=raw["content"].str.strip().tolist(),
+                label=label.tolist(),
+                language="en",
+                set="skytrax_lounge_seat_en",
+                rating=raw["overall_rating"].astype(float).to_numpy(),
+                aspects=subs,
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 

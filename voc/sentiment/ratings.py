@@ -7,7 +7,8 @@ cross-validated against the default head on the same rows and kept only when it 
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -106,7 +107,10 @@ def fit_from_ratings(
     alpha, cv_auc = _select_alpha(X, y, default, settings.neutral_band, seed)
     info.update(cv_auc=cv_auc, alpha=alpha)
     if not cv_auc > info["default_auc"]:
-        return default, {**info, "reason": f"ratings head CV AUC {cv_auc:.3f} not above default {info['default_auc']:.3f}"}
+        return default, {
+            **info,
+            "reason": f"ratings head CV AUC {cv_auc:.3f} not above default {info['default_auc']:.3f}",
+        }
     model = _ratings_head(default, alpha, settings.neutral_band).fit(X, y)
     model.meta_ = {"kind": "ratings", "n_train": int(len(y)), "cv_auc": cv_auc, "alpha": alpha}
     return model, {**info, "used": "ratings", "reason": f"{len(y)} rated records, CV AUC {cv_auc:.3f}"}
@@ -128,9 +132,7 @@ def _ratings_head(default: SentimentModel, alpha: float, band: float) -> Sentime
     return SentimentModel(neutral_band=band, alpha=alpha, prior_coef=default.coef_)
 
 
-def _select_alpha(
-    X: np.ndarray, y: np.ndarray, default: SentimentModel, band: float, seed: int
-) -> tuple[float, float]:
+def _select_alpha(X: np.ndarray, y: np.ndarray, default: SentimentModel, band: float, seed: int) -> tuple[float, float]:
     """Pick the pull towards the default by stratified K-fold AUC; returns (alpha, mean AUC)."""
     folds = list(StratifiedKFold(N_FOLDS, shuffle=True, random_state=seed).split(X, y))
     best = (ALPHAS[0], -np.inf)

@@ -27,8 +27,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,7 +61,13 @@ def seed_frame() -> pd.DataFrame:
         texts, labels, langs = phrase_table(name)
         parts.append(
             pd.DataFrame(
-                {"text": texts, "label": labels, "language": langs, "group": [f"hand-{lang}" for lang in langs], "source": name}
+                {
+                    "text": texts,
+                    "label": labels,
+                    "language": langs,
+                    "group": [f"hand-{lang}" for lang in langs],
+                    "source": name,
+                }
             )
         )
     return pd.concat(parts, ignore_index=True)
@@ -76,8 +83,17 @@ def training_frame(data: str | os.PathLike[str] | None = None, *, use_real: bool
     if use_real:
         corpus = sentiment_corpus(Path(data) if data else None, sets=None)
         corpus = corpus[~corpus["held_out"] & corpus["set"].isin(list(SETS))]
-        frames.append(pd.DataFrame({"text": corpus["text"], "label": corpus["label"], "language": corpus["language"],
-                                    "group": corpus["set"], "source": corpus["set"]}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "text": corpus["text"],
+                    "label": corpus["label"],
+                    "language": corpus["language"],
+                    "group": corpus["set"],
+                    "source": corpus["set"],
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True).drop_duplicates(subset="text").reset_index(drop=True)
 
 
@@ -106,8 +122,10 @@ def weight_shares(frame: pd.DataFrame, *, hand_weight: float = HAND_WEIGHT) -> d
     """Share of the total training weight each group carries (what the model card quotes)."""
     polar = frame["label"].isin(["negative", "positive"])
     groups = frame.loc[polar, "group"].astype(str)
-    multiplier = pd.Series(group_weights(groups.to_numpy(), frame.loc[polar, "language"].to_numpy(), hand_weight=hand_weight),
-                           index=groups.index)
+    multiplier = pd.Series(
+        group_weights(groups.to_numpy(), frame.loc[polar, "language"].to_numpy(), hand_weight=hand_weight),
+        index=groups.index,
+    )
     per_group = multiplier.groupby(groups).first()
     return (per_group / per_group.sum()).round(4).to_dict()
 
@@ -133,7 +151,9 @@ def anchor_baseline(frame: pd.DataFrame, X: np.ndarray) -> AnchorSentiment:
     return AnchorSentiment().fit(X[rows], frame["label"].to_numpy()[rows])
 
 
-def out_of_fold_decisions(frame: pd.DataFrame, X: np.ndarray, *, n_folds: int = 5, seed: int = 0, **fit_kwargs: Any) -> np.ndarray:
+def out_of_fold_decisions(
+    frame: pd.DataFrame, X: np.ndarray, *, n_folds: int = 5, seed: int = 0, **fit_kwargs: Any
+) -> np.ndarray:
     """Log-odds of every row from a head trained without its fold, shape (n,)."""
     strata = frame["group"].astype(str) + "/" + frame["label"].astype(str)
     out = np.full(len(frame), np.nan)
@@ -145,7 +165,9 @@ def out_of_fold_decisions(frame: pd.DataFrame, X: np.ndarray, *, n_folds: int = 
 def three_way_f1(labels: np.ndarray, scores: np.ndarray, band: float = NEUTRAL_BAND) -> float:
     """Macro-F1 over negative/neutral/positive of the labels the scores get."""
     predicted = label_scores(scores, neutral_band=band).astype(str)
-    return float(f1_score(np.asarray(labels).astype(str), predicted, labels=list(LABELS), average="macro", zero_division=0))
+    return float(
+        f1_score(np.asarray(labels).astype(str), predicted, labels=list(LABELS), average="macro", zero_division=0)
+    )
 
 
 def calibrate_temperature(
@@ -187,7 +209,9 @@ def binary_metrics(labels: np.ndarray, scores: np.ndarray, band: float = NEUTRAL
     return out
 
 
-def fit_default(frame: pd.DataFrame, X: np.ndarray, *, calibrate: bool = True, **fit_kwargs: Any) -> tuple[SentimentModel, dict[str, Any]]:
+def fit_default(
+    frame: pd.DataFrame, X: np.ndarray, *, calibrate: bool = True, **fit_kwargs: Any
+) -> tuple[SentimentModel, dict[str, Any]]:
     """The whole recipe on given rows: fit, then calibrate the temperature out of fold."""
     head = fit_head(X, frame, **fit_kwargs)
     info: dict[str, Any] = {"temperature": 1.0}
@@ -195,9 +219,14 @@ def fit_default(frame: pd.DataFrame, X: np.ndarray, *, calibrate: bool = True, *
         decisions = out_of_fold_decisions(frame, X, **fit_kwargs)
         T, per_group = calibrate_temperature(frame, decisions)
         head.coef_, head.intercept_ = head.coef_ * T, head.intercept_ * T
-        info = {"temperature": T, "three_way_macro_f1_out_of_fold": per_group,
-                "out_of_fold": {g: binary_metrics(frame["label"].to_numpy()[m], np.tanh(T * decisions[m] / 2))
-                                for g, m in _group_masks(frame).items()}}
+        info = {
+            "temperature": T,
+            "three_way_macro_f1_out_of_fold": per_group,
+            "out_of_fold": {
+                g: binary_metrics(frame["label"].to_numpy()[m], np.tanh(T * decisions[m] / 2))
+                for g, m in _group_masks(frame).items()
+            },
+        }
     return head, info
 
 

@@ -13,8 +13,8 @@ import hashlib
 import os
 import re
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -24,6 +24,8 @@ DEFAULT_ROOT = Path("/tmp/voc-sent-cache")
 def cache_root() -> Path:
     """``VOC_SENT_CACHE`` when set (read at call time), else ``/tmp/voc-sent-cache``."""
     return Path(os.environ.get("VOC_SENT_CACHE", DEFAULT_ROOT))
+
+
 #: texts embedded between two shard writes
 SHARD_SIZE = 256
 

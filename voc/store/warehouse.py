@@ -11,10 +11,11 @@ import contextlib
 import logging
 import time
 import uuid
-from datetime import date, datetime, timezone
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterator, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 import duckdb
 import numpy as np
@@ -33,7 +34,7 @@ Conflict = Literal["error", "ignore", "replace"]
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _migration_files() -> list[tuple[int, str, str]]:
@@ -127,7 +128,9 @@ class Store:
             except duckdb.IOException as exc:
                 if not _is_lock_error(exc):
                     if "not a valid DuckDB database" in str(exc):
-                        raise InputError(f"{self.path} is not a DuckDB database; give --db a new or an existing voc store file") from exc
+                        raise InputError(
+                            f"{self.path} is not a DuckDB database; give --db a new or an existing voc store file"
+                        ) from exc
                     raise
                 if time.monotonic() >= deadline:
                     raise StoreLockedError(
@@ -144,7 +147,7 @@ class Store:
             self._con.close()
             self._con = None
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -175,7 +178,7 @@ class Store:
         return applied
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator["Store"]:
+    def transaction(self) -> Iterator[Store]:
         """All writes inside commit together or not at all (nested use joins the outer one)."""
         if self._in_transaction:
             yield self
@@ -292,7 +295,9 @@ class Store:
                     FROM feedback f JOIN {view} e USING (record_id)""",
                 [_utcnow(), run_id],
             )
-            self.con.execute(f"DELETE FROM unit_scores WHERE unit_id IN (SELECT u.unit_id FROM units u JOIN {view} e USING (record_id))")
+            self.con.execute(
+                f"DELETE FROM unit_scores WHERE unit_id IN (SELECT u.unit_id FROM units u JOIN {view} e USING (record_id))"
+            )
             for table in ("units", "unit_themes", "record_scores", "feedback"):
                 self.con.execute(f"DELETE FROM {table} WHERE record_id IN (SELECT record_id FROM {view})")
         finally:
@@ -373,19 +378,29 @@ class Store:
         if stale:
             self.con.execute(
                 "UPDATE runs SET status = 'failed', finished_at = ?, "
-                "summary = '{\"error\": \"interrupted: the process ended before the night finished\"}' "
+                'summary = \'{"error": "interrupted: the process ended before the night finished"}\' '
                 "WHERE status = 'running'",
                 [_utcnow()],
             )
             log.warning("closed interrupted runs", extra={"runs": stale})
         return stale
 
-    def finish_run(self, run_id: str, *, status: str, counts: Mapping[str, int] | None = None, summary: str = "{}") -> None:
+    def finish_run(
+        self, run_id: str, *, status: str, counts: Mapping[str, int] | None = None, summary: str = "{}"
+    ) -> None:
         counts = counts or {}
         self.execute(
             "UPDATE runs SET finished_at = ?, status = ?, n_read = ?, n_new = ?, n_quarantined = ?, summary = ? "
             "WHERE run_id = ?",
-            [_utcnow(), status, counts.get("n_read"), counts.get("n_new"), counts.get("n_quarantined"), summary, run_id],
+            [
+                _utcnow(),
+                status,
+                counts.get("n_read"),
+                counts.get("n_new"),
+                counts.get("n_quarantined"),
+                summary,
+                run_id,
+            ],
         )
 
     def record_failed_run(self, night: date, error: str, *, since: datetime | None = None) -> str:
@@ -405,13 +420,17 @@ class Store:
             if rows:
                 run_id, status = rows[0]
                 if status == "running":
-                    self.execute("UPDATE runs SET status = 'failed', finished_at = ?, summary = ? WHERE run_id = ?",
-                                 [_utcnow(), summary, run_id])
+                    self.execute(
+                        "UPDATE runs SET status = 'failed', finished_at = ?, summary = ? WHERE run_id = ?",
+                        [_utcnow(), summary, run_id],
+                    )
                 return run_id
         run_id = f"{night.isoformat()}-{uuid.uuid4().hex[:8]}"
         now = _utcnow()
-        self.execute("INSERT INTO runs (run_id, night, started_at, finished_at, status, summary) VALUES (?, ?, ?, ?, 'failed', ?)",
-                     [run_id, night, since or now, now, summary])
+        self.execute(
+            "INSERT INTO runs (run_id, night, started_at, finished_at, status, summary) VALUES (?, ?, ?, ?, 'failed', ?)",
+            [run_id, night, since or now, now, summary],
+        )
         return run_id
 
     def last_run(self, *, status: str = "succeeded", before: str | None = None) -> dict[str, Any] | None:

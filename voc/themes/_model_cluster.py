@@ -6,7 +6,7 @@ can be tested alone. All functions are deterministic for a fixed ``seed``.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -254,7 +254,9 @@ def cluster_hybrid(z: np.ndarray, *, min_size: int, seed: int = 42) -> np.ndarra
 
 #: Clustering back-ends by name; each maps (reduced vectors, min_size, seed) to labels (n,).
 CLUSTERERS: dict[str, Callable[..., np.ndarray]] = {
-    "hdbscan": lambda z, min_size, seed: cluster_hdbscan(z, min_size=min_size, min_samples=max(2, min_size // 2), seed=seed),
+    "hdbscan": lambda z, min_size, seed: cluster_hdbscan(
+        z, min_size=min_size, min_samples=max(2, min_size // 2), seed=seed
+    ),
     "hdbscan_leaf": lambda z, min_size, seed: cluster_hdbscan(
         z, min_size=min_size, min_samples=max(2, min_size // 2), method="leaf", seed=seed
     ),

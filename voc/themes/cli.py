@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -18,7 +17,7 @@ themes_app = typer.Typer(help="List, inspect and curate themes (edits survive ev
 DbOption = typer.Option(None, "--db", help="DuckDB store; default from voc.yaml, else voc.duckdb.")
 
 
-def _db_path(db: Optional[Path]) -> Path:
+def _db_path(db: Path | None) -> Path:
     if db is not None:
         return db
     if Path("voc.yaml").exists():
@@ -28,7 +27,7 @@ def _db_path(db: Optional[Path]) -> Path:
     return Path("voc.duckdb")
 
 
-def _open(db: Optional[Path]):
+def _open(db: Path | None):
     from voc.store import Store
 
     path = _db_path(db)
@@ -37,7 +36,7 @@ def _open(db: Optional[Path]):
     return Store(path)
 
 
-def _edit(db: Optional[Path], action: str, *args: object) -> None:
+def _edit(db: Path | None, action: str, *args: object) -> None:
     """Run one curation function of ``voc.themes.curation`` on the store; its errors end the command."""
     from voc.themes import curation
 
@@ -57,7 +56,7 @@ def _fail(error: Exception) -> None:
 
 @themes_app.command("list")
 def list_themes(
-    db: Optional[Path] = DbOption,
+    db: Path | None = DbOption,
     all_: bool = typer.Option(False, "--all", help="Also show merged, split and deleted themes."),
 ) -> None:
     """Themes with their parent, status and size."""
@@ -91,7 +90,7 @@ def list_themes(
 
 
 @themes_app.command("show")
-def show_theme(theme_id: int = typer.Argument(..., help="Theme id."), db: Optional[Path] = DbOption) -> None:
+def show_theme(theme_id: int = typer.Argument(..., help="Theme id."), db: Path | None = DbOption) -> None:
     """One theme: label, keywords per language, verbatims and its history."""
     from rich.console import Console
     from rich.table import Table
@@ -107,7 +106,9 @@ def show_theme(theme_id: int = typer.Argument(..., help="Theme id."), db: Option
     row = match.iloc[0]
     console = Console()
     label = row["custom_label"] if isinstance(row["custom_label"], str) else row["generated_label"]
-    console.print(f"[bold]{theme_id}: {label}[/bold]  ({row['status']}, {row['kind']}, {row['n_units']} units, {row['n_records']} records)")
+    console.print(
+        f"[bold]{theme_id}: {label}[/bold]  ({row['status']}, {row['kind']}, {row['n_units']} units, {row['n_records']} records)"
+    )
     if isinstance(row["custom_label"], str):
         console.print(f"generated label: {row['generated_label']}")
     keywords = Table(title="keywords")
@@ -123,25 +124,34 @@ def show_theme(theme_id: int = typer.Argument(..., help="Theme id."), db: Option
     for quote in json.loads(row["verbatims"] or "[]"):
         quotes.add_row(quote["language"], quote["record_id"], quote["text"])
     console.print(quotes)
-    history = events[(events["theme_id"] == theme_id) | events["other_ids"].str.contains(rf"\b{theme_id}\b", regex=True)]
+    history = events[
+        (events["theme_id"] == theme_id) | events["other_ids"].str.contains(rf"\b{theme_id}\b", regex=True)
+    ]
     if not history.empty:
         table = Table(title="history")
         for column in ("when", "run", "event", "theme", "related", "detail"):
             table.add_column(column)
         for event in history.itertuples(index=False):
-            table.add_row(str(event.happened_at), str(event.run_id or ""), event.event, str(event.theme_id), event.other_ids, event.detail or "")
+            table.add_row(
+                str(event.happened_at),
+                str(event.run_id or ""),
+                event.event,
+                str(event.theme_id),
+                event.other_ids,
+                event.detail or "",
+            )
         console.print(table)
 
 
 @themes_app.command("rename")
-def rename(theme_id: int = typer.Argument(...), name: str = typer.Argument(...), db: Optional[Path] = DbOption) -> None:
+def rename(theme_id: int = typer.Argument(...), name: str = typer.Argument(...), db: Path | None = DbOption) -> None:
     """Give a theme your own name."""
     _edit(db, "rename_theme", theme_id, name)
     typer.echo(f"theme {theme_id} renamed to {name!r}")
 
 
 @themes_app.command("merge")
-def merge(theme_id: int = typer.Argument(...), into_id: int = typer.Argument(...), db: Optional[Path] = DbOption) -> None:
+def merge(theme_id: int = typer.Argument(...), into_id: int = typer.Argument(...), db: Path | None = DbOption) -> None:
     """Merge theme ID into INTO_ID (ID stays as an alias)."""
     _edit(db, "merge_themes", theme_id, into_id)
     typer.echo(f"theme {theme_id} merged into {into_id}")
@@ -151,7 +161,7 @@ def merge(theme_id: int = typer.Argument(...), into_id: int = typer.Argument(...
 def split(
     theme_id: int = typer.Argument(...),
     k: int = typer.Option(2, "--k", min=2, help="Number of sub-themes."),
-    db: Optional[Path] = DbOption,
+    db: Path | None = DbOption,
 ) -> None:
     """Split a theme into K sub-themes by re-clustering its sentences."""
     from voc.themes.curation import CurationError, split_theme
@@ -168,14 +178,14 @@ def split(
 
 
 @themes_app.command("delete")
-def delete(theme_id: int = typer.Argument(...), db: Optional[Path] = DbOption) -> None:
+def delete(theme_id: int = typer.Argument(...), db: Path | None = DbOption) -> None:
     """Hide a theme; its sentences become unassigned, now and after later runs."""
     _edit(db, "delete_theme", theme_id)
     typer.echo(f"theme {theme_id} deleted")
 
 
 @themes_app.command("export")
-def export(file: Path = typer.Argument(..., help="YAML file to write."), db: Optional[Path] = DbOption) -> None:
+def export(file: Path = typer.Argument(..., help="YAML file to write."), db: Path | None = DbOption) -> None:
     """Write all curation (edits and split sub-themes) to a YAML file."""
     from voc.themes.curation import export_curation
 
@@ -187,7 +197,7 @@ def export(file: Path = typer.Argument(..., help="YAML file to write."), db: Opt
 @themes_app.command("import")
 def import_(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="YAML file from `voc themes export`."),
-    db: Optional[Path] = DbOption,
+    db: Path | None = DbOption,
     append: bool = typer.Option(False, "--append", help="Keep the store's edits and add the file's."),
 ) -> None:
     """Load curation from a YAML file and apply it to the stored themes."""

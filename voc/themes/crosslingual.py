@@ -17,7 +17,7 @@ fewer directions.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -119,7 +119,7 @@ class LanguageAligner:
         self.min_language_size = min_language_size
         self.seed = seed
 
-    def fit(self, x: np.ndarray, languages: Sequence[str]) -> "LanguageAligner":
+    def fit(self, x: np.ndarray, languages: Sequence[str]) -> LanguageAligner:
         """Learn the per-language means (and scales) from ``x`` of shape (n, d)."""
         x = normalise_rows(x).astype(np.float64)
         langs = np.asarray([str(lang) for lang in languages])
@@ -158,7 +158,7 @@ class LanguageAligner:
         # Keep the overall scale: only the relative spread between languages/dimensions matters.
         return (scales / np.median(pooled_sd)).astype(np.float32)
 
-    def realign(self, x: np.ndarray, languages: Sequence[str], groups: np.ndarray) -> "LanguageAligner":
+    def realign(self, x: np.ndarray, languages: Sequence[str], groups: np.ndarray) -> LanguageAligner:
         """Re-estimate the offsets on given theme groups (n,), -1 = ignore; scales are refitted.
 
         The provisional k-means groups of :meth:`fit` are a rough stand-in for themes; once real
@@ -197,7 +197,7 @@ class LanguageAligner:
         }
 
     @classmethod
-    def from_state(cls, state: dict) -> "LanguageAligner":
+    def from_state(cls, state: dict) -> LanguageAligner:
         aligner = cls()
         aligner.languages_ = [str(lang) for lang in np.asarray(state["aligner_languages"]).tolist()]
         aligner.means_ = np.asarray(state["aligner_means"], dtype=np.float32)

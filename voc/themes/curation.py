@@ -10,9 +10,10 @@ both themes exist, a split re-divides its theme and a deleted theme stays hidden
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Final, Mapping
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -41,7 +42,7 @@ class CurationError(ValueError):
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 # -- applying edits -------------------------------------------------------------------------------
@@ -139,7 +140,9 @@ def apply_edit(
     return themes, theme_ids
 
 
-def _apply_split(themes: pd.DataFrame, theme_ids: np.ndarray, payload: Mapping[str, Any], *, vectors: np.ndarray | None, strict: bool) -> tuple[pd.DataFrame, np.ndarray]:
+def _apply_split(
+    themes: pd.DataFrame, theme_ids: np.ndarray, payload: Mapping[str, Any], *, vectors: np.ndarray | None, strict: bool
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Give each unit of the split theme to the nearest of its sub-themes' centroids."""
     theme, children = int(payload["theme_id"]), [int(c) for c in payload["children"]]
     rows = _rows(themes)
@@ -210,7 +213,13 @@ def record_edit(store: Store, action: str, payload: Mapping[str, Any], *, at: da
 
 
 def _commit_edit(
-    store: Store, action: str, payload: Mapping[str, Any], *, vectors: np.ndarray | None = None, themes: pd.DataFrame | None = None, detail: str = ""
+    store: Store,
+    action: str,
+    payload: Mapping[str, Any],
+    *,
+    vectors: np.ndarray | None = None,
+    themes: pd.DataFrame | None = None,
+    detail: str = "",
 ) -> pd.DataFrame:
     """Check the edit against the stored registry, apply it, store all of it in one transaction."""
     themes = load_themes(store) if themes is None else themes
@@ -226,7 +235,12 @@ def _commit_edit(
         save_themes(store, themes)
         if len(assignments):
             save_assignments(store, assignments.assign(theme_id=current))
-        append_events(store, pd.DataFrame([event_row(action, int(payload["theme_id"]), run_id=None, at=now, other_ids=others, detail=detail)]))
+        append_events(
+            store,
+            pd.DataFrame(
+                [event_row(action, int(payload["theme_id"]), run_id=None, at=now, other_ids=others, detail=detail)]
+            ),
+        )
     return themes
 
 
@@ -244,7 +258,9 @@ def recount(themes: pd.DataFrame, assignments: pd.DataFrame) -> pd.DataFrame:
     is_parent = themes["kind"].eq("parent").to_numpy()
     ids = themes["theme_id"].astype(int)
     themes["n_units"] = np.where(is_parent, ids.map(parent_units).fillna(0), ids.map(units).fillna(0)).astype("int64")
-    themes["n_records"] = np.where(is_parent, ids.map(parent_records).fillna(0), ids.map(records).fillna(0)).astype("int64")
+    themes["n_records"] = np.where(is_parent, ids.map(parent_records).fillna(0), ids.map(records).fillna(0)).astype(
+        "int64"
+    )
     return normalise_registry(themes)
 
 
@@ -330,11 +346,25 @@ def split_theme(
     )
     themes = normalise_registry(pd.concat([themes, new_rows], ignore_index=True))
     if describe is not None:
-        _, provisional = apply_edit(themes, assignments["theme_id"].to_numpy(), {"action": "split", "payload": {"theme_id": int(theme_id), "children": children}}, vectors=vectors)
-        sims = np.einsum("ij,ij->i", vectors, np.vstack([_centroid_of(themes, t, vectors.shape[1]) for t in provisional]))
+        _, provisional = apply_edit(
+            themes,
+            assignments["theme_id"].to_numpy(),
+            {"action": "split", "payload": {"theme_id": int(theme_id), "children": children}},
+            vectors=vectors,
+        )
+        sims = np.einsum(
+            "ij,ij->i", vectors, np.vstack([_centroid_of(themes, t, vectors.shape[1]) for t in provisional])
+        )
         labels = describe(assignments, provisional, sims, children)
         themes = _set_labels(themes, labels)
-    _commit_edit(store, "split", {"theme_id": int(theme_id), "k": k, "children": children}, vectors=vectors, themes=themes, detail=f"into {children}")
+    _commit_edit(
+        store,
+        "split",
+        {"theme_id": int(theme_id), "k": k, "children": children},
+        vectors=vectors,
+        themes=themes,
+        detail=f"into {children}",
+    )
     return children
 
 
@@ -349,7 +379,11 @@ def _set_labels(themes: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
     themes = themes.set_index("theme_id", drop=False)
     for row in labels.itertuples(index=False):
         if row.theme_id in themes.index:
-            themes.loc[row.theme_id, ["generated_label", "keywords", "verbatims"]] = [row.generated_label, row.keywords, row.verbatims]
+            themes.loc[row.theme_id, ["generated_label", "keywords", "verbatims"]] = [
+                row.generated_label,
+                row.keywords,
+                row.verbatims,
+            ]
     return normalise_registry(themes.reset_index(drop=True))
 
 
@@ -408,7 +442,9 @@ def import_curation(store: Store, path: str | Path, *, replace: bool = True) -> 
     edits = []
     for number, entry in enumerate(document.get("edits", []), start=1):
         if not isinstance(entry, dict) or entry.get("action") not in ACTIONS or "theme_id" not in entry:
-            raise CurationError(f"{path}: edit {number} needs `action` (one of {ACTIONS}) and `theme_id`, got {entry!r}")
+            raise CurationError(
+                f"{path}: edit {number} needs `action` (one of {ACTIONS}) and `theme_id`, got {entry!r}"
+            )
         entry = dict(entry)
         action, at = entry.pop("action"), entry.pop("at", None)
         required = {"rename": "name", "merge": "into", "split": "children"}.get(action)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import importlib
 import json
 import re
-from functools import lru_cache
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -35,7 +35,7 @@ VERBATIM_MAX_CHARS = 280
 LABEL_LANGUAGE = "en"
 
 
-@lru_cache(maxsize=None)
+@cache
 def stop_words(language: str) -> frozenset[str]:
     """spaCy's stop words for ``language`` (lower case); the union of all supported ones otherwise.
 
@@ -268,7 +268,12 @@ def select_verbatims(
     list of {"record_id", "language", "text"}
     """
     frame = pd.DataFrame(
-        {"text": list(texts), "record_id": list(record_ids), "language": list(languages), "sim": np.asarray(similarity, float)}
+        {
+            "text": list(texts),
+            "record_id": list(record_ids),
+            "language": list(languages),
+            "sim": np.asarray(similarity, float),
+        }
     )
     if frame.empty:
         return []
@@ -278,7 +283,9 @@ def select_verbatims(
         order = order[:max_languages]
     quotes: list[dict[str, str]] = []
     for language in order:
-        group = frame[frame["language"] == language].sort_values(["sim", "record_id", "text"], ascending=[False, True, True])
+        group = frame[frame["language"] == language].sort_values(
+            ["sim", "record_id", "text"], ascending=[False, True, True]
+        )
         length = group["text"].str.len()
         readable = group[(length >= VERBATIM_MIN_CHARS) & (length <= VERBATIM_MAX_CHARS)]
         pool = readable if len(readable) >= min(n_per_language, len(group)) else group
@@ -351,7 +358,9 @@ def describe_themes(
             {
                 "theme_id": int(theme),
                 "generated_label": make_label(found, per_language) or f"theme {theme}",
-                "keywords": json.dumps({lang: [p for p, _, _ in v] for lang, v in sorted(found.items())}, ensure_ascii=False),
+                "keywords": json.dumps(
+                    {lang: [p for p, _, _ in v] for lang, v in sorted(found.items())}, ensure_ascii=False
+                ),
                 "verbatims": json.dumps(verbatims, ensure_ascii=False),
             }
         )

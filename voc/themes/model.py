@@ -33,7 +33,7 @@ Themes are numbered by size (0 = largest), so the same input and seed give the s
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -146,7 +146,7 @@ class ThemeModel:
     # --- fitting ---------------------------------------------------------------------------
     def fit(
         self, embeddings: np.ndarray, *, languages: Sequence[str], texts: Sequence[str] | None = None
-    ) -> "ThemeModel":
+    ) -> ThemeModel:
         """Discover themes.
 
         Parameters
@@ -188,9 +188,9 @@ class ThemeModel:
             raise ValueError(f"ThemeModel: align must be 'balanced', 'centre' or 'none', got {self.align!r}")
         self.aligner_ = None
         if self.align != "none":
-            self.aligner_ = LanguageAligner(
-                balance=self.align == "balanced", scale=self.scale, seed=self.seed
-            ).fit(x, languages)
+            self.aligner_ = LanguageAligner(balance=self.align == "balanced", scale=self.scale, seed=self.seed).fit(
+                x, languages
+            )
 
     def _resolve_min_size(self, n: int) -> int:
         if self.min_theme_size == "auto":
@@ -291,16 +291,20 @@ class ThemeModel:
         return state
 
     @classmethod
-    def from_state(cls, state) -> "ThemeModel":
+    def from_state(cls, state) -> ThemeModel:
         """Rebuild a fitted model from :meth:`get_state` output (a dict or a loaded ``.npz``)."""
 
         def scalar(key):
             value = np.asarray(state[key])
             return value.item() if value.ndim == 0 else value.tolist()
 
-        model = cls(seed=int(scalar("seed")), merge_threshold=float(scalar("merge_threshold")), align=str(scalar("align")))
+        model = cls(
+            seed=int(scalar("seed")), merge_threshold=float(scalar("merge_threshold")), align=str(scalar("align"))
+        )
         model.scale = bool(scalar("scale"))
-        model.centroids_ = np.asarray(state["centroids"], dtype=np.float32).reshape(-1, np.shape(state["centroids"])[-1])
+        model.centroids_ = np.asarray(state["centroids"], dtype=np.float32).reshape(
+            -1, np.shape(state["centroids"])[-1]
+        )
         model.parents_ = np.asarray(state["parents"], dtype=np.int64)
         model.threshold_ = float(scalar("threshold"))
         model.min_size_ = int(scalar("min_size"))

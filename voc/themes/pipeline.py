@@ -8,9 +8,10 @@ the store in one transaction, so a failed night leaves the registry as it was.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -73,12 +74,14 @@ def _default_model_cls() -> type:
 
 
 def _make_model(model_cls: type, settings: ThemeSettings, **extra: Any) -> Any:
-    return model_cls(min_theme_size=settings.min_theme_size, seed=settings.seed, merge_threshold=settings.merge_threshold, **extra)
+    return model_cls(
+        min_theme_size=settings.min_theme_size, seed=settings.seed, merge_threshold=settings.merge_threshold, **extra
+    )
 
 
 def _naive_utc(moment: datetime) -> datetime:
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment
 
 
@@ -161,13 +164,22 @@ def update_themes(
     prev_curated = previous["theme_id"].fillna(UNASSIGNED_THEME).to_numpy(dtype=np.int64)
     prev_sim = previous["similarity"].fillna(0.0).to_numpy(dtype=float)
 
-    due = refit_due(stored, now=now, every_days=settings.refit_every_days, model_id=model_id) if refit is None else refit
+    due = (
+        refit_due(stored, now=now, every_days=settings.refit_every_days, model_id=model_id) if refit is None else refit
+    )
     due = due or stored is None
     if due:
         model = _make_model(model_cls, settings).fit(embeddings, languages=languages, texts=texts)
         vectors = unit_rows(model.correct(embeddings, languages=languages))
         tracked = refit_registry(
-            themes, model, vectors, prev_model, prev_curated, assign_ceiling=settings.assign_threshold, run_id=run_id, now=now
+            themes,
+            model,
+            vectors,
+            prev_model,
+            prev_curated,
+            assign_ceiling=settings.assign_threshold,
+            run_id=run_id,
+            now=now,
         )
     else:
         model = model_cls.from_state(stored.state)
@@ -179,7 +191,9 @@ def update_themes(
         def discover(rows: np.ndarray) -> np.ndarray:
             # Cluster the leftovers in tonight's aligned space with no alignment of their own:
             # centring a small pool that is mostly one new theme would erase that very theme.
-            fresh = model_cls(min_theme_size=min_units, seed=settings.seed, merge_threshold=settings.merge_threshold, align="none")
+            fresh = model_cls(
+                min_theme_size=min_units, seed=settings.seed, merge_threshold=settings.merge_threshold, align="none"
+            )
             try:
                 fresh.fit(vectors[rows], languages=languages[rows], texts=[texts[i] for i in rows])
             except ValueError:  # too few units to find anything
@@ -187,9 +201,17 @@ def update_themes(
             return np.asarray(fresh.labels_)
 
         tracked = assign_night(
-            themes, vectors, prev_model, prev_sim, is_new=is_new, discover=discover,
-            assign_ceiling=settings.assign_threshold, base_threshold=getattr(model, "threshold_", None),
-            min_units=min_units, run_id=run_id, now=now,
+            themes,
+            vectors,
+            prev_model,
+            prev_sim,
+            is_new=is_new,
+            discover=discover,
+            assign_ceiling=settings.assign_threshold,
+            base_threshold=getattr(model, "threshold_", None),
+            min_units=min_units,
+            run_id=run_id,
+            now=now,
         )
 
     curated, theme_ids, similarity = _curate(store, tracked, vectors)
@@ -257,7 +279,12 @@ def _label(
     present = set(np.unique(theme_ids[theme_ids != UNASSIGNED_THEME]).tolist())
     wanted = present if refitted else present & (tracked.changed | unlabelled)
     leaf = describe_themes(
-        units, theme_ids, similarity, only=sorted(wanted), n_keywords=settings.n_keywords, n_verbatims=settings.n_verbatims
+        units,
+        theme_ids,
+        similarity,
+        only=sorted(wanted),
+        n_keywords=settings.n_keywords,
+        n_verbatims=settings.n_verbatims,
     )
     parent_of = {int(t): p for t, p in zip(themes["theme_id"], themes["parent_id"]) if pd.notna(p)}
     parent_ids = np.array([int(parent_of.get(int(t), UNASSIGNED_THEME)) for t in theme_ids], dtype=np.int64)
@@ -267,7 +294,14 @@ def _label(
     if wanted_parents:
         # a parent's verbatims: its units ranked by the similarity to their own theme
         described.append(
-            describe_themes(units, parent_ids, similarity, only=sorted(wanted_parents), n_keywords=settings.n_keywords, n_verbatims=settings.n_verbatims)
+            describe_themes(
+                units,
+                parent_ids,
+                similarity,
+                only=sorted(wanted_parents),
+                n_keywords=settings.n_keywords,
+                n_verbatims=settings.n_verbatims,
+            )
         )
     labels = pd.concat(described, ignore_index=True).set_index("theme_id")
     themes = themes.set_index("theme_id", drop=False)
@@ -292,7 +326,14 @@ def record_themes(units: pd.DataFrame) -> pd.DataFrame:
     """
     assigned = units[units["theme_id"] != UNASSIGNED_THEME]
     if assigned.empty:
-        return pd.DataFrame({"record_id": pd.Series(dtype=object), "theme_id": pd.Series(dtype="int64"), "is_primary": pd.Series(dtype=bool), "n_units": pd.Series(dtype="int64")})
+        return pd.DataFrame(
+            {
+                "record_id": pd.Series(dtype=object),
+                "theme_id": pd.Series(dtype="int64"),
+                "is_primary": pd.Series(dtype=bool),
+                "n_units": pd.Series(dtype="int64"),
+            }
+        )
     grouped = (
         assigned.groupby(["record_id", "theme_id"], sort=False)
         .agg(n_units=("theme_id", "size"), mean_similarity=("theme_similarity", "mean"))
@@ -344,13 +385,19 @@ def unit_texts(store: Store, assignments: pd.DataFrame) -> pd.DataFrame:
     return merged.assign(text=merged["text"].fillna(""))
 
 
-def describer(store: Store, settings: ThemeSettings | None = None) -> Callable[[pd.DataFrame, np.ndarray, np.ndarray, list[int]], pd.DataFrame]:
+def describer(
+    store: Store, settings: ThemeSettings | None = None
+) -> Callable[[pd.DataFrame, np.ndarray, np.ndarray, list[int]], pd.DataFrame]:
     """A labelling function for :func:`voc.themes.curation.split_theme` backed by the store's texts."""
     settings = settings or ThemeSettings()
 
-    def describe(assignments: pd.DataFrame, theme_ids: np.ndarray, similarity: np.ndarray, only: list[int]) -> pd.DataFrame:
+    def describe(
+        assignments: pd.DataFrame, theme_ids: np.ndarray, similarity: np.ndarray, only: list[int]
+    ) -> pd.DataFrame:
         frame = unit_texts(store, assignments)
-        return describe_themes(frame, theme_ids, similarity, only=only, n_keywords=settings.n_keywords, n_verbatims=settings.n_verbatims)
+        return describe_themes(
+            frame, theme_ids, similarity, only=only, n_keywords=settings.n_keywords, n_verbatims=settings.n_verbatims
+        )
 
     return describe
 

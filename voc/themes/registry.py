@@ -10,9 +10,10 @@ from __future__ import annotations
 import base64
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Sequence
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -206,7 +207,15 @@ def load_events(store: Store) -> pd.DataFrame:
     return store.query("SELECT * FROM theme_events ORDER BY happened_at, theme_id")
 
 
-def event_row(event: str, theme_id: int | None, *, run_id: str | None, at: datetime, other_ids: Sequence[int] = (), detail: str = "") -> dict[str, Any]:
+def event_row(
+    event: str,
+    theme_id: int | None,
+    *,
+    run_id: str | None,
+    at: datetime,
+    other_ids: Sequence[int] = (),
+    detail: str = "",
+) -> dict[str, Any]:
     return {
         "run_id": run_id,
         "happened_at": at,

@@ -16,8 +16,8 @@ Every unit is a verbatim slice of the record text, so it can be shown to an anal
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Iterable, Sequence
 
 import pandas as pd
 
@@ -27,9 +27,31 @@ from voc.schemas import UNIT_COLUMNS
 #: Words that open a new clause, per language. Matched after a comma, or bare when followed by an
 #: article/pronoun, so lists of adjectives ("rude and arrogant") are never cut.
 CLAUSE_JOINERS: dict[str, tuple[str, ...]] = {
-    "en": (", and ", ", but ", " but the ", " and the ", " and my ", " and i ", ", while ", ", although ", ", however "),
-    "de": (", und ", ", aber ", " aber die ", " aber der ", " aber das ", " und die ", " und der ", " und das ",
-           " und ich ", ", doch ", ", während ", ", allerdings "),
+    "en": (
+        ", and ",
+        ", but ",
+        " but the ",
+        " and the ",
+        " and my ",
+        " and i ",
+        ", while ",
+        ", although ",
+        ", however ",
+    ),
+    "de": (
+        ", und ",
+        ", aber ",
+        " aber die ",
+        " aber der ",
+        " aber das ",
+        " und die ",
+        " und der ",
+        " und das ",
+        " und ich ",
+        ", doch ",
+        ", während ",
+        ", allerdings ",
+    ),
     "pl": (", a ", ", ale ", " ale ", ", i ", ", natomiast ", ", jednak ", " a do tego "),
     "fi": (", ja ", ", mutta ", " mutta ", " ja lisäksi ", ", eikä ", ", vaikka ", ", kun taas "),
     "uk": (", і ", ", й ", ", а ", ", але ", " але ", ", проте ", ", однак ", " а ще "),
@@ -48,7 +70,7 @@ def _sentencizer(language: str):
 
     try:
         nlp = spacy.blank(language)
-    except Exception:  # noqa: BLE001 - spaCy raises ImportError/ValueError for unknown codes
+    except Exception:
         nlp = spacy.blank("xx")
     nlp.add_pipe("sentencizer")
     return nlp

@@ -16,9 +16,10 @@ All functions are pure: they take and return DataFrames/arrays and never touch t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -125,7 +126,9 @@ def assign_nearest(vectors: np.ndarray, centroids: np.ndarray, thresholds: np.nd
     return np.where(best >= thresholds[nearest], nearest, -1).astype(np.int64), best.astype(float)
 
 
-def match_centroids(old: np.ndarray, new: np.ndarray, *, threshold: float = MATCH_THRESHOLD) -> list[tuple[int, int, float]]:
+def match_centroids(
+    old: np.ndarray, new: np.ndarray, *, threshold: float = MATCH_THRESHOLD
+) -> list[tuple[int, int, float]]:
     """Optimal one-to-one pairing of old and new centroids, keeping pairs above ``threshold``.
 
     Returns
@@ -140,7 +143,17 @@ def match_centroids(old: np.ndarray, new: np.ndarray, *, threshold: float = MATC
     return sorted(pairs, key=lambda p: p[1])
 
 
-def _new_theme(theme_id: int, *, kind: str, status: str, centroid: np.ndarray, threshold: float, run_id: str, now: datetime, **extra: Any) -> dict[str, Any]:
+def _new_theme(
+    theme_id: int,
+    *,
+    kind: str,
+    status: str,
+    centroid: np.ndarray,
+    threshold: float,
+    run_id: str,
+    now: datetime,
+    **extra: Any,
+) -> dict[str, Any]:
     row = {
         "theme_id": theme_id,
         "kind": kind,
@@ -174,7 +187,9 @@ def _old_centroids(themes: pd.DataFrame, vectors: np.ndarray, previous: np.ndarr
     return [i for i, k in zip(ids, keep) if k], centroids[keep_arr] if len(ids) else centroids
 
 
-def _lineage_events(previous: np.ndarray, current: np.ndarray, births: list[int], retired: list[int], *, run_id: str, now: datetime) -> list[dict[str, Any]]:
+def _lineage_events(
+    previous: np.ndarray, current: np.ndarray, births: list[int], retired: list[int], *, run_id: str, now: datetime
+) -> list[dict[str, Any]]:
     """Splits (a newborn drawn mostly from one old theme) and merges (a retiree absorbed by one theme)."""
     events = []
     for theme in births:
@@ -183,14 +198,20 @@ def _lineage_events(previous: np.ndarray, current: np.ndarray, births: list[int]
             values, counts = np.unique(came_from, return_counts=True)
             top = int(values[counts.argmax()])
             if counts.max() / (current == theme).sum() >= LINEAGE_SHARE and top not in retired:
-                events.append(event_row("split", theme, run_id=run_id, at=now, other_ids=[top], detail=f"split off theme {top}"))
+                events.append(
+                    event_row("split", theme, run_id=run_id, at=now, other_ids=[top], detail=f"split off theme {top}")
+                )
     for theme in retired:
         went_to = current[(previous == theme) & (current != UNASSIGNED_THEME)]
         if len(went_to):
             values, counts = np.unique(went_to, return_counts=True)
             top = int(values[counts.argmax()])
             if counts.max() / (previous == theme).sum() >= LINEAGE_SHARE:
-                events.append(event_row("merge", top, run_id=run_id, at=now, other_ids=[theme], detail=f"absorbed retired theme {theme}"))
+                events.append(
+                    event_row(
+                        "merge", top, run_id=run_id, at=now, other_ids=[theme], detail=f"absorbed retired theme {theme}"
+                    )
+                )
     return events
 
 
@@ -260,7 +281,13 @@ def refit_registry(
     sizes = np.bincount(labels[labels >= 0], minlength=len(new_centroids))
     model_level = themes[themes["kind"].eq("theme") & themes["model_status"].isin(ATTRACTING)]
     id_of, matched, retired = _track_level(
-        model_level, new_centroids, sizes, vectors, previous, start_id=next_theme_id(themes), match_threshold=match_threshold
+        model_level,
+        new_centroids,
+        sizes,
+        vectors,
+        previous,
+        start_id=next_theme_id(themes),
+        match_threshold=match_threshold,
     )
     current = np.array([id_of[j] if j >= 0 else UNASSIGNED_THEME for j in labels], dtype=np.int64)
     events = [event_row("match", t, run_id=run_id, at=now, detail=f"cosine {s:.3f}") for t, s in matched]
@@ -277,18 +304,44 @@ def refit_registry(
         member_sims = vectors[labels == j] @ new_centroids[j]
         threshold = calibrate_threshold(member_sims, ceiling=assign_ceiling, base=getattr(model, "threshold_", None))
         if theme in records:
-            records[theme].update(model_status="active", centroid=new_centroids[j], assign_threshold=threshold, last_seen_run=run_id, updated_at=now)
+            records[theme].update(
+                model_status="active",
+                centroid=new_centroids[j],
+                assign_threshold=threshold,
+                last_seen_run=run_id,
+                updated_at=now,
+            )
         else:
-            records[theme] = _new_theme(theme, kind="theme", status="active", centroid=new_centroids[j], threshold=threshold, run_id=run_id, now=now)
+            records[theme] = _new_theme(
+                theme,
+                kind="theme",
+                status="active",
+                centroid=new_centroids[j],
+                threshold=threshold,
+                run_id=run_id,
+                now=now,
+            )
     _refresh_split_centroids(records, vectors, previous_curated)
-    parents_events = _track_parents(records, model, id_of, vectors, current, previous_parent, run_id=run_id, now=now, match_threshold=match_threshold)
+    parents_events = _track_parents(
+        records,
+        model,
+        id_of,
+        vectors,
+        current,
+        previous_parent,
+        run_id=run_id,
+        now=now,
+        match_threshold=match_threshold,
+    )
     out = normalise_registry(pd.DataFrame(list(records.values())))
     similarity = _similarity_to_assigned(vectors, current, out)
     changed = set(out.loc[out["model_status"].isin(ATTRACTING) & ~out["kind"].eq("split"), "theme_id"].astype(int))
     return Tracked(out, current, similarity, events + parents_events, changed)
 
 
-def _refresh_split_centroids(records: dict[int, dict[str, Any]], vectors: np.ndarray, previous_curated: np.ndarray) -> None:
+def _refresh_split_centroids(
+    records: dict[int, dict[str, Any]], vectors: np.ndarray, previous_curated: np.ndarray
+) -> None:
     """Move analysts' split themes into the new space via their members before the refit."""
     split_ids = [t for t, r in records.items() if r.get("kind") == "split"]
     centroids, counts = member_centroids(vectors, previous_curated, split_ids)
@@ -331,17 +384,35 @@ def _track_parents(
         unit_parent[np.isin(current, groups[p])] = row
     new_centroids, sizes = member_centroids(vectors, unit_parent, list(range(len(group_keys))))
     old_rows = [r for r in records.values() if r.get("kind") == "parent" and r.get("model_status") in ATTRACTING]
-    old = normalise_registry(pd.DataFrame(old_rows)) if old_rows else normalise_registry(pd.DataFrame(columns=["theme_id"]))
+    old = (
+        normalise_registry(pd.DataFrame(old_rows))
+        if old_rows
+        else normalise_registry(pd.DataFrame(columns=["theme_id"]))
+    )
     start = max(records) + 1 if records else 0
-    id_of_group, matched, retired = _track_level(old, new_centroids, sizes, vectors, previous_parent, start_id=start, match_threshold=match_threshold)
+    id_of_group, matched, retired = _track_level(
+        old, new_centroids, sizes, vectors, previous_parent, start_id=start, match_threshold=match_threshold
+    )
     events = []
     for row, p in enumerate(group_keys):
         parent_id = id_of_group[row]
         if parent_id in records:
-            records[parent_id].update(model_status="active", centroid=new_centroids[row], last_seen_run=run_id, updated_at=now)
+            records[parent_id].update(
+                model_status="active", centroid=new_centroids[row], last_seen_run=run_id, updated_at=now
+            )
         else:
-            records[parent_id] = _new_theme(parent_id, kind="parent", status="active", centroid=new_centroids[row], threshold=None, run_id=run_id, now=now)
-            events.append(event_row("birth", parent_id, run_id=run_id, at=now, other_ids=groups[p], detail="parent theme"))
+            records[parent_id] = _new_theme(
+                parent_id,
+                kind="parent",
+                status="active",
+                centroid=new_centroids[row],
+                threshold=None,
+                run_id=run_id,
+                now=now,
+            )
+            events.append(
+                event_row("birth", parent_id, run_id=run_id, at=now, other_ids=groups[p], detail="parent theme")
+            )
         for child in groups[p]:
             records[child]["parent_id"] = parent_id
     for t in retired:
@@ -406,7 +477,9 @@ def assign_night(
     themes = normalise_registry(themes)
     current = np.where(is_new, UNASSIGNED_THEME, previous).astype(np.int64)
     similarity = np.where(is_new, 0.0, previous_similarity).astype(float)
-    candidates = themes[themes["kind"].eq("theme") & themes["model_status"].isin(ATTRACTING) & themes["centroid"].notna()]
+    candidates = themes[
+        themes["kind"].eq("theme") & themes["model_status"].isin(ATTRACTING) & themes["centroid"].notna()
+    ]
     ids = candidates["theme_id"].astype(int).to_numpy()
     centroids = unit_rows(np.vstack(candidates["centroid"].to_list())) if len(ids) else np.zeros((0, vectors.shape[1]))
     thresholds = candidates["assign_threshold"].fillna(1.0).to_numpy(dtype=float)
@@ -447,8 +520,12 @@ def assign_night(
             next_id += 1
             current[rows] = theme
             similarity[rows] = member_sims
-            records[theme] = _new_theme(theme, kind="theme", status="emerging", centroid=centroid, threshold=threshold, run_id=run_id, now=now)
-            events.append(event_row("birth", theme, run_id=run_id, at=now, detail=f"emerging from {len(rows)} unassigned units"))
+            records[theme] = _new_theme(
+                theme, kind="theme", status="emerging", centroid=centroid, threshold=threshold, run_id=run_id, now=now
+            )
+            events.append(
+                event_row("birth", theme, run_id=run_id, at=now, detail=f"emerging from {len(rows)} unassigned units")
+            )
             changed.add(theme)
     out = normalise_registry(pd.DataFrame(list(records.values()))) if records else themes
     return Tracked(out, current, similarity, events, changed)

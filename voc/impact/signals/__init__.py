@@ -7,22 +7,22 @@ them all, in the order listed below (the order reports show them in).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
 
 import pandas as pd
 
 from voc.config import ImpactSettings
 from voc.impact._frames import with_record_columns
-from voc.impact.signals.base import SIGNALS, SignalContext, SignalResult, register_signal
 from voc.impact.signals import (  # noqa: F401  (imported to register)
-    silent_detractors,
-    disagreement,
-    unvoiced,
     blind_spots,
-    non_responders,
+    disagreement,
     emerging,
+    non_responders,
+    silent_detractors,
+    unvoiced,
 )
+from voc.impact.signals.base import SIGNALS, SignalContext, SignalResult, register_signal
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,10 @@ report can show any signal without knowing it. New checks plug in with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
@@ -49,10 +50,20 @@ class SignalResult:
         import json
 
         def rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
-            return json.loads(frame.to_json(orient="records", date_format="iso", default_handler=str)) if not frame.empty else []
+            return (
+                json.loads(frame.to_json(orient="records", date_format="iso", default_handler=str))
+                if not frame.empty
+                else []
+            )
 
-        return {"name": self.name, "title": self.title, "explanation": self.explanation,
-                "summary": self.summary, "table": rows(self.table), "examples": rows(self.examples)}
+        return {
+            "name": self.name,
+            "title": self.title,
+            "explanation": self.explanation,
+            "summary": self.summary,
+            "table": rows(self.table),
+            "examples": rows(self.examples),
+        }
 
     @property
     def found(self) -> bool:
@@ -94,14 +105,31 @@ def register_signal(name: str) -> Callable[[SignalFn], SignalFn]:
 
 def example_records(records: pd.DataFrame, record_ids, *, n: int = 5, extra: tuple[str, ...] = ()) -> pd.DataFrame:
     """Up to ``n`` example records (deterministic: the most recent first), with a few context fields."""
-    cols = [c for c in ("record_id", "created_at", "text", "score", "score_type", "segment", "channel", "journey_stage", "source_type", *extra) if c in records]
+    cols = [
+        c
+        for c in (
+            "record_id",
+            "created_at",
+            "text",
+            "score",
+            "score_type",
+            "segment",
+            "channel",
+            "journey_stage",
+            "source_type",
+            *extra,
+        )
+        if c in records
+    ]
     picked = records.loc[records["record_id"].isin(set(record_ids)), cols]
     if "created_at" in picked:
         picked = picked.sort_values(["created_at", "record_id"], ascending=[False, True])
     return picked.head(n).reset_index(drop=True)
 
 
-def shares_by(frame: pd.DataFrame, subset_mask: pd.Series, column: str, *, top: int = 10) -> dict[str, dict[str, float]]:
+def shares_by(
+    frame: pd.DataFrame, subset_mask: pd.Series, column: str, *, top: int = 10
+) -> dict[str, dict[str, float]]:
     """For each value of ``column``: its share among the subset and among all rows of ``frame``.
 
     Answers "where": a segment holding 40 % of the subset but 15 % of all respondents stands out.
@@ -113,5 +141,8 @@ def shares_by(frame: pd.DataFrame, subset_mask: pd.Series, column: str, *, top: 
     overall = values.value_counts(normalize=True)
     out = {}
     for key in in_subset.index[:top]:
-        out[key] = {"share_of_signal": round(float(in_subset[key]), 4), "share_of_all": round(float(overall.get(key, 0.0)), 4)}
+        out[key] = {
+            "share_of_signal": round(float(in_subset[key]), 4),
+            "share_of_all": round(float(overall.get(key, 0.0)), 4),
+        }
     return out

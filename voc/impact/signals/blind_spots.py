@@ -52,8 +52,11 @@ def survey_blind_spots(ctx: SignalContext) -> SignalResult:
     commented = has_text(records)
     is_survey = source == SURVEY
     total_s, total_o = int((commented & is_survey).sum()), int((commented & ~is_survey).sum())
-    result.summary = {"n_survey_comments": total_s, "n_other_comments": total_o,
-                      "other_by_source_type": source[commented & ~is_survey].value_counts().to_dict()}
+    result.summary = {
+        "n_survey_comments": total_s,
+        "n_other_comments": total_o,
+        "other_by_source_type": source[commented & ~is_survey].value_counts().to_dict(),
+    }
     mentions = theme_mentions(records, ctx.record_themes)
     if total_s == 0 or total_o == 0 or mentions.empty:
         result.summary["note"] = "needs both survey comments and other feedback"
@@ -67,8 +70,16 @@ def survey_blind_spots(ctx: SignalContext) -> SignalResult:
     table["ratio"] = table["share_survey"] / table["share_other"].replace(0, np.nan)
     table["p_value"] = compare_groups(table["n_survey"].to_numpy(), total_s, table["n_other"].to_numpy(), total_o)
     min_n = ctx.settings.min_volume
-    missing = (table["share_other"] >= MIN_SHARE) & (table["n_other"] >= min_n) & (table["share_survey"] <= MAX_RATIO * table["share_other"])
-    only = (table["share_survey"] >= MIN_SHARE) & (table["n_survey"] >= min_n) & (table["share_other"] <= MAX_RATIO * table["share_survey"])
+    missing = (
+        (table["share_other"] >= MIN_SHARE)
+        & (table["n_other"] >= min_n)
+        & (table["share_survey"] <= MAX_RATIO * table["share_other"])
+    )
+    only = (
+        (table["share_survey"] >= MIN_SHARE)
+        & (table["n_survey"] >= min_n)
+        & (table["share_other"] <= MAX_RATIO * table["share_survey"])
+    )
     table["direction"] = np.where(missing, "missing_from_surveys", np.where(only, "only_in_surveys", None))
     hits = table.loc[table["direction"].notna() & (table["p_value"] < ALPHA)].reset_index()
     labels = theme_labels(ctx.themes)
@@ -79,10 +90,30 @@ def survey_blind_spots(ctx: SignalContext) -> SignalResult:
         for t in hits["theme_id"]
     ]
     hits = hits.sort_values(["direction", "p_value", "theme_id"])
-    result.table = hits[["theme_id", "theme_label", "direction", "n_survey", "share_survey", "n_other", "share_other",
-                         "ratio", "p_value", "other_sources"]].reset_index(drop=True)
-    result.summary["missing_from_surveys"] = [str(x) for x in result.table.loc[result.table["direction"] == "missing_from_surveys", "theme_label"]]
-    result.summary["only_in_surveys"] = [str(x) for x in result.table.loc[result.table["direction"] == "only_in_surveys", "theme_label"]]
-    ids = mentions.loc[mentions["theme_id"].isin(hits.loc[hits["direction"] == "missing_from_surveys", "theme_id"]) & ~mentions["_survey"], "record_id"]
+    result.table = hits[
+        [
+            "theme_id",
+            "theme_label",
+            "direction",
+            "n_survey",
+            "share_survey",
+            "n_other",
+            "share_other",
+            "ratio",
+            "p_value",
+            "other_sources",
+        ]
+    ].reset_index(drop=True)
+    result.summary["missing_from_surveys"] = [
+        str(x) for x in result.table.loc[result.table["direction"] == "missing_from_surveys", "theme_label"]
+    ]
+    result.summary["only_in_surveys"] = [
+        str(x) for x in result.table.loc[result.table["direction"] == "only_in_surveys", "theme_label"]
+    ]
+    ids = mentions.loc[
+        mentions["theme_id"].isin(hits.loc[hits["direction"] == "missing_from_surveys", "theme_id"])
+        & ~mentions["_survey"],
+        "record_id",
+    ]
     result.examples = example_records(records, ids)
     return result

@@ -22,7 +22,11 @@ from voc.impact.signals.base import SignalContext, SignalResult, example_records
 def _record_sentiment(ctx: SignalContext) -> pd.Series:
     """Record sentiment aligned with records; falls back to the mean of its mentions."""
     records = ctx.records
-    fallback = ctx.record_themes.groupby("record_id")["sentiment"].mean() if "sentiment" in ctx.record_themes else pd.Series(dtype=float)
+    fallback = (
+        ctx.record_themes.groupby("record_id")["sentiment"].mean()
+        if "sentiment" in ctx.record_themes
+        else pd.Series(dtype=float)
+    )
     mapped = records["record_id"].map(fallback)
     if "sentiment" not in records:
         return mapped
@@ -46,18 +50,24 @@ def score_text_disagreement(ctx: SignalContext) -> SignalResult:
     )
     labels = theme_labels(ctx.themes)
     grouped = scored.groupby("theme_id")
-    table = pd.DataFrame(
-        {
-            "n_scored": grouped["record_id"].nunique(),
-            "n_polite_detractors": scored.loc[scored["_polite"]].groupby("theme_id")["record_id"].nunique(),
-            "n_at_risk_promoters": scored.loc[scored["_risk"]].groupby("theme_id")["record_id"].nunique(),
-        }
-    ).fillna(0).astype(int)
+    table = (
+        pd.DataFrame(
+            {
+                "n_scored": grouped["record_id"].nunique(),
+                "n_polite_detractors": scored.loc[scored["_polite"]].groupby("theme_id")["record_id"].nunique(),
+                "n_at_risk_promoters": scored.loc[scored["_risk"]].groupby("theme_id")["record_id"].nunique(),
+            }
+        )
+        .fillna(0)
+        .astype(int)
+    )
     table = table.loc[(table["n_polite_detractors"] + table["n_at_risk_promoters"]) > 0].reset_index()
     table.insert(1, "theme_label", [label_of(labels, t) for t in table["theme_id"]])
     table["polite_detractor_share"] = table["n_polite_detractors"] / table["n_scored"]
     table["at_risk_promoter_share"] = table["n_at_risk_promoters"] / table["n_scored"]
-    table = table.sort_values(["n_at_risk_promoters", "n_polite_detractors", "theme_id"], ascending=[False, False, True])
+    table = table.sort_values(
+        ["n_at_risk_promoters", "n_polite_detractors", "theme_id"], ascending=[False, False, True]
+    )
     risk_ids = set(scored.loc[scored["_risk"], "record_id"])
     risk_mask = records["record_id"].isin(risk_ids)
     scored_mask = band.notna()
@@ -69,8 +79,17 @@ def score_text_disagreement(ctx: SignalContext) -> SignalResult:
             "gave a high score but complained about something (a mention with sentiment below -0.15). Both "
             "are counted per theme mentioned, with their share among scored records mentioning it."
         ),
-        table=table[["theme_id", "theme_label", "n_scored", "n_polite_detractors", "polite_detractor_share",
-                     "n_at_risk_promoters", "at_risk_promoter_share"]].reset_index(drop=True),
+        table=table[
+            [
+                "theme_id",
+                "theme_label",
+                "n_scored",
+                "n_polite_detractors",
+                "polite_detractor_share",
+                "n_at_risk_promoters",
+                "at_risk_promoter_share",
+            ]
+        ].reset_index(drop=True),
         summary={
             "n_scored": int(scored_mask.sum()),
             "n_polite_detractors": int(polite.sum()),

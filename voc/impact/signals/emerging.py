@@ -28,8 +28,18 @@ from voc.schemas import UNASSIGNED_THEME
 ALPHA: Final = 0.05
 #: A theme born within this many days (or the current period, when longer) counts as new.
 NEW_DAYS: Final = 14
-_COLUMNS: Final = ["kind", "theme_id", "theme_label", "born_at", "n_current", "n_baseline", "share_current",
-                   "share_baseline", "p_value", "mean_sentiment"]
+_COLUMNS: Final = [
+    "kind",
+    "theme_id",
+    "theme_label",
+    "born_at",
+    "n_current",
+    "n_baseline",
+    "share_current",
+    "share_baseline",
+    "p_value",
+    "mean_sentiment",
+]
 
 
 def unassigned_mask(records: pd.DataFrame, record_themes: pd.DataFrame) -> pd.Series:
@@ -57,11 +67,20 @@ def _new_themes(ctx: SignalContext, windows: Windows) -> pd.DataFrame:
     rows = []
     for theme in picked.itertuples():
         t = int(theme.theme_id)
-        rows.append({
-            "kind": "new_theme", "theme_id": t, "theme_label": str(theme.label), "born_at": getattr(theme, "born_at", pd.NaT),
-            "n_current": int(counts["current"].get(t, 0)), "n_baseline": int(counts["baseline"].get(t, 0)),
-            "share_current": np.nan, "share_baseline": np.nan, "p_value": np.nan, "mean_sentiment": sentiment.get(t, np.nan),
-        })
+        rows.append(
+            {
+                "kind": "new_theme",
+                "theme_id": t,
+                "theme_label": str(theme.label),
+                "born_at": getattr(theme, "born_at", pd.NaT),
+                "n_current": int(counts["current"].get(t, 0)),
+                "n_baseline": int(counts["baseline"].get(t, 0)),
+                "share_current": np.nan,
+                "share_baseline": np.nan,
+                "p_value": np.nan,
+                "mean_sentiment": sentiment.get(t, np.nan),
+            }
+        )
     return pd.DataFrame(rows, columns=_COLUMNS)
 
 
@@ -79,19 +98,36 @@ def emerging(ctx: SignalContext) -> SignalResult:
     k = {p: int((pool & (period == p)).sum()) for p in ("current", "baseline")}
     share = {p: k[p] / n[p] if n[p] else None for p in n}
     p_value = (
-        stats.fisher_exact([[k["current"], n["current"] - k["current"]], [k["baseline"], n["baseline"] - k["baseline"]]], alternative="greater")[1]
-        if n["current"] and n["baseline"] else np.nan
+        stats.fisher_exact(
+            [[k["current"], n["current"] - k["current"]], [k["baseline"], n["baseline"] - k["baseline"]]],
+            alternative="greater",
+        )[1]
+        if n["current"] and n["baseline"]
+        else np.nan
     )
     growing = bool(p_value < ALPHA and k["current"] >= ctx.settings.min_volume)
     if growing:
-        pool_row = pd.DataFrame([{
-            "kind": "unassigned_pool", "theme_id": UNASSIGNED_THEME, "theme_label": "(no theme yet)", "born_at": pd.NaT,
-            "n_current": k["current"], "n_baseline": k["baseline"], "share_current": share["current"],
-            "share_baseline": share["baseline"], "p_value": p_value, "mean_sentiment": np.nan,
-        }])
+        pool_row = pd.DataFrame(
+            [
+                {
+                    "kind": "unassigned_pool",
+                    "theme_id": UNASSIGNED_THEME,
+                    "theme_label": "(no theme yet)",
+                    "born_at": pd.NaT,
+                    "n_current": k["current"],
+                    "n_baseline": k["baseline"],
+                    "share_current": share["current"],
+                    "share_baseline": share["baseline"],
+                    "p_value": p_value,
+                    "mean_sentiment": np.nan,
+                }
+            ]
+        )
         table = pool_row if table.empty else pd.concat([table, pool_row], ignore_index=True)
     labels = theme_labels(ctx.themes)
-    table["theme_label"] = [label_of(labels, t) if t != UNASSIGNED_THEME else "(no theme yet)" for t in table["theme_id"]]
+    table["theme_label"] = [
+        label_of(labels, t) if t != UNASSIGNED_THEME else "(no theme yet)" for t in table["theme_id"]
+    ]
     new_ids = set(table.loc[table["kind"] == "new_theme", "theme_id"])
     example_ids = set(ctx.record_themes.loc[ctx.record_themes["theme_id"].isin(new_ids), "record_id"])
     if growing:

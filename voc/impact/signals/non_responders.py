@@ -29,7 +29,8 @@ def _compare(group: pd.DataFrame) -> dict:
     c_r, c_n = resp["churned"].dropna().astype(bool), non["churned"].dropna().astype(bool)
     row["churn_p_value"] = (
         stats.fisher_exact([[int(c_n.sum()), int((~c_n).sum())], [int(c_r.sum()), int((~c_r).sum())]])[1]
-        if len(c_r) and len(c_n) else np.nan
+        if len(c_r) and len(c_n)
+        else np.nan
     )
     v_r, v_n = resp["value"].dropna(), non["value"].dropna()
     row["value_p_value"] = stats.mannwhitneyu(v_n, v_r).pvalue if len(v_r) and len(v_n) else np.nan
@@ -83,5 +84,10 @@ def non_responders(ctx: SignalContext) -> SignalResult:
         "non_responder_value": overall["non_responder_value"],
     }
     cols = [c for c in ("customer_id", "segment", "value", "churned") if c in frame]
-    result.examples = frame.loc[~frame["responded"], cols].sort_values(["value", "customer_id"], ascending=[False, True]).head(5).reset_index(drop=True)
+    result.examples = (
+        frame.loc[~frame["responded"], cols]
+        .sort_values(["value", "customer_id"], ascending=[False, True])
+        .head(5)
+        .reset_index(drop=True)
+    )
     return result

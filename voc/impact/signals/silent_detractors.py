@@ -32,24 +32,124 @@ from voc.schemas import UNASSIGNED_THEME
 
 #: Comments that say nothing, per language (matched whole, after normalisation).
 NOTHING_PHRASES: Final[dict[str, tuple[str, ...]]] = {
-    "en": ("no", "nope", "none", "nothing", "nothing to add", "nothing else", "nothing more", "nothing to say",
-           "no comment", "no comments", "n a", "na", "nil", "not really", "dont know", "don t know", "idk",
-           "no thanks", "nothing really", "no further comments", "nothing further", "no feedback",
-           "nothing at this time", "no comments at this time", "nothing more to say", "no remarks"),
-    "de": ("nein", "nichts", "nix", "keine", "kein", "kein kommentar", "keine kommentare", "keine anmerkungen",
-           "keine angabe", "k a", "ka", "nichts hinzuzufügen", "nichts weiter", "weiß nicht", "weiss nicht",
-           "keine ahnung", "nichts zu sagen", "nein danke", "alles gesagt", "keine weiteren anmerkungen",
-           "nichts zu ergänzen", "keine bemerkungen", "nichts weiter hinzuzufügen", "kein feedback"),
-    "pl": ("nie", "nic", "brak", "brak uwag", "bez uwag", "bez komentarza", "brak komentarza", "nie mam",
-           "nie mam uwag", "nie mam nic do dodania", "nic do dodania", "nie wiem", "trudno powiedzieć",
-           "nie mam zdania", "nic więcej", "nie dziękuję", "brak zastrzeżeń", "nic nie dodam", "nie mam nic więcej",
-           "nie mam nic do powiedzenia", "brak"),
-    "fi": ("ei", "ei mitään", "ei kommentteja", "ei kommenttia", "ei ole", "ei lisättävää", "ei mitään lisättävää",
-           "en osaa sanoa", "eos", "en tiedä", "ei muuta", "eipä muuta", "ei sanottavaa", "ei kiitos",
-           "ei kommentoitavaa", "ei huomautettavaa", "ei palautetta", "ei sen kummempaa", "ei mitään sanottavaa"),
-    "uk": ("ні", "нічого", "немає", "нема", "без коментарів", "без коментаря", "немає коментарів",
-           "нічого додати", "нема чого додати", "нічого не маю додати", "не знаю", "важко сказати", "ні дякую",
-           "немає зауважень", "зауважень немає", "без зауважень", "коментарів немає", "нічого сказати"),
+    "en": (
+        "no",
+        "nope",
+        "none",
+        "nothing",
+        "nothing to add",
+        "nothing else",
+        "nothing more",
+        "nothing to say",
+        "no comment",
+        "no comments",
+        "n a",
+        "na",
+        "nil",
+        "not really",
+        "dont know",
+        "don t know",
+        "idk",
+        "no thanks",
+        "nothing really",
+        "no further comments",
+        "nothing further",
+        "no feedback",
+        "nothing at this time",
+        "no comments at this time",
+        "nothing more to say",
+        "no remarks",
+    ),
+    "de": (
+        "nein",
+        "nichts",
+        "nix",
+        "keine",
+        "kein",
+        "kein kommentar",
+        "keine kommentare",
+        "keine anmerkungen",
+        "keine angabe",
+        "k a",
+        "ka",
+        "nichts hinzuzufügen",
+        "nichts weiter",
+        "weiß nicht",
+        "weiss nicht",
+        "keine ahnung",
+        "nichts zu sagen",
+        "nein danke",
+        "alles gesagt",
+        "keine weiteren anmerkungen",
+        "nichts zu ergänzen",
+        "keine bemerkungen",
+        "nichts weiter hinzuzufügen",
+        "kein feedback",
+    ),
+    "pl": (
+        "nie",
+        "nic",
+        "brak",
+        "brak uwag",
+        "bez uwag",
+        "bez komentarza",
+        "brak komentarza",
+        "nie mam",
+        "nie mam uwag",
+        "nie mam nic do dodania",
+        "nic do dodania",
+        "nie wiem",
+        "trudno powiedzieć",
+        "nie mam zdania",
+        "nic więcej",
+        "nie dziękuję",
+        "brak zastrzeżeń",
+        "nic nie dodam",
+        "nie mam nic więcej",
+        "nie mam nic do powiedzenia",
+        "brak",
+    ),
+    "fi": (
+        "ei",
+        "ei mitään",
+        "ei kommentteja",
+        "ei kommenttia",
+        "ei ole",
+        "ei lisättävää",
+        "ei mitään lisättävää",
+        "en osaa sanoa",
+        "eos",
+        "en tiedä",
+        "ei muuta",
+        "eipä muuta",
+        "ei sanottavaa",
+        "ei kiitos",
+        "ei kommentoitavaa",
+        "ei huomautettavaa",
+        "ei palautetta",
+        "ei sen kummempaa",
+        "ei mitään sanottavaa",
+    ),
+    "uk": (
+        "ні",
+        "нічого",
+        "немає",
+        "нема",
+        "без коментарів",
+        "без коментаря",
+        "немає коментарів",
+        "нічого додати",
+        "нема чого додати",
+        "нічого не маю додати",
+        "не знаю",
+        "важко сказати",
+        "ні дякую",
+        "немає зауважень",
+        "зауважень немає",
+        "без зауважень",
+        "коментарів немає",
+        "нічого сказати",
+    ),
 }
 
 #: Commenting detractors needed in a cell before its theme mix is trusted.
@@ -100,14 +200,18 @@ def _primary_themes(ctx: SignalContext) -> pd.Series:
 def _cell_keys(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
     if not columns:
         return pd.Series("(all)", index=frame.index)
-    parts = [frame[c].fillna("(none)").astype(str) if c in frame else pd.Series("(none)", index=frame.index) for c in columns]
+    parts = [
+        frame[c].fillna("(none)").astype(str) if c in frame else pd.Series("(none)", index=frame.index) for c in columns
+    ]
     key = parts[0]
     for part in parts[1:]:
         key = key + " | " + part
     return key
 
 
-def likely_theme_mix(silent: pd.DataFrame, peers: pd.DataFrame, *, min_peers: int = MIN_PEERS) -> tuple[pd.Series, pd.DataFrame]:
+def likely_theme_mix(
+    silent: pd.DataFrame, peers: pd.DataFrame, *, min_peers: int = MIN_PEERS
+) -> tuple[pd.Series, pd.DataFrame]:
     """Borrow theme distributions from commenting detractors in the nearest cell with enough peers.
 
     Parameters
@@ -125,7 +229,9 @@ def likely_theme_mix(silent: pd.DataFrame, peers: pd.DataFrame, *, min_peers: in
         Per silent record: ``level`` (the cell columns used, "+"-joined; "(all)" for everybody),
         ``likely_theme_id`` and ``likely_theme_share``.
     """
-    per_record = pd.DataFrame(index=silent.index, columns=["level", "likely_theme_id", "likely_theme_share"], dtype=object)
+    per_record = pd.DataFrame(
+        index=silent.index, columns=["level", "likely_theme_id", "likely_theme_share"], dtype=object
+    )
     weights: dict[int, float] = {}
     remaining = pd.Series(True, index=silent.index)
     for columns in _CELL_LEVELS:
@@ -146,7 +252,11 @@ def likely_theme_mix(silent: pd.DataFrame, peers: pd.DataFrame, *, min_peers: in
             per_record.loc[idx, "likely_theme_share"] = float(cell.max())
         remaining &= ~take
     total = sum(weights.values())
-    mix = pd.Series({k: v / total for k, v in weights.items()}, dtype=float).sort_values(ascending=False) if total else pd.Series(dtype=float)
+    mix = (
+        pd.Series({k: v / total for k, v in weights.items()}, dtype=float).sort_values(ascending=False)
+        if total
+        else pd.Series(dtype=float)
+    )
     return mix, per_record
 
 
@@ -179,16 +289,24 @@ def silent_detractors(ctx: SignalContext) -> SignalResult:
         "n_detractors": n_detr,
         "n_silent_detractors": n_silent,
         "silent_share_of_detractors": round(n_silent / n_detr, 4) if n_detr else None,
-        "where": {col: shares_by(records.loc[respondents], silent_mask[respondents], col) for col in ("segment", "channel", "journey_stage")},
+        "where": {
+            col: shares_by(records.loc[respondents], silent_mask[respondents], col)
+            for col in ("segment", "channel", "journey_stage")
+        },
     }
     if n_silent == 0:
         return result
     primary = _primary_themes(ctx)
-    peers = records.loc[detractor & ~silent_mask].assign(theme_id=lambda f: f["record_id"].map(primary)).dropna(subset=["theme_id"])
+    peers = (
+        records.loc[detractor & ~silent_mask]
+        .assign(theme_id=lambda f: f["record_id"].map(primary))
+        .dropna(subset=["theme_id"])
+    )
     silent = records.loc[silent_mask]
     mix, per_record = likely_theme_mix(silent, peers)
     result.summary["likely_themes"] = [
-        {"theme_id": int(t), "theme_label": label_of(labels, t), "share": round(float(s), 4)} for t, s in mix.head(5).items()
+        {"theme_id": int(t), "theme_label": label_of(labels, t), "share": round(float(s), 4)}
+        for t, s in mix.head(5).items()
     ]
     cell_cols = [c for c in ("segment", "channel", "journey_stage") if c in records]
     cells = silent[cell_cols].fillna("(none)").astype(str).join(per_record)
@@ -200,7 +318,18 @@ def silent_detractors(ctx: SignalContext) -> SignalResult:
     table["share_of_silent"] = table["n_silent"] / n_silent
     table["silent_rate"] = table["n_silent"] / table["n_respondents"]
     table["likely_theme_label"] = [label_of(labels, t) if pd.notna(t) else None for t in table["likely_theme_id"]]
-    order = cell_cols + ["n_silent", "share_of_silent", "n_respondents", "silent_rate", "likely_theme_id", "likely_theme_label", "likely_theme_share", "inferred_from"]
-    result.table = table.sort_values(["n_silent"] + cell_cols, ascending=[False] + [True] * len(cell_cols))[order].reset_index(drop=True)
+    order = cell_cols + [
+        "n_silent",
+        "share_of_silent",
+        "n_respondents",
+        "silent_rate",
+        "likely_theme_id",
+        "likely_theme_label",
+        "likely_theme_share",
+        "inferred_from",
+    ]
+    result.table = table.sort_values(["n_silent"] + cell_cols, ascending=[False] + [True] * len(cell_cols))[
+        order
+    ].reset_index(drop=True)
     result.examples = example_records(records, silent["record_id"])
     return result

@@ -61,10 +61,17 @@ def own_score_gaps(mentions: pd.DataFrame, records_bands: pd.DataFrame) -> pd.Da
     for theme_id, ids in mentions.groupby("theme_id")["record_id"].unique().items():
         inside = all_ids.index.isin(ids)
         with_b, without_b = all_ids[inside], all_ids[~inside]
-        table = [[int((with_b == "low").sum()), int((with_b != "low").sum())],
-                 [int((without_b == "low").sum()), int((without_b != "low").sum())]]
+        table = [
+            [int((with_b == "low").sum()), int((with_b != "low").sum())],
+            [int((without_b == "low").sum()), int((without_b != "low").sum())],
+        ]
         p = stats.fisher_exact(table)[1] if len(with_b) and len(without_b) else np.nan
-        rows[theme_id] = {"score_with": _nps(with_b), "score_without": _nps(without_b), "p_value": p, "n_scored": len(with_b)}
+        rows[theme_id] = {
+            "score_with": _nps(with_b),
+            "score_without": _nps(without_b),
+            "p_value": p,
+            "n_scored": len(with_b),
+        }
     return pd.DataFrame.from_dict(rows, orient="index", columns=list(GAP_COLUMNS))
 
 
@@ -95,21 +102,46 @@ def unvoiced_high_impact(ctx: SignalContext) -> SignalResult:
     big_churn = table["churn_uplift"] >= MIN_UPLIFT
     hits = table.loc[quiet & (big_gap | big_churn)].copy()
     hits["reason"] = [
-        ", ".join(filter(None, [
-            f"NPS {r.score_with:.0f} among those who raise it vs {r.score_without:.0f} for the rest" if g else "",
-            f"churn {r.churn_uplift:.1f}x the rest" if c else "",
-        ])) + f"; only {int(r.n_records)} records (volume rank {int(r.volume_rank)})"
+        ", ".join(
+            filter(
+                None,
+                [
+                    f"NPS {r.score_with:.0f} among those who raise it vs {r.score_without:.0f} for the rest"
+                    if g
+                    else "",
+                    f"churn {r.churn_uplift:.1f}x the rest" if c else "",
+                ],
+            )
+        )
+        + f"; only {int(r.n_records)} records (volume rank {int(r.volume_rank)})"
         for r, g, c in zip(hits.itertuples(), big_gap[hits.index], big_churn[hits.index])
     ]
     hits = hits.reset_index().rename(columns={"index": "theme_id"})
     hits.insert(1, "theme_label", [label_of(theme_labels(ctx.themes), t) for t in hits["theme_id"]])
     answers = hits["n_scored"].fillna(hits["n_records"]).astype(float)
-    hits["_effect"] = hits["score_gap"].fillna(0) * answers / (answers + SHRINK_ANSWERS) - 10 * hits["churn_uplift"].fillna(1)
+    hits["_effect"] = hits["score_gap"].fillna(0) * answers / (answers + SHRINK_ANSWERS) - 10 * hits[
+        "churn_uplift"
+    ].fillna(1)
     hits = hits.sort_values(["_effect", "theme_id"]).drop(columns="_effect")
-    cols = ["theme_id", "theme_label", "n_records", "volume_rank", "score_with", "score_without", "score_gap", "p_value", "nps_impact", "churn_uplift", "reason"]
+    cols = [
+        "theme_id",
+        "theme_label",
+        "n_records",
+        "volume_rank",
+        "score_with",
+        "score_without",
+        "score_gap",
+        "p_value",
+        "nps_impact",
+        "churn_uplift",
+        "reason",
+    ]
     result.table = hits.reindex(columns=cols).reset_index(drop=True)
-    result.summary = {"n_themes_checked": int(len(table)), "n_found": int(len(hits)),
-                      "themes": [str(x) for x in result.table["theme_label"]]}
+    result.summary = {
+        "n_themes_checked": int(len(table)),
+        "n_found": int(len(hits)),
+        "themes": [str(x) for x in result.table["theme_label"]],
+    }
     ids = mentions.loc[mentions["theme_id"].isin(hits["theme_id"]), "record_id"]
     result.examples = example_records(ctx.records, ids)
     return result
@@ -121,12 +153,28 @@ def _score_gaps(ctx: SignalContext, mentions: pd.DataFrame) -> pd.DataFrame:
     needed = {"theme_id", "score_with", "score_without", "p_value"}
     if drivers is not None and not drivers.empty and needed <= set(drivers.columns):
         cols = [c for c in (*GAP_COLUMNS, "nps_impact") if c in drivers]
-        out = drivers.assign(theme_id=drivers["theme_id"].astype(int)).drop_duplicates("theme_id").set_index("theme_id")[cols]
+        out = (
+            drivers.assign(theme_id=drivers["theme_id"].astype(int))
+            .drop_duplicates("theme_id")
+            .set_index("theme_id")[cols]
+        )
         return out.reindex(columns=[*GAP_COLUMNS, "nps_impact"])
-    nps = mentions.loc[mentions["score_type"].astype("string").str.lower() == "nps"] if "score_type" in mentions else mentions.iloc[:0]
+    nps = (
+        mentions.loc[mentions["score_type"].astype("string").str.lower() == "nps"]
+        if "score_type" in mentions
+        else mentions.iloc[:0]
+    )
     records = ctx.records
-    is_nps = records["score_type"].astype("string").str.lower().eq("nps").fillna(False) if "score_type" in records else pd.Series(False, index=records.index)
-    bands = records.loc[is_nps, ["record_id"]].assign(band=score_band(records.loc[is_nps]).to_numpy()).dropna(subset=["band"])
+    is_nps = (
+        records["score_type"].astype("string").str.lower().eq("nps").fillna(False)
+        if "score_type" in records
+        else pd.Series(False, index=records.index)
+    )
+    bands = (
+        records.loc[is_nps, ["record_id"]]
+        .assign(band=score_band(records.loc[is_nps]).to_numpy())
+        .dropna(subset=["band"])
+    )
     out = own_score_gaps(nps, bands) if len(bands) else pd.DataFrame(columns=list(GAP_COLUMNS))
     out["nps_impact"] = np.nan
     return out

@@ -23,9 +23,24 @@ BANKS: Final[dict[str, ModuleType]] = {"pl": pl, "fi": fi, "uk": uk, "en": en, "
 
 #: Roles every bank's ``GENERIC`` must provide.
 GENERIC_KEYS: Final[tuple[str, ...]] = (
-    "positive", "negative", "neutral", "polite", "nothing", "greeting", "chat_greeting", "signoff",
-    "complaint_close", "review_pos_close", "review_neg_close", "context", "contact_email",
-    "contact_phone", "contact_iban", "contact_card", "connector", "at_risk_opener",
+    "positive",
+    "negative",
+    "neutral",
+    "polite",
+    "nothing",
+    "greeting",
+    "chat_greeting",
+    "signoff",
+    "complaint_close",
+    "review_pos_close",
+    "review_neg_close",
+    "context",
+    "contact_email",
+    "contact_phone",
+    "contact_iban",
+    "contact_card",
+    "connector",
+    "at_risk_opener",
 )
 
 #: Fewest distinct core sentences a theme needs per language, so the sample is not a few
@@ -47,7 +62,9 @@ def check_banks() -> None:
             raise ValueError(f"phrase bank {lang!r} lacks themes {missing}")
         for theme, cores in bank.THEMES.items():
             if len(set(cores)) < MIN_CORES:
-                raise ValueError(f"phrase bank {lang!r}, theme {theme!r}: {len(set(cores))} distinct cores < {MIN_CORES}")
+                raise ValueError(
+                    f"phrase bank {lang!r}, theme {theme!r}: {len(set(cores))} distinct cores < {MIN_CORES}"
+                )
         absent = [k for k in GENERIC_KEYS if not bank.GENERIC.get(k)]
         if absent:
             raise ValueError(f"phrase bank {lang!r} lacks generic roles {absent}")

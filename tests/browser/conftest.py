@@ -137,3 +137,17 @@ def opened_minimal(browser, minimal_report_file):
     result = _open(browser, minimal_report_file)
     yield result
     result.page.close()
+
+
+@pytest.fixture()
+def open_report(browser):
+    """Open any report file; pages opened through it are closed after the test."""
+    pages: list[Opened] = []
+
+    def opener(path: Path) -> Opened:
+        pages.append(_open(browser, path))
+        return pages[-1]
+
+    yield opener
+    for opened in pages:
+        opened.page.close()

@@ -4,39 +4,44 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from voc.pipeline import nodes, outputs
 from voc.pipeline.core import Node
 from voc.pipeline.night import resolve_night
+from voc.themes.pipeline import ThemeUpdate
+
+if TYPE_CHECKING:
+    from voc.config import Settings
+    from voc.report import ReportContext
+    from voc.store import Store
 
 
 def build_report_context(
     run_info: dict[str, Any],
-    records,
-    themes,
-    theme_map,
-    priorities,
-    metrics,
-    volumes,
-    signals,
-    alerts,
-    cx_scores,
-    ingested,
-    theme_update,
-    sentiment_info,
-    previous_priorities,
-) -> Any:
+    records: pd.DataFrame,
+    themes: pd.DataFrame,
+    theme_map: pd.DataFrame,
+    priorities: pd.DataFrame,
+    metrics: pd.DataFrame,
+    volumes: pd.DataFrame,
+    signals: dict[str, Any],
+    alerts: pd.DataFrame,
+    cx_scores: pd.DataFrame,
+    ingested: nodes.Ingested,
+    theme_update: ThemeUpdate,
+    sentiment_info: dict[str, Any],
+    previous_priorities: pd.DataFrame,
+) -> ReportContext:
     """Gather what the report and the exports show into one object."""
     from voc.report import ReportContext
 
     themes_view = themes.copy()
     if theme_map is not None and not theme_map.empty:
         themes_view = themes_view.merge(theme_map, on="theme_id", how="left")
-    centroids = getattr(theme_update, "centroids", None)
-    themes_view = outputs.theme_positions(themes_view, centroids)
+    themes_view = outputs.theme_positions(themes_view, theme_update.centroids)
     quality = dict(ingested.stats)
     quality["quarantined_rows"] = int(
         ingested.stats.get(
@@ -65,8 +70,8 @@ def build_report_context(
     )
 
 
-def _changes(theme_update: Any, priorities: pd.DataFrame, previous: pd.DataFrame) -> dict[str, Any]:
-    events = getattr(theme_update, "events", pd.DataFrame())
+def _changes(theme_update: ThemeUpdate, priorities: pd.DataFrame, previous: pd.DataFrame) -> dict[str, Any]:
+    events = theme_update.events
     changes: dict[str, Any] = {}
     if events is not None and not events.empty and "event" in events:
         for kind, n in events["event"].value_counts().items():
@@ -79,7 +84,7 @@ def _changes(theme_update: Any, priorities: pd.DataFrame, previous: pd.DataFrame
     return changes
 
 
-def split_theme_levels(theme_update: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_theme_levels(theme_update: ThemeUpdate) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Leaf themes (what is ranked and counted) and the whole two-level hierarchy (for outputs).
 
     Parent themes group leaves; ranking them beside their own children would count every
@@ -91,14 +96,22 @@ def split_theme_levels(theme_update: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
     return hierarchy[hierarchy["level"] == 1].reset_index(drop=True), hierarchy
 
 
-def previous_priorities(store, night: date) -> pd.DataFrame:
+def previous_priorities(store: Store, night: date) -> pd.DataFrame:
     return store.query(
         "SELECT * FROM priorities WHERE night = (SELECT max(night) FROM priorities WHERE night < ?)", [night]
     )
 
 
 def write_run_outputs(
-    out_dir: Path, context, records, record_themes, theme_hierarchy, theme_map, priorities, ingested, settings
+    out_dir: Path,
+    context: ReportContext,
+    records: pd.DataFrame,
+    record_themes: pd.DataFrame,
+    theme_hierarchy: pd.DataFrame,
+    theme_map: pd.DataFrame,
+    priorities: pd.DataFrame,
+    ingested: nodes.Ingested,
+    settings: Settings,
 ) -> dict[str, Path]:
     paths = outputs.write_outputs(
         out_dir,
@@ -112,14 +125,21 @@ def write_run_outputs(
     return paths
 
 
-def run_info(run_id: str, night: date, new_records: pd.DataFrame, ingested, settings, theme_update) -> dict[str, Any]:
+def run_info(
+    run_id: str,
+    night: date,
+    new_records: pd.DataFrame,
+    ingested: nodes.Ingested,
+    settings: Settings,
+    theme_update: ThemeUpdate,
+) -> dict[str, Any]:
     return {
         "run_id": run_id,
         "night": night.isoformat(),
         "n_new_records": int(len(new_records)),
         "n_read": int(ingested.stats.get("rows_read", len(ingested.records))),
         "embedding_backend": settings.embedding.backend,
-        "refit": bool(getattr(theme_update, "refitted", False)),
+        "refit": bool(theme_update.refitted),
     }
 
 

@@ -8,8 +8,8 @@ the store in one transaction, so a failed night leaves the registry as it was.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -58,6 +58,8 @@ class ThemeUpdate:
         ``EVENT_COLUMNS``: births, matches, retirements, splits and merges of this run.
     refitted : bool
         Whether the model was refitted this run.
+    centroids : dict of int to ndarray, shape (d,)
+        Unit-length centroid of each visible theme that has one (the report's theme map).
     """
 
     units: pd.DataFrame
@@ -65,6 +67,7 @@ class ThemeUpdate:
     record_themes: pd.DataFrame
     events: pd.DataFrame
     refitted: bool
+    centroids: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 def _default_model_cls() -> type:
@@ -237,13 +240,25 @@ def update_themes(
         if due:
             save_model_state(store, model.get_state(), run_id=run_id, at=now, model_id=model_id)
     out_units = assignments[["unit_id", "record_id", "theme_id"]].assign(theme_similarity=similarity)
+    visible = public_themes(curated)
     return ThemeUpdate(
         units=out_units,
-        themes=public_themes(curated),
+        themes=visible,
         record_themes=record_themes(out_units),
         events=events,
         refitted=bool(due),
+        centroids=theme_centroids(curated, only=visible["theme_id"]),
     )
+
+
+def theme_centroids(registry: pd.DataFrame, *, only: Iterable[int]) -> dict[int, np.ndarray]:
+    """Unit-length centroid per theme id in ``only`` (themes without one are left out)."""
+    wanted = {int(t) for t in only}
+    return {
+        int(t): unit_rows(np.asarray(c, dtype=np.float32))
+        for t, c in zip(registry["theme_id"], registry["centroid"])
+        if int(t) in wanted and c is not None and len(c)
+    }
 
 
 def _curate(store: Store, tracked: Tracked, vectors: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:

@@ -34,7 +34,7 @@ def _as_task(node: Node, catalog: dict[str, Any]) -> dict[str, Any]:
     """Run one node as a Prefect task (retries only where the node does I/O, only for transient faults)."""
     schedule = catalog["settings"].schedule
     retries = min(node.retries, schedule.retries)
-    runner = task(
+    runner = task(  # type: ignore[call-overload]  # Prefect types retry_delay_seconds narrower than it accepts
         node.__call__,
         name=node.name,
         description=node.description or None,

@@ -52,7 +52,7 @@ def output_counts(node: Node, catalog: Mapping[str, Any]) -> dict[str, int]:
     """Rows (or items) of each output of ``node``, for its one log line."""
     counts: dict[str, int] = {}
     for name in node.outputs:
-        value = catalog.get(name)
+        value: Any = catalog.get(name)
         if hasattr(value, "records") and hasattr(value, "quarantine"):  # an ingest result
             counts[f"{name}_records"], counts[f"{name}_quarantined"] = len(value.records), len(value.quarantine)
         elif hasattr(value, "themes") and hasattr(value, "units"):  # a theme update

@@ -50,7 +50,9 @@ def ingest_sources(settings: Settings, night: date | None = None) -> Ingested:
     if not settings.sources:
         raise InputError("no sources configured: give --input files or `sources:` in voc.yaml")
     not_after = night_start(night) + pd.Timedelta(days=1) if night else None
-    records, quarantine, stats = [], [], {}
+    records: list[pd.DataFrame] = []
+    quarantine: list[pd.DataFrame] = []
+    stats: dict[str, int] = {}
     for source in settings.sources:
         for batch in ingest_source(source, settings=settings.ingest, not_after=not_after):
             records.append(batch.records)

@@ -291,12 +291,14 @@ class Store:
         try:
             self.con.execute(
                 f"""INSERT OR REPLACE INTO feedback_versions
-                    SELECT f.record_id, coalesce(f.version, 1), f.text, f.text_hash, f.score, f.created_at, f.run_id, ?, ?
+                    SELECT f.record_id, coalesce(f.version, 1), f.text, f.text_hash, f.score, f.created_at,
+                           f.run_id, ?, ?
                     FROM feedback f JOIN {view} e USING (record_id)""",
                 [_utcnow(), run_id],
             )
             self.con.execute(
-                f"DELETE FROM unit_scores WHERE unit_id IN (SELECT u.unit_id FROM units u JOIN {view} e USING (record_id))"
+                "DELETE FROM unit_scores WHERE unit_id IN "
+                f"(SELECT u.unit_id FROM units u JOIN {view} e USING (record_id))"
             )
             for table in ("units", "unit_themes", "record_scores", "feedback"):
                 self.con.execute(f"DELETE FROM {table} WHERE record_id IN (SELECT record_id FROM {view})")
@@ -386,7 +388,7 @@ class Store:
         return stale
 
     def finish_run(
-        self, run_id: str, *, status: str, counts: Mapping[str, int] | None = None, summary: str = "{}"
+        self, run_id: str, *, status: str, counts: Mapping[str, int | None] | None = None, summary: str = "{}"
     ) -> None:
         counts = counts or {}
         self.execute(
@@ -428,7 +430,8 @@ class Store:
         run_id = f"{night.isoformat()}-{uuid.uuid4().hex[:8]}"
         now = _utcnow()
         self.execute(
-            "INSERT INTO runs (run_id, night, started_at, finished_at, status, summary) VALUES (?, ?, ?, ?, 'failed', ?)",
+            "INSERT INTO runs (run_id, night, started_at, finished_at, status, summary) "
+            "VALUES (?, ?, ?, ?, 'failed', ?)",
             [run_id, night, since or now, now, summary],
         )
         return run_id

@@ -10,7 +10,7 @@ both themes exist, a split re-divides its theme and a deleted theme stays hidden
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -165,7 +165,7 @@ def _apply_split(
 def replay_curation(
     themes: pd.DataFrame,
     model_theme_ids: np.ndarray,
-    edits: list[Mapping[str, Any]],
+    edits: Sequence[Mapping[str, Any]],
     *,
     vectors: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:

@@ -70,13 +70,13 @@ class ThemeUpdate:
     centroids: dict[int, np.ndarray] = field(default_factory=dict)
 
 
-def _default_model_cls() -> type:
+def _default_model_cls() -> type[Any]:
     from voc.themes.model import ThemeModel
 
     return ThemeModel
 
 
-def _make_model(model_cls: type, settings: ThemeSettings, **extra: Any) -> Any:
+def _make_model(model_cls: type[Any], settings: ThemeSettings, **extra: Any) -> Any:
     return model_cls(
         min_theme_size=settings.min_theme_size, seed=settings.seed, merge_threshold=settings.merge_threshold, **extra
     )
@@ -118,7 +118,7 @@ def update_themes(
     now: datetime,
     refit: bool | None = None,
     model_id: str | None = None,
-    model_cls: type | None = None,
+    model_cls: type[Any] | None = None,
 ) -> ThemeUpdate:
     """Assign themes to units, keeping theme ids stable, and store the result.
 
@@ -185,6 +185,7 @@ def update_themes(
             now=now,
         )
     else:
+        assert stored is not None  # a refit is always due without a stored model
         model = model_cls.from_state(stored.state)
         vectors = unit_rows(model.correct(embeddings, languages=languages))
         # a new theme must be as big as the fitted model's smallest allowed theme, which grows
@@ -363,7 +364,7 @@ def record_themes(units: pd.DataFrame) -> pd.DataFrame:
 
 # -- helpers for curation outside a run (CLI) -------------------------------------------------
 def load_unit_vectors(
-    store: Store, assignments: pd.DataFrame, *, model_cls: type | None = None, model_id: str | None = None
+    store: Store, assignments: pd.DataFrame, *, model_cls: type[Any] | None = None, model_id: str | None = None
 ) -> np.ndarray:
     """Stored units' vectors in the current model's corrected space, in ``assignments`` order.
 
@@ -383,6 +384,7 @@ def load_unit_vectors(
 
         model_id = get_embedder().model_id  # the default embedder, which the nightly run used
     model_id = model_id or stored.model_id
+    assert model_id is not None
     hashes = assignments["text_hash"].tolist()
     found = store.get_embeddings([h for h in dict.fromkeys(hashes) if isinstance(h, str)], model_id)
     missing = [u for u, h in zip(assignments["unit_id"], hashes) if h not in found]
@@ -417,7 +419,7 @@ def describer(
     return describe
 
 
-def reapply_curation(store: Store, *, model_cls: type | None = None) -> bool:
+def reapply_curation(store: Store, *, model_cls: type[Any] | None = None) -> bool:
     """Replay all stored edits on the stored assignments now, without waiting for the next run.
 
     Used after importing curation. Splits need the units' vectors (from the embedding cache);

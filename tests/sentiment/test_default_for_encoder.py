@@ -80,16 +80,13 @@ def test_ratings_head_can_be_pulled_towards_the_anchors_of_another_encoder():
     assert info["used"] == "ratings" and model.coef_.shape == (24,)
 
 
-def test_pipeline_reports_anchors_when_the_shipped_head_does_not_fit(monkeypatch):
-    import voc.embed
-
+def test_pipeline_reports_anchors_when_the_shipped_head_does_not_fit():
     embedder = _CountingEmbedder()
-    monkeypatch.setattr(voc.embed, "get_embedder", lambda settings=None: embedder)
     settings = Settings()
     scored = pd.DataFrame({"score": [np.nan, np.nan], "score_type": [None, None]}, index=["a", "b"])
     vectors = embedder.encode(["late parcel", "kind staff"])
-    model, info = _sentiment_model(scored, vectors, {"a": 0, "b": 1}, settings, fit_from_ratings)
+    model, info = _sentiment_model(scored, vectors, {"a": 0, "b": 1}, embedder, settings, fit_from_ratings)
     assert info["used"] == "anchors" and model.coef_.shape == (24,)
     settings = Settings(sentiment={"learn_from_ratings": False})
-    _, info = _sentiment_model(scored, vectors, {"a": 0, "b": 1}, settings, fit_from_ratings)
+    _, info = _sentiment_model(scored, vectors, {"a": 0, "b": 1}, embedder, settings, fit_from_ratings)
     assert info["used"] == "anchors"

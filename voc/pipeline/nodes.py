@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -18,8 +19,10 @@ import numpy as np
 import pandas as pd
 
 from voc.config import Settings
+from voc.embed.base import Embedder
 from voc.schemas import QUARANTINE_COLUMNS, RECORD_COLUMNS, UNASSIGNED_THEME
 from voc.store import Store
+from voc.themes.pipeline import ThemeUpdate
 
 log = logging.getLogger(__name__)
 
@@ -100,12 +103,18 @@ def build_units(store: Store, history: pd.DataFrame, settings: Settings) -> pd.D
     return units
 
 
-def embed_units(store: Store, units: pd.DataFrame, settings: Settings) -> np.ndarray:
+def load_embedder(settings: Settings) -> Embedder:
+    """The night's one encoder, loaded once and handed to every step that needs it."""
+    from voc.embed import get_embedder
+
+    return get_embedder(settings.embedding)
+
+
+def embed_units(store: Store, units: pd.DataFrame, embedder: Embedder) -> np.ndarray:
     """Embed every unit, computing only texts missing from the cache. Shape (n_units, dim)."""
-    from voc.embed import embed_with_cache, get_embedder
+    from voc.embed import embed_with_cache
     from voc.pipeline.progress import progress_bar
 
-    embedder = get_embedder(settings.embedding)
     texts = units["text"].tolist()
     unique = list(dict.fromkeys(units["text_hash"]))
     to_do = len(unique) - len(store.cached_hashes(unique, embedder.model_id))  # sized for the bar only
@@ -116,15 +125,21 @@ def embed_units(store: Store, units: pd.DataFrame, settings: Settings) -> np.nda
 
 
 def discover_themes(
-    store: Store, units: pd.DataFrame, embeddings: np.ndarray, settings: Settings, run_id: str, night: date, refit: bool
-) -> Any:
+    store: Store,
+    units: pd.DataFrame,
+    embeddings: np.ndarray,
+    embedder: Embedder,
+    settings: Settings,
+    run_id: str,
+    night: date,
+    refit: bool,
+) -> ThemeUpdate:
     """Assign units to known themes, find emerging ones, refit on schedule (ids persist)."""
-    from voc.embed import get_embedder
     from voc.themes import update_themes
     from voc.themes.boilerplate import is_boilerplate
 
     # the model id makes a change of embedding model trigger a refit (old centroids are meaningless)
-    model_id = get_embedder(settings.embedding).model_id
+    model_id = embedder.model_id
     # greetings, sign-offs and contact lines name no issue; they stay unassigned (theme -1)
     content = ~is_boilerplate(units["text"].tolist(), units["language"].tolist())
     return update_themes(
@@ -140,7 +155,12 @@ def discover_themes(
 
 
 def score_feedback(
-    history: pd.DataFrame, units: pd.DataFrame, embeddings: np.ndarray, theme_update: Any, settings: Settings
+    history: pd.DataFrame,
+    units: pd.DataFrame,
+    embeddings: np.ndarray,
+    theme_update: ThemeUpdate,
+    embedder: Embedder,
+    settings: Settings,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Sentiment per unit and record, effort/churn cues, and the joined record/theme tables.
 
@@ -157,7 +177,7 @@ def score_feedback(
     scored = history.set_index("record_id")
     vec_of = dict(zip(record_index, range(len(record_index))))
     has_vec = scored.index.isin(record_index)
-    model, info = _sentiment_model(scored[has_vec], record_vectors, vec_of, settings, fit_from_ratings)
+    model, info = _sentiment_model(scored[has_vec], record_vectors, vec_of, embedder, settings, fit_from_ratings)
 
     unit_sent = score_sentiment(embeddings, model=model, neutral_band=settings.sentiment.neutral_band)
     units = units.reset_index(drop=True).copy()
@@ -184,12 +204,18 @@ def score_feedback(
     return scored.reset_index(), units, record_themes, info
 
 
-def _sentiment_model(scored, record_vectors, vec_of, settings: Settings, fit_from_ratings):
+def _sentiment_model(
+    scored: pd.DataFrame,
+    record_vectors: np.ndarray,
+    vec_of: dict[Any, int],
+    embedder: Embedder,
+    settings: Settings,
+    fit_from_ratings: Callable[..., tuple[Any, dict[str, Any]]],
+) -> tuple[Any, dict[str, Any]]:
     """Learn from the user's ratings when allowed and sufficient, else the default for this encoder."""
-    from voc.embed import get_embedder
     from voc.sentiment import default_model_for
 
-    default = default_model_for(get_embedder(settings.embedding), neutral_band=settings.sentiment.neutral_band)
+    default = default_model_for(embedder, neutral_band=settings.sentiment.neutral_band)
     # "anchors" when the shipped head cannot read this encoder's vectors (a user's own model)
     fallback = "anchors" if default.meta_.get("kind") == "anchors" else "default"
     if not settings.sentiment.learn_from_ratings:
@@ -278,13 +304,12 @@ def find_unsaid(records, record_themes, themes, drivers, customers, settings: Se
 
 
 def map_cx_taxonomy(
-    themes: pd.DataFrame, record_themes: pd.DataFrame, records: pd.DataFrame, settings: Settings
+    themes: pd.DataFrame, record_themes: pd.DataFrame, records: pd.DataFrame, embedder: Embedder
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each theme's CX area, pillar and journey stage, and a percentage score per area/pillar."""
-    from voc.embed import get_embedder
     from voc.impact import map_taxonomy, score_cx_areas
 
-    theme_map = map_taxonomy(themes, embedder=get_embedder(settings.embedding))
+    theme_map = map_taxonomy(themes, embedder=embedder)
     return theme_map, score_cx_areas(theme_map, record_themes, records)
 
 

@@ -165,25 +165,26 @@ NIGHTLY: tuple[Node, ...] = (
     Node("load_customers", nodes.load_customers, ("settings",), ("customers",), retries=2),
     # transform
     Node("units", nodes.build_units, ("store", "history", "settings"), ("units",)),
-    Node("embed", nodes.embed_units, ("store", "units", "settings"), ("embeddings",)),
+    Node("embedder", nodes.load_embedder, ("settings",), ("embedder",), description="the night's one encoder"),
+    Node("embed", nodes.embed_units, ("store", "units", "embedder"), ("embeddings",)),
     Node(
         "discover_themes",
         nodes.discover_themes,
-        ("store", "units", "embeddings", "settings", "run_id", "night", "refit"),
+        ("store", "units", "embeddings", "embedder", "settings", "run_id", "night", "refit"),
         ("theme_update",),
     ),
     Node("theme_table", split_theme_levels, ("theme_update",), ("themes", "theme_hierarchy")),
     Node(
         "sentiment",
         nodes.score_feedback,
-        ("history", "units", "embeddings", "theme_update", "settings"),
+        ("history", "units", "embeddings", "theme_update", "embedder", "settings"),
         ("records", "scored_units", "record_themes", "sentiment_info"),
     ),
     Node("metrics", nodes.measure_surveys, ("records", "record_themes", "settings"), ("metrics", "drivers", "volumes")),
     Node(
         "taxonomy",
         nodes.map_cx_taxonomy,
-        ("themes", "record_themes", "records", "settings"),
+        ("themes", "record_themes", "records", "embedder"),
         ("theme_map", "cx_scores"),
     ),
     Node(

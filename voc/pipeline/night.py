@@ -8,13 +8,35 @@ defaults to the last day with data when that is earlier than today, and the run 
 from __future__ import annotations
 
 import logging
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 
 from voc.store import Store
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AnalysisClock:
+    """The night's one clock, built once the night is known and handed to every step that asks the time.
+
+    Feedback dated on the night belongs to it; windows, trends and cooldowns end at ``cutoff``, the
+    midnight after the night, so a rerun of the same night always sees the same window.
+    """
+
+    night: date
+
+    @property
+    def starts(self) -> datetime:
+        """Midnight at the start of the night's day: when tonight's themes are born and seen."""
+        return datetime.combine(self.night, time.min)
+
+    @property
+    def cutoff(self) -> datetime:
+        """The midnight after the night: everything before it is history, nothing after is."""
+        return self.starts + timedelta(days=1)
 
 
 def last_day_with_data(store: Store) -> date | None:

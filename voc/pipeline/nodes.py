@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import pandas as pd
 
 from voc.config import Settings
 from voc.embed.base import Embedder
+from voc.pipeline.night import AnalysisClock
 from voc.schemas import QUARANTINE_COLUMNS, RECORD_COLUMNS, UNASSIGNED_THEME
 from voc.store import Store
 from voc.themes.pipeline import ThemeUpdate
@@ -36,11 +37,6 @@ class Ingested:
     stats: dict[str, int] = field(default_factory=dict)
 
 
-def night_start(night: date) -> datetime:
-    """The analysis clock: a night's results describe everything before its midnight."""
-    return datetime.combine(night, time.min)
-
-
 # --- extract ------------------------------------------------------------------------------
 def ingest_sources(settings: Settings, night: date | None = None) -> Ingested:
     """Read every configured source in chunks, map, clean, redact and dedup it.
@@ -52,7 +48,7 @@ def ingest_sources(settings: Settings, night: date | None = None) -> Ingested:
 
     if not settings.sources:
         raise InputError("no sources configured: give --input files or `sources:` in voc.yaml")
-    not_after = night_start(night) + pd.Timedelta(days=1) if night else None
+    not_after = AnalysisClock(night).cutoff if night else None
     records: list[pd.DataFrame] = []
     quarantine: list[pd.DataFrame] = []
     stats: dict[str, int] = {}
@@ -85,10 +81,10 @@ def store_new_records(store: Store, ingested: Ingested, run_id: str) -> pd.DataF
     return new
 
 
-def load_history(store: Store, night: date) -> pd.DataFrame:
+def load_history(store: Store, clock: AnalysisClock) -> pd.DataFrame:
     """All stored records up to the night (the analysis window of every later step)."""
     records = store.get_records(RECORD_COLUMNS)
-    cutoff = night_start(night) + pd.Timedelta(days=1)
+    cutoff = clock.cutoff
     return records[records["created_at"].isna() | (records["created_at"] < cutoff)].reset_index(drop=True)
 
 
@@ -131,7 +127,7 @@ def discover_themes(
     embedder: Embedder,
     settings: Settings,
     run_id: str,
-    night: date,
+    clock: AnalysisClock,
     refit: bool,
 ) -> ThemeUpdate:
     """Assign units to known themes, find emerging ones, refit on schedule (ids persist)."""
@@ -148,7 +144,7 @@ def discover_themes(
         embeddings[content],
         settings=settings.themes,
         run_id=run_id,
-        now=night_start(night),
+        now=clock.starts,
         refit=refit or None,
         model_id=model_id,
     )
@@ -279,16 +275,16 @@ def measure_surveys(
     return metrics, drivers, volumes
 
 
-def rank_issues(records, record_themes, themes, drivers, settings: Settings, night: date) -> pd.DataFrame:
+def rank_issues(records, record_themes, themes, drivers, settings: Settings, clock: AnalysisClock) -> pd.DataFrame:
     """The priority list with its `why` per row."""
     from voc.impact import rank_priorities
 
-    return rank_priorities(
-        records, record_themes, themes, drivers, settings=settings.impact, now=night_start(night) + pd.Timedelta(days=1)
-    )
+    return rank_priorities(records, record_themes, themes, drivers, settings=settings.impact, now=clock.cutoff)
 
 
-def find_unsaid(records, record_themes, themes, drivers, customers, settings: Settings, night: date) -> dict[str, Any]:
+def find_unsaid(
+    records, record_themes, themes, drivers, customers, settings: Settings, clock: AnalysisClock
+) -> dict[str, Any]:
     """What customers don't say (silent detractors, blind spots, ...)."""
     from voc.impact import detect_signals
 
@@ -298,7 +294,7 @@ def find_unsaid(records, record_themes, themes, drivers, customers, settings: Se
         themes,
         drivers,
         customers=customers,
-        now=night_start(night) + pd.Timedelta(days=1),
+        now=clock.cutoff,
         settings=settings.impact,
     )
 
@@ -313,18 +309,20 @@ def map_cx_taxonomy(
     return theme_map, score_cx_areas(theme_map, record_themes, records)
 
 
-def raise_alerts(store: Store, records, record_themes, themes, settings: Settings, night: date) -> pd.DataFrame:
+def raise_alerts(
+    store: Store, records, record_themes, themes, settings: Settings, clock: AnalysisClock
+) -> pd.DataFrame:
     """Spikes, new themes and sentiment drops, with a cooldown against earlier nights' alerts."""
     from voc.impact import detect_alerts
 
-    history = store.query("SELECT kind, theme_id, segment, created_at FROM alerts WHERE night < ?", [night])
+    history = store.query("SELECT kind, theme_id, segment, created_at FROM alerts WHERE night < ?", [clock.night])
     return detect_alerts(
         records,
         record_themes,
         themes,
         history=history,
         settings=settings.alerts,
-        now=night_start(night) + pd.Timedelta(days=1),
+        now=clock.cutoff,
     )
 
 

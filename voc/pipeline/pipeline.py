@@ -10,7 +10,7 @@ import pandas as pd
 
 from voc.pipeline import nodes, outputs
 from voc.pipeline.core import Node
-from voc.pipeline.night import resolve_night
+from voc.pipeline.night import AnalysisClock, resolve_night
 from voc.themes.pipeline import ThemeUpdate
 
 if TYPE_CHECKING:
@@ -161,7 +161,8 @@ NIGHTLY: tuple[Node, ...] = (
         ("night",),
         description="the night given, else the last day with data",
     ),
-    Node("load_history", nodes.load_history, ("store", "night"), ("history",)),
+    Node("clock", AnalysisClock, ("night",), ("clock",), description="the night's one clock"),
+    Node("load_history", nodes.load_history, ("store", "clock"), ("history",)),
     Node("load_customers", nodes.load_customers, ("settings",), ("customers",), retries=2),
     # transform
     Node("units", nodes.build_units, ("store", "history", "settings"), ("units",)),
@@ -170,7 +171,7 @@ NIGHTLY: tuple[Node, ...] = (
     Node(
         "discover_themes",
         nodes.discover_themes,
-        ("store", "units", "embeddings", "embedder", "settings", "run_id", "night", "refit"),
+        ("store", "units", "embeddings", "embedder", "settings", "run_id", "clock", "refit"),
         ("theme_update",),
     ),
     Node("theme_table", split_theme_levels, ("theme_update",), ("themes", "theme_hierarchy")),
@@ -190,19 +191,19 @@ NIGHTLY: tuple[Node, ...] = (
     Node(
         "priorities",
         nodes.rank_issues,
-        ("records", "record_themes", "themes", "drivers", "settings", "night"),
+        ("records", "record_themes", "themes", "drivers", "settings", "clock"),
         ("priorities",),
     ),
     Node(
         "signals",
         nodes.find_unsaid,
-        ("records", "record_themes", "themes", "drivers", "customers", "settings", "night"),
+        ("records", "record_themes", "themes", "drivers", "customers", "settings", "clock"),
         ("signals",),
     ),
     Node(
         "alerts",
         nodes.raise_alerts,
-        ("store", "records", "record_themes", "themes", "settings", "night"),
+        ("store", "records", "record_themes", "themes", "settings", "clock"),
         ("raw_alerts",),
     ),
     Node("deliver_alerts", nodes.deliver_alerts, ("raw_alerts", "settings"), ("alerts",), retries=1),

@@ -133,3 +133,34 @@ PRIORITY_COLUMNS: Final[tuple[str, ...]] = (
     "cost_to_serve",
     "why",  # plain-language reason for the rank
 )
+
+#: Tables checked where one step hands them to the next (``voc.pipeline.core.run_nodes``), by the
+#: name they have in the night's catalogue. Checked once at the boundary, trusted inside a step.
+BOUNDARY_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
+    "new_records": RECORD_COLUMNS,
+    "history": RECORD_COLUMNS,
+    "units": UNIT_COLUMNS,
+    "records": (*RECORD_COLUMNS, "theme_id", "theme_label", "sentiment", "sentiment_label"),
+    "scored_units": (*UNIT_COLUMNS, "theme_id", "theme_similarity", "sentiment", "sentiment_label"),
+    "record_themes": RECORD_THEME_COLUMNS,
+    "themes": (*THEME_COLUMNS, "level"),
+    "theme_hierarchy": (*THEME_COLUMNS, "level"),
+    "priorities": PRIORITY_COLUMNS,
+}
+
+
+class SchemaError(ValueError):
+    """A table handed between steps lacks columns its contract promises: a defect, not bad input."""
+
+
+def check_columns(frame: object, columns: tuple[str, ...], *, table: str, step: str) -> None:
+    """Raise :class:`SchemaError` naming the step, the table and every missing column.
+
+    Why here and not in each step: one validator at the boundary (the scikit-learn manner of
+    validating at the public edge) turns a silent ``KeyError`` three steps later into a message
+    that names the step that broke the contract.
+    """
+    present = set(getattr(frame, "columns", ()))
+    missing = [c for c in columns if c not in present]
+    if missing:
+        raise SchemaError(f"step {step!r} produced {table!r} without column(s) {missing}; it has {sorted(present)}")

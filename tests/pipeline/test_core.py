@@ -1,3 +1,4 @@
+import pandas as pd
 import pytest
 
 from voc.pipeline.core import Node, run_nodes
@@ -32,3 +33,16 @@ def test_nightly_pipeline_is_wired():
     for node in NIGHTLY:
         assert set(node.inputs) <= available, (node.name, set(node.inputs) - available)
         available |= set(node.outputs)
+
+
+def test_a_step_that_drops_a_promised_column_stops_the_run_naming_it():
+    from voc.schemas import UNIT_COLUMNS, SchemaError
+
+    units = pd.DataFrame({c: ["x"] for c in UNIT_COLUMNS})
+    good = Node("split", lambda: units, (), ("units",))
+    broken = Node("split", lambda: units.drop(columns=["text_hash"]), (), ("units",))
+    assert list(run_nodes([good], {})["units"].columns) == list(UNIT_COLUMNS)
+    with pytest.raises(SchemaError, match=r"step 'split' produced 'units' without column\(s\) \['text_hash'\]"):
+        run_nodes([broken], {})
+    # a name outside the contracts is not checked
+    assert run_nodes([Node("other", lambda: pd.DataFrame(), (), ("scratch",))], {})["scratch"].empty

@@ -195,7 +195,7 @@ def make_context(seed: int = 7, *, n_records: int = 150) -> ReportContext:
         )
     theme_volumes = pd.DataFrame(
         [
-            {"theme_id": t[0], "period_start": p, "n": int(rng.integers(0, 20)) + (p_i if t[0] == 3 else 0)}
+            {"theme_id": t[0], "period_start": p, "n_records": int(rng.integers(0, 20)) + (p_i if t[0] == 3 else 0)}
             for t in THEMES
             for p_i, p in enumerate(periods)
         ]

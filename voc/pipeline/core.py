@@ -78,18 +78,28 @@ def run_nodes(
     on_start: Callable[[Node], None] | None = None,
     on_end: Callable[[Node, float], None] | None = None,
     call: Callable[[Node, dict[str, Any]], dict[str, Any]] | None = None,
+    contracts: Mapping[str, tuple[str, ...]] | None = None,
 ) -> dict[str, Any]:
     """Run ``nodes`` in order over ``catalog`` (updated in place and returned).
 
     ``call(node, catalog)`` runs one node; orchestrators pass their own (the Prefect flow wraps
     each node in a task) while the order and the data passed stay defined here once.
+    ``contracts`` (default :data:`voc.schemas.BOUNDARY_COLUMNS`) names the columns each output
+    table must have; a node that breaks one stops the run with a :class:`voc.schemas.SchemaError`.
     """
+    from voc.schemas import BOUNDARY_COLUMNS, check_columns
+
+    contracts = BOUNDARY_COLUMNS if contracts is None else contracts
     timings = catalog.setdefault("timings", RunTimings())
     for node in nodes:
         if on_start:
             on_start(node)
         started = time.perf_counter()
-        catalog.update(call(node, catalog) if call else node(catalog))
+        produced = call(node, catalog) if call else node(catalog)
+        for name, value in produced.items():
+            if name in contracts:
+                check_columns(value, contracts[name], table=name, step=node.name)
+        catalog.update(produced)
         elapsed = time.perf_counter() - started
         timings.seconds[node.name] = elapsed
         log.info(

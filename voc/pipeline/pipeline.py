@@ -52,8 +52,6 @@ def build_report_context(
     quality["languages"] = records["language"].value_counts().to_dict()
     changes = _changes(theme_update, priorities, previous_priorities)
     info = dict(run_info, sentiment=sentiment_info)
-    if "n" not in volumes.columns and "n_records" in volumes.columns:
-        volumes = volumes.rename(columns={"n_records": "n"})
     return ReportContext(
         run=info,
         records=records,

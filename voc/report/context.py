@@ -29,7 +29,7 @@ METRIC_COLUMNS: Final[tuple[str, ...]] = (
 )
 
 #: Columns of ``ReportContext.theme_volumes`` (one row per theme and period).
-THEME_VOLUME_COLUMNS: Final[tuple[str, ...]] = ("theme_id", "period_start", "n")
+THEME_VOLUME_COLUMNS: Final[tuple[str, ...]] = ("theme_id", "period_start", "n_records")
 
 #: Columns of ``ReportContext.alerts``.
 ALERT_COLUMNS: Final[tuple[str, ...]] = (

@@ -190,7 +190,7 @@ def _volumes(ctx: ReportContext) -> dict[Any, list[float]]:
     if vol is None or vol.empty:
         return {}
     vol = vol.assign(period_start=pd.to_datetime(vol["period_start"], errors="coerce"))
-    table = vol.pivot_table(index="period_start", columns="theme_id", values="n", aggfunc="sum", fill_value=0)
+    table = vol.pivot_table(index="period_start", columns="theme_id", values="n_records", aggfunc="sum", fill_value=0)
     table = table.sort_index()
     return {tid: table[tid].astype(float).tolist() for tid in table.columns}
 

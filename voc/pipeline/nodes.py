@@ -2,7 +2,10 @@
 
 Each node is a thin adapter: it reads what it needs from the store or from earlier nodes, calls the
 step's library function (``voc.ingest``, ``voc.themes``, ...), and returns plain DataFrames. Only
-nodes named ``store_*``/``persist_*`` write to the store, each inside one transaction.
+nodes named ``store_*``/``persist_*`` (and the themes step, for its registry) write to the store.
+Their ``store.transaction()`` blocks join the one transaction the runner opens for the whole night
+(:func:`voc.pipeline.runner.run_pipeline`), so a night commits once, at its end; the only writes
+outside it are the run's own row in ``runs`` (opened before, closed after).
 """
 
 from __future__ import annotations

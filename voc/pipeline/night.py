@@ -11,8 +11,6 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-import pandas as pd
-
 from voc.store import Store
 
 log = logging.getLogger(__name__)
@@ -41,8 +39,7 @@ class AnalysisClock:
 
 def last_day_with_data(store: Store) -> date | None:
     """The date of the newest stored record (None when no record has a date)."""
-    value = store.query("SELECT max(created_at) AS last FROM feedback")["last"].iloc[0]
-    return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
+    return store.last_record_date()
 
 
 def resolve_night(
@@ -61,5 +58,5 @@ def resolve_night(
         f"no --night given and the newest feedback is from {last.isoformat()}, before today ({today.isoformat()}): "
         f"processing the night of {last.isoformat()}",
     )
-    store.execute("UPDATE runs SET night = ? WHERE run_id = ?", [last, run_id])
+    store.move_run(run_id, last)
     return last

@@ -73,8 +73,7 @@ def store_new_records(store: Store, ingested: Ingested, run_id: str) -> pd.DataF
     """Store unseen records and the night's quarantine together; return the new records."""
     with store.transaction():
         new = store.add_records(ingested.records, run_id=run_id)
-        store.execute("DELETE FROM quarantine WHERE run_id = ?", [run_id])
-        store.insert("quarantine", ingested.quarantine.assign(run_id=run_id))
+        store.replace_quarantine(run_id, ingested.quarantine)
     edited = int(new.attrs.get("n_edited", 0))
     # every row read is a new record, a new version, already known, a duplicate or quarantined
     ingested.stats["edited"] = edited
@@ -318,7 +317,7 @@ def raise_alerts(
     """Spikes, new themes and sentiment drops, with a cooldown against earlier nights' alerts."""
     from voc.impact import detect_alerts
 
-    history = store.query("SELECT kind, theme_id, segment, created_at FROM alerts WHERE night < ?", [clock.night])
+    history = store.results_before("alerts", clock.night)[["kind", "theme_id", "segment", "created_at"]]
     return detect_alerts(
         records,
         record_themes,

@@ -95,9 +95,8 @@ def split_theme_levels(theme_update: ThemeUpdate) -> tuple[pd.DataFrame, pd.Data
 
 
 def previous_priorities(store: Store, night: date) -> pd.DataFrame:
-    return store.query(
-        "SELECT * FROM priorities WHERE night = (SELECT max(night) FROM priorities WHERE night < ?)", [night]
-    )
+    """The newest earlier night's priority list (what tonight's rank changes are measured against)."""
+    return store.results_before("priorities", night, latest_only=True)
 
 
 def write_run_outputs(

@@ -317,6 +317,34 @@ class Store:
         return self.query(sql + " ORDER BY created_at, record_id", params)
 
     # -- embedding cache ----------------------------------------------------------------------
+    def last_record_date(self) -> date | None:
+        """The date of the newest stored record (None when no record has a date)."""
+        value = self.query("SELECT max(created_at) AS last FROM feedback")["last"].iloc[0]
+        return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
+
+    def replace_quarantine(self, run_id: str, rows: pd.DataFrame) -> None:
+        """The run's rejected rows, replacing what an earlier attempt at the same run stored."""
+        with self.transaction():
+            self.execute("DELETE FROM quarantine WHERE run_id = ?", [run_id])
+            self.insert("quarantine", rows.assign(run_id=run_id))
+
+    def results_before(self, table: str, night: date, *, latest_only: bool = False) -> pd.DataFrame:
+        """A per-night results table (``priorities``, ``alerts``, ``metrics``) for nights before ``night``.
+
+        With ``latest_only``, only the newest such night (the one tonight is compared with).
+        """
+        if table not in {"priorities", "alerts", "metrics"}:
+            raise ValueError(f"{table!r} is not a per-night results table")
+        if latest_only:
+            sql = f"SELECT * FROM {table} WHERE night = (SELECT max(night) FROM {table} WHERE night < ?)"
+        else:
+            sql = f"SELECT * FROM {table} WHERE night < ?"
+        return self.query(sql, [night])
+
+    def move_run(self, run_id: str, night: date) -> None:
+        """Point a run at the night it turned out to describe (see :mod:`voc.pipeline.night`)."""
+        self.execute("UPDATE runs SET night = ? WHERE run_id = ?", [night, run_id])
+
     def get_embeddings(self, hashes: Sequence[str], model_id: str) -> dict[str, np.ndarray]:
         """Cached vectors for ``hashes`` under ``model_id`` (missing ones are simply absent)."""
         if not hashes:

@@ -125,7 +125,7 @@ def main() -> None:
     )
     for lang in LANGUAGES:
         for kind in ("short", "long"):
-            sel = np.array([(l == lang and k == kind) for l, k, _ in rows])
+            sel = np.array([(lang_ == lang and k == kind) for lang_, k, _ in rows])
             if sel.any():
                 print(
                     f"{lang:8} {kind:6} {sel.sum():5d} {int(np.median(tokens[sel])):10d} {int((tokens[sel] > 512).sum()):5d} "

@@ -79,7 +79,7 @@ def split(n_train: int, n_test: int, seed: int) -> dict[str, tuple[list, list]]:
             continue
         by_label = {lab: [r for r in rows if r[1] == lab] for lab in (0, 1)}
         train, test = [], []
-        for lab, group in by_label.items():
+        for group in by_label.values():
             rng.shuffle(group)
             # held-out rows first: a small class (GermEval has 155 positives) then shortens the
             # training share, never the test set

@@ -341,7 +341,10 @@ def demo(
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
-    """Generate the multilingual sample and run one night on it (embedded DuckDB; the flow when PREFECT_API_URL is set)."""
+    """Generate the multilingual sample and run one night on it.
+
+    Embedded DuckDB; the Prefect flow when PREFECT_API_URL is set.
+    """
     _setup_logging(verbose)
     from voc.demo import demo_settings, prepare_demo
 

@@ -147,7 +147,7 @@ def test_readme_schedule_serves_fires_completes_and_fails_loudly(night_setup, tm
     )
     clock = Clock(DEADLINE_S)
     started: list[subprocess.Popen] = []
-    logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("server", "serve")}
+    logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("server", "serve")}  # noqa: SIM115  closed at the end
 
     def background(name: str, command: str) -> subprocess.Popen:
         process = subprocess.Popen(

@@ -44,7 +44,7 @@ def test_second_run_stops_with_one_sentence_when_the_store_stays_locked(cli, kit
         kit.assert_one_sentence(result, "voc.duckdb", "in use by another process", "lock_timeout_s")
         # the library raises the type the flows retry
         with pytest.raises(StoreLockedError) as raised:
-            Store(cli.db, lock_timeout_s=0.2).con
+            _ = Store(cli.db, lock_timeout_s=0.2).con
         assert isinstance(raised.value, TransientError)
     finally:
         flag.touch()

@@ -99,8 +99,8 @@ def test_personal_data_in_customer_ids_and_segments_never_reaches_outputs(cli, k
     stored = cli.query("SELECT customer_id, segment FROM feedback")
     report = (cli.out / "report.html").read_text(encoding="utf-8")
     for secret in secrets:
-        assert not records.astype(str).apply(lambda c: c.str.contains(secret, regex=False)).any().any(), secret
-        assert not stored.astype(str).apply(lambda c: c.str.contains(secret, regex=False)).any().any(), secret
+        assert not records.astype(str).apply(lambda c, s=secret: c.str.contains(s, regex=False)).any().any(), secret
+        assert not stored.astype(str).apply(lambda c, s=secret: c.str.contains(s, regex=False)).any().any(), secret
         assert secret not in report
     ids = records.set_index("record_id")["customer_id"]
     assert ids["1"].startswith("cust-") and ids["0"] == "C0000"

@@ -44,20 +44,22 @@ def write_sets(root: Path) -> Path:
     value = {"positive": 1, "negative": -1, "neutral": 0}
     derived = {"positive": 5, "negative": 1, "neutral": 3}
     lines = ["a\tb\tc\tmajority\tderived\tsmiley\tproduct_review\tsplit\tbatch\tsource_index\ttext"]
-    lines += [f"0\t0\t0\t{value[l]}\t{derived[l]}\t0\t-1\t1\t1\tx {i}\tfi {t}" for i, (l, t) in enumerate(rows)]
+    lines += [f"0\t0\t0\t{value[lab]}\t{derived[lab]}\t0\t-1\t1\t1\tx {i}\tfi {t}" for i, (lab, t) in enumerate(rows)]
     (root / "finnsentiment_fi" / "finnsentiment.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (root / "sb10k_de").mkdir()
     (root / "sb10k_de" / "corpus_label_text.tsv").write_text(
-        "".join(f"{l}\tde {t}\n" for l, t in rows), encoding="utf-8"
+        "".join(f"{lab}\tde {t}\n" for lab, t in rows), encoding="utf-8"
     )
     (root / "germeval2017").mkdir()
     lines = ["url\ttext\trelevant\tdoc_sentiment\taspects"]
-    lines += [f"u{i}\tge {t}\ttrue\t{l}\tZugfahrt#Haupt:{l} Allgemein#Haupt:{l}" for i, (l, t) in enumerate(rows)]
+    lines += [
+        f"u{i}\tge {t}\ttrue\t{lab}\tZugfahrt#Haupt:{lab} Allgemein#Haupt:{lab}" for i, (lab, t) in enumerate(rows)
+    ]
     lines += ["u-x\tirrelevant news\tfalse\tneutral\t"]
     (root / "germeval2017" / "dev.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (root / "airline_tweets_en").mkdir()
     lines = ["tweet_id,airline_sentiment,negativereason,text"]
-    lines += [f"{i},{l},{'Late Flight' if l == 'negative' else ''},en {t}" for i, (l, t) in enumerate(rows)]
+    lines += [f"{i},{lab},{'Late Flight' if lab == 'negative' else ''},en {t}" for i, (lab, t) in enumerate(rows)]
     (root / "airline_tweets_en" / "Tweets.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return root
 

@@ -281,8 +281,11 @@ def _iban(candidate: str) -> bool:
     trigger=r"\d",
     # 13-19 digits written compact, in groups of four, or Amex-style 4-6-5
     # (not inside a longer grouped number such as a mistyped IBAN)
-    pattern=r"(?<![\d\-])(?<!\d[ \-])(?:\d{13,19}|\d{4}(?:[ \-]\d{4}){2,3}(?:[ \-]\d{1,3})?|\d{4}[ \-]\d{6}[ \-]\d{4,5})"
-    r"(?![\d\-])(?![ \-]\d)",
+    pattern=(
+        r"(?<![\d\-])(?<!\d[ \-])"
+        r"(?:\d{13,19}|\d{4}(?:[ \-]\d{4}){2,3}(?:[ \-]\d{1,3})?|\d{4}[ \-]\d{6}[ \-]\d{4,5})"
+        r"(?![\d\-])(?![ \-]\d)"
+    ),
 )
 def _card(candidate: str) -> bool:
     digits = _digits(candidate)

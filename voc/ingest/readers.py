@@ -215,7 +215,10 @@ def has_bad_bytes(text: str) -> bool:
 
 
 def _bad_bytes_reason(encoding: str) -> str:
-    return f"bytes not valid in {encoding} (a corrupted or mixed-encoding line); set `encoding` if the whole file is affected"
+    return (
+        f"bytes not valid in {encoding} (a corrupted or mixed-encoding line); "
+        "set `encoding` if the whole file is affected"
+    )
 
 
 # --- formats --------------------------------------------------------------------------------
@@ -335,7 +338,11 @@ def _read_csv(source: SourceSettings, chunk_size: int) -> Iterator[pd.DataFrame]
         if literal:
             log.info("quotes read as text", extra={"file": path})
         for values, problem, raw in _csv_records(
-            fh, delimiter, lambda: len(header) if header else None, literal_quotes=literal
+            # late binding on purpose: the reader asks for the width of the header read so far
+            fh,
+            delimiter,
+            lambda: len(header) if header else None,  # noqa: B023
+            literal_quotes=literal,
         ):
             if header is None:
                 if problem or not values or all(not v.strip() for v in values):
@@ -400,7 +407,8 @@ def _read_xlsx(source: SourceSettings, chunk_size: int) -> Iterator[pd.DataFrame
     from openpyxl import load_workbook
 
     path = source.path or ""
-    handle = open(path, "rb")  # a file object: openpyxl refuses a workbook whose name ends in .csv
+    # a file object, closed below: openpyxl refuses a workbook whose name ends in .csv
+    handle = open(path, "rb")  # noqa: SIM115
     book = load_workbook(handle, read_only=True, data_only=True)
     try:
         sheets = [_pick_sheet(book, source)] if source.sheet is not None else list(book.worksheets)
@@ -605,7 +613,7 @@ def _read_sql(source: SourceSettings, chunk_size: int) -> Iterator[pd.DataFrame]
     try:
         with engine.connect() as conn:
             result = conn.execution_options(stream_results=True).execute(text(source.query))
-            columns = _header([str(k) for k in result.keys()])
+            columns = _header([str(k) for k in result.keys()])  # noqa: SIM118  a SQL result iterates rows
             first = 1
             yielded = False
             while rows := result.fetchmany(chunk_size):

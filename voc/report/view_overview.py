@@ -80,7 +80,8 @@ def _headline(metrics: pd.DataFrame) -> list[dict[str, Any]]:
                 "scope": "whole window" if not window.empty else f"period of {fmt.date(row['period_start'])}",
                 "latest": (
                     f"latest period {fmt.number(periods['value'].iloc[-1], digits)} "
-                    f"(n={fmt.number(periods['n'].iloc[-1])}{', small sample' if fmt.truthy(periods['small_sample'].iloc[-1]) else ''})"
+                    f"(n={fmt.number(periods['n'].iloc[-1])}"
+                    f"{', small sample' if fmt.truthy(periods['small_sample'].iloc[-1]) else ''})"
                     if not window.empty and not periods.empty and "small_sample" in periods
                     else ""
                 ),

@@ -107,7 +107,8 @@ def show_theme(theme_id: int = typer.Argument(..., help="Theme id."), db: Path |
     console = Console()
     label = row["custom_label"] if isinstance(row["custom_label"], str) else row["generated_label"]
     console.print(
-        f"[bold]{theme_id}: {label}[/bold]  ({row['status']}, {row['kind']}, {row['n_units']} units, {row['n_records']} records)"
+        f"[bold]{theme_id}: {label}[/bold]  "
+        f"({row['status']}, {row['kind']}, {row['n_units']} units, {row['n_records']} records)"
     )
     if isinstance(row["custom_label"], str):
         console.print(f"generated label: {row['generated_label']}")

@@ -136,7 +136,8 @@ def emerging(ctx: SignalContext) -> SignalResult:
         name="emerging",
         title="Emerging themes",
         explanation=(
-            f"Themes born in the last {max(NEW_DAYS, windows.current_days)} days (or marked emerging), and the share of "
+            f"Themes born in the last {max(NEW_DAYS, windows.current_days)} days (or marked emerging), "
+            "and the share of "
             "commented records no theme explains, this period against the baseline (Fisher's exact test, "
             f"p < {ALPHA}): a growing unexplained pool is a topic the model does not know yet."
         ),

@@ -4,8 +4,9 @@ Each module defines ``THEMES`` (theme id -> list of core sentences raising that 
 ``GENERIC`` (wrappers and theme-less comments by role, see :data:`GENERIC_KEYS`) and ``NAMES``
 (first names for sign-offs). Core sentences may hold the slots ``{order}`` and ``{amount}``;
 contact sentences hold ``{email}``, ``{phone}``, ``{iban}``, ``{card}`` or a national id
-(``{pesel}`` in Polish, ``{hetu}`` in Finnish, under the optional role ``contact_national_id``); connectors hold ``{s}`` (the next
-sentence with its first letter lowered) or ``{S}`` (kept as written, for German nouns).
+(``{pesel}`` in Polish, ``{hetu}`` in Finnish, under the optional role ``contact_national_id``);
+connectors hold ``{s}`` (the next sentence with its first letter lowered) or ``{S}`` (kept as
+written, for German nouns).
 
 All text was written for this project; none is taken from a data set.
 """

@@ -124,7 +124,8 @@ THEMES = {
     ],
     "account_security": [
         "Jemand hat sich in mein Konto eingeloggt und eine Bestellung aufgegeben, die nicht von mir ist.",
-        "Ich habe eine E-Mail zum Zurücksetzen des Passworts bekommen, die ich nie angefordert habe. Sind meine Daten sicher?",
+        "Ich habe eine E-Mail zum Zurücksetzen des Passworts bekommen, die ich nie angefordert habe. "
+        "Sind meine Daten sicher?",
         "Mein Konto wurde gehackt und meine gespeicherte Karte benutzt.",
         "Man hat mir mitgeteilt, dass meine persönlichen Daten möglicherweise abgeflossen sind. Das ist inakzeptabel.",
         "Fremde können meine Adresse in meinem Konto sehen, das ist ein Datenschutzverstoß.",

@@ -9,7 +9,7 @@ export DO_NOT_TRACK := 1
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 180
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install dev demo test test-all bench clean
+.PHONY: install dev demo lint test test-all bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ dev: $(VENV)/.dev-installed
 
 demo: install
 	$(BIN)/voc demo --out out/demo
+
+lint: dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: dev
 	bash scripts/ensure_chromium.sh || echo "chromium unavailable: browser tests will be skipped"

@@ -94,7 +94,9 @@ def length_batches(lengths: Sequence[int], *, max_tokens: int, max_rows: int) ->
     Sorting by length makes dynamic padding nearly free: a batch pads only to its own longest row.
     """
     order = np.argsort(-np.asarray(lengths), kind="stable")
-    batches, current, longest = [], [], 0
+    batches: list[np.ndarray] = []
+    current: list[int] = []
+    longest = 0
     for i in order:
         longest_if_added = max(longest, lengths[i])
         if current and (longest_if_added * (len(current) + 1) > max_tokens or len(current) >= max_rows):

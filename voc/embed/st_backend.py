@@ -49,7 +49,7 @@ class SentenceTransformerEmbedder:
         dimension = (
             getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         )
-        self.dim = int(dimension())
+        self.dim = int(dimension() or 0)
         # A package names its weights better than their folder (often just "model"), and the id
         # keys the vector cache: two models must never share one.
         self.model_id = f"st/{_package_name(model) or (path.name if path.exists() else model)}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +115,3 @@ def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
         if not (frame[c].dtype == object and len(frame) and isinstance(frame[c].iloc[0], np.ndarray))
     ]
     return frame[keep]
-
-
-def night_label(night: date) -> str:
-    return night.isoformat()

@@ -9,6 +9,7 @@ holds plain arrays that any reader of the page, including the browser tests, can
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from typing import Final
 
 import numpy as np
@@ -193,7 +194,7 @@ def records_over_time_figure(records: pd.DataFrame, *, by: str | None = None) ->
     return fig
 
 
-def _sentiment_colour(values: list[float | None]) -> list[float]:
+def _sentiment_colour(values: Sequence[float | None]) -> list[float]:
     return [0.0 if v is None else max(-1.0, min(1.0, v)) for v in values]
 
 

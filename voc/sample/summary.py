@@ -35,7 +35,7 @@ def _r(x: float) -> float | None:
     return None if x is None or not np.isfinite(x) else round(float(x), 4)
 
 
-def nps(scores: Iterable[float]) -> float:
+def nps(scores: Iterable[float | None]) -> float:
     """Net Promoter Score in points (-100..100) of 0-10 answers; NaN when there are none."""
     s = np.asarray(list(scores), dtype=float)
     if s.size == 0:

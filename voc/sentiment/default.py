@@ -11,8 +11,9 @@ from voc.sentiment.model import SentimentModel
 
 if TYPE_CHECKING:
     from voc.embed import Embedder
+    from voc.sentiment.anchors import AnchorSentiment
 
-_ANCHORS_BY_MODEL: dict[str, SentimentModel] = {}
+_ANCHORS_BY_MODEL: dict[str, AnchorSentiment] = {}
 
 #: ``models/sentiment/`` at the repository root; the package data of an installed wheel mirrors it.
 MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "sentiment"

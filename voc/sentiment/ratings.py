@@ -40,13 +40,13 @@ def ratings_to_labels(scores: Sequence[float], score_types: Sequence[str | None]
     NPS 0-6 negative and 9-10 positive; CSAT and stars 1-2 / 4-5; CES 1-3 / 5-7. Passives,
     mid-scale answers, missing scores and unknown score types give NaN.
     """
-    scores = pd.to_numeric(pd.Series(list(scores), dtype=object), errors="coerce").to_numpy(dtype=float)
+    values = pd.to_numeric(pd.Series(list(scores), dtype=object), errors="coerce").to_numpy(dtype=float)
     types = pd.Series(list(score_types), dtype=object).astype("string").str.lower().fillna("").to_numpy(dtype=object)
-    out = np.full(len(scores), np.nan)
+    out = np.full(len(values), np.nan)
     for kind, (neg_max, pos_min) in WEAK_LABEL_CUTS.items():
         is_kind = types == kind
-        out[is_kind & (scores <= neg_max)] = 0.0
-        out[is_kind & (scores >= pos_min)] = 1.0
+        out[is_kind & (values <= neg_max)] = 0.0
+        out[is_kind & (values >= pos_min)] = 1.0
     return out
 
 

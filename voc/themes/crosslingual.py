@@ -32,7 +32,7 @@ def normalise_rows(x: np.ndarray) -> np.ndarray:
     return x / np.where(norms == 0, 1.0, norms)
 
 
-def _language_index(languages: Sequence[str], known: Sequence[str]) -> np.ndarray:
+def _language_index(languages: Sequence[str] | np.ndarray, known: Sequence[str]) -> np.ndarray:
     lookup = {lang: i for i, lang in enumerate(known)}
     pooled = lookup[POOLED]
     return np.array([lookup.get(str(lang), pooled) for lang in languages], dtype=np.int64)

@@ -18,6 +18,7 @@ from functools import cache, lru_cache
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer
 
@@ -136,7 +137,7 @@ def _language_keywords(
 def extract_keywords(
     texts: Sequence[str],
     languages: Sequence[str],
-    theme_ids: Sequence[int],
+    theme_ids: ArrayLike,
     *,
     n_keywords: int = 8,
     min_units: int = 2,
@@ -248,7 +249,7 @@ def select_verbatims(
     texts: Sequence[str],
     record_ids: Sequence[str],
     languages: Sequence[str],
-    similarity: Sequence[float],
+    similarity: ArrayLike,
     *,
     n_per_language: int = 3,
     max_languages: int | None = None,
@@ -305,8 +306,8 @@ def select_verbatims(
 
 def describe_themes(
     units: pd.DataFrame,
-    theme_ids: Sequence[int],
-    similarity: Sequence[float],
+    theme_ids: ArrayLike,
+    similarity: ArrayLike,
     *,
     only: Iterable[int] | None = None,
     n_keywords: int = 8,

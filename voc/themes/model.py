@@ -165,6 +165,7 @@ class ThemeModel:
         # One language has no offsets to re-estimate: skip the extra layouts.
         multilingual = self.aligner_ is not None and len(self.aligner_.languages_) > 2
         for _ in range(self.realign_rounds if multilingual else 0):
+            assert self.aligner_ is not None
             self.aligner_.realign(x, languages, merged)
             aligned = self.correct(x, languages=languages)
             raw = self._cluster(aligned, languages)

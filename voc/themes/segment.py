@@ -16,7 +16,7 @@ Every unit is a verbatim slice of the record text, so it can be shown to an anal
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from functools import lru_cache
 
 import pandas as pd
@@ -204,11 +204,3 @@ def split_units(records: pd.DataFrame, *, split_sentences: bool = True, min_char
     units = pd.DataFrame(rows, columns=list(UNIT_COLUMNS))
     units["unit_index"] = units["unit_index"].astype("int32")
     return units
-
-
-def units_per_record(units: pd.DataFrame) -> pd.Series:
-    """Number of units per ``record_id`` (a quick check that multi-issue records were split)."""
-    return units.groupby("record_id").size()
-
-
-__all__: Sequence[str] = ("split_units", "split_text", "CLAUSE_JOINERS")

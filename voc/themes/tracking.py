@@ -149,7 +149,7 @@ def _new_theme(
     kind: str,
     status: str,
     centroid: np.ndarray,
-    threshold: float,
+    threshold: float | None,
     run_id: str,
     now: datetime,
     **extra: Any,

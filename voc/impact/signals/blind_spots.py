@@ -80,7 +80,10 @@ def survey_blind_spots(ctx: SignalContext) -> SignalResult:
         & (table["n_survey"] >= min_n)
         & (table["share_other"] <= MAX_RATIO * table["share_survey"])
     )
-    table["direction"] = np.where(missing, "missing_from_surveys", np.where(only, "only_in_surveys", None))
+    direction = np.full(len(table), None, dtype=object)
+    direction[np.asarray(only, dtype=bool)] = "only_in_surveys"
+    direction[np.asarray(missing, dtype=bool)] = "missing_from_surveys"
+    table["direction"] = direction
     hits = table.loc[table["direction"].notna() & (table["p_value"] < ALPHA)].reset_index()
     labels = theme_labels(ctx.themes)
     hits.insert(1, "theme_label", [label_of(labels, t) for t in hits["theme_id"]])

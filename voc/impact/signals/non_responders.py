@@ -21,7 +21,7 @@ from voc.impact.signals.base import SignalContext, SignalResult, register_signal
 def _compare(group: pd.DataFrame) -> dict:
     """Row of the comparison for one slice of the customer list (needs ``responded``)."""
     resp, non = group.loc[group["responded"]], group.loc[~group["responded"]]
-    row = {"n_responders": len(resp), "n_non_responders": len(non)}
+    row: dict[str, float] = {"n_responders": len(resp), "n_non_responders": len(non)}
     for name, part in (("responders", resp), ("non_responders", non)):
         churn = part["churned"].dropna().astype(float)
         row[f"churn_rate_{name}"] = float(churn.mean()) if len(churn) else np.nan

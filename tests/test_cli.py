@@ -109,3 +109,18 @@ def test_plain_run_on_a_small_file_writes_the_contract(tmp_path):
     records = pd.read_parquet(out / "records.parquet")
     assert {"record_id", "theme_id", "sentiment", "segment", "customer_id"} <= set(records.columns)
     assert (out / "report.html").exists()
+
+
+@pytest.mark.parametrize("columns", ["80", "240"])
+def test_every_option_name_is_shown_whole_in_help(columns):
+    import typer.main
+
+    narrow = CliRunner(env={"COLUMNS": columns})
+    for name, command in typer.main.get_command(app).commands.items():
+        result = narrow.invoke(app, [name, "--help"])
+        assert result.exit_code == 0, (name, result.output)
+        for param in command.params:
+            for option in (*param.opts, *param.secondary_opts):
+                if option.startswith("-"):
+                    assert option in result.output, (name, option, result.output)
+        assert "…" not in result.output, (name, result.output)

@@ -17,6 +17,10 @@ app = typer.Typer(
     help="Multilingual Voice-of-Customer mining: themes, sentiment, survey metrics and priorities.",
     no_args_is_help=True,
     add_completion=False,
+    # click's own help layout: at any terminal width it moves a long option's help to the next
+    # line instead of cutting the option's name, as rich's fixed-width tables do at 80 columns
+    rich_markup_mode=None,
+    context_settings={"max_content_width": 120},
 )
 
 DEFAULT_DB = Path("voc.duckdb")

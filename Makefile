@@ -3,10 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# The project's defaults: Prefect sends no telemetry, and its temporary API gets time to start.
-export PREFECT_SERVER_ANALYTICS_ENABLED := false
-export DO_NOT_TRACK := 1
-export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 180
+# Prefect's defaults live in flows/environment.py (the CLI and the tests apply them); models never
+# come from a hub.
 export HF_HUB_OFFLINE := 1
 
 .PHONY: install dev demo lint test test-all bench clean

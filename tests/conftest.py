@@ -6,10 +6,11 @@ import os
 
 import pytest
 
+from flows.environment import apply_prefect_defaults
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("VOC_PROGRESS", "off")
+apply_prefect_defaults()
 
 
 @pytest.fixture(scope="session")

@@ -78,10 +78,10 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def _disable_telemetry() -> None:
-    """The project's default: Prefect sends nothing anywhere."""
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    """The project's Prefect defaults (no telemetry, a start-up timeout), kept in ``flows/environment.py``."""
+    from flows.environment import apply_prefect_defaults
+
+    apply_prefect_defaults()
 
 
 def _fail(exc: BaseException, *, verbose: bool) -> None:

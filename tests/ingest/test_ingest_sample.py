@@ -7,7 +7,8 @@ import json
 import pandas as pd
 import pytest
 
-from voc.config import ColumnMapping, SourceSettings
+from voc.config import SourceSettings
+from voc.demo import SAMPLE_COLUMNS
 from voc.ingest import ingest_source
 
 sample = pytest.importorskip("voc.sample")
@@ -20,21 +21,7 @@ def ingested(tmp_path_factory):
     out = tmp_path_factory.mktemp("sample")
     paths = sample.write_sample(out, n_records=1200, seed=5)
     planted = json.loads(paths["planted"].read_text(encoding="utf-8"))
-    mapping = ColumnMapping(
-        text="text",
-        id="feedback_id",
-        date="created_at",
-        language="language",
-        score="score",
-        score_type_column="score_type",
-        segments=["segment", "market"],
-        channel="channel",
-        journey_stage="journey_stage",
-        source_type="source_type",
-        customer="customer_id",
-        value="customer_value",
-        churn="churned",
-    )
+    mapping = SAMPLE_COLUMNS  # the mapping `voc demo` and voc.yaml use
     batches = list(ingest_source(SourceSettings(path=str(paths["feedback"]), columns=mapping)))
     records = pd.concat([b.records for b in batches], ignore_index=True)
     quarantine = pd.concat([b.quarantine for b in batches], ignore_index=True)

@@ -37,11 +37,6 @@ class AnalysisClock:
         return self.starts + timedelta(days=1)
 
 
-def last_day_with_data(store: Store) -> date | None:
-    """The date of the newest stored record (None when no record has a date)."""
-    return store.last_record_date()
-
-
 def resolve_night(
     store: Store, run_id: str, night: date, requested_night: date | None, today: date | None = None
 ) -> date:
@@ -49,7 +44,7 @@ def resolve_night(
     if requested_night is not None:
         return requested_night
     today = today or date.today()
-    last = last_day_with_data(store)
+    last = store.last_record_date()
     if last is None or last >= today:
         return night
     log.warning(

@@ -218,6 +218,14 @@ class Settings(BaseSettings):
     export_sql_table: str = "voc_priorities"
     #: optional customer list (file) for the non-responder analysis
     customers_path: str | None = None
+    #: where derived files are kept between runs (unpacked encoder weights, embedded reference
+    #: texts, training vectors); ``VOC_CACHE_DIR`` sets it like any other field
+    cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "voc")
+    #: progress bars on a terminal: ``auto`` shows them when stderr is a terminal, ``off`` never
+    progress: Literal["auto", "on", "off"] = "auto"
+    #: the public benchmark data sets (benchmarks and the sentiment trainer); None is
+    #: ``../shared/data`` beside the project's checkout
+    shared_data_dir: Path | None = None
 
     @field_validator("sources")
     @classmethod

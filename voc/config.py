@@ -232,9 +232,7 @@ class Settings(BaseSettings):
     #: the public benchmark data sets (benchmarks and the sentiment trainer); None is
     #: ``../shared/data`` beside the project's checkout. ``VOC_SHARED_DATA`` (the variable's name
     #: before it was a field) sets it as well as ``VOC_SHARED_DATA_DIR``.
-    shared_data_dir: Path | None = Field(
-        None, validation_alias=AliasChoices("VOC_SHARED_DATA_DIR", "VOC_SHARED_DATA")
-    )
+    shared_data_dir: Path | None = Field(None, validation_alias=AliasChoices("VOC_SHARED_DATA_DIR", "VOC_SHARED_DATA"))
 
     @field_validator("sources")
     @classmethod

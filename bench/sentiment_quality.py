@@ -3,8 +3,8 @@
 Every figure is computed on rows the shipped head was never trained on: the rows
 :func:`voc.sentiment.corpora.held_out` reserves (30 % of each set by text hash), plus two sets that
 no head is ever trained on (SemEval 2016 restaurants, Skytrax reviews). Texts are embedded by the
-product's embedder (:func:`voc.embed.get_embedder`, cached per text under ``/tmp/voc-sent-cache``)
-and scored by :func:`voc.sentiment.score_sentiment`, the function the pipeline scores units and
+product's embedder (:func:`voc.embed.get_embedder`, cached per text in the ``sentiment`` folder of
+the settings' ``cache_dir``) and scored by :func:`voc.sentiment.score_sentiment`, the function the pipeline scores units and
 records with, with the default head that :func:`voc.sentiment.default_model_for` gives the
 pipeline.
 

@@ -1,4 +1,7 @@
-"""`voc` command line. Heavy libraries are imported inside commands so `voc --help` stays instant."""
+"""The library's `voc` commands, each run in this process; `flows.cli` adds `serve` and the prefect engine.
+
+Heavy libraries are imported inside commands so `voc --help` stays instant.
+"""
 
 from __future__ import annotations
 
@@ -50,7 +53,9 @@ def _engine_option(value: str) -> str:
 
     known = [AUTO, *engine_names()]
     if value not in known:
-        hint = " (the prefect engine comes with the flows package: run the `voc` it installs)" * (value == "prefect")
+        hint = ""
+        if value == "prefect":
+            hint = " (the prefect engine comes with the flows package: run the `voc` it installs)"
         raise typer.BadParameter(f"'{value}' is not one of {', '.join(known)}{hint}")
     return value
 

@@ -11,8 +11,8 @@ Rows are erasure settings of :class:`voc.themes.model.ThemeModel` (``align`` / `
   better once ``ARI`` holds);
 * ``themes`` found and ``unassigned`` share.
 
-Multilingual sets are fitted with several seeds (``--seeds``; the sib200 draw changes with the seed
-too) and the table shows the mean, with the spread (max - min of ``ARI``) in ``ARI_sd``: a difference
+Every set is fitted with several seeds (``--seeds``; the sib200 draw changes with the seed too) and
+the table shows the mean, with the spread (max - min of ``ARI``) in ``ARI_sd``: a difference
 smaller than the spread is no gain.
 
 Data sets (each skipped when absent):
@@ -140,7 +140,8 @@ def anchor_tone_directions() -> np.ndarray:
     )
 
 
-#: name -> (ThemeModel parameters, which sets: "multi" = multilingual only, "tone" = tone sets only, "all")
+#: name -> (ThemeModel parameters, which sets: "multi" = multilingual only (language erasers are a
+#: no-op on one language), "all")
 METHODS: dict[str, tuple[dict, str]] = {
     "aligner (today)": ({}, "all"),
     "none": ({"align": "none", "scale": False, "merge_threshold": 1.01}, "multi"),
@@ -152,9 +153,9 @@ METHODS: dict[str, tuple[dict, str]] = {
     "aligner+lsar": ({"erase": "lsar"}, "multi"),
     "aligner+fdrop-10%": ({"erase": "fdrop", "erase_drop_share": 0.1}, "multi"),
     "aligner+leace": ({"erase": "leace"}, "multi"),
-    "aligner+tone:head": ({"erase_tone": "head"}, "tone"),
-    "aligner+tone:head-leace": ({"erase_tone": "head-leace"}, "tone"),
-    "aligner+tone:anchors": ({"erase_tone": "anchors"}, "tone"),
+    "aligner+tone:head": ({"erase_tone": "head"}, "all"),
+    "aligner+tone:head-leace": ({"erase_tone": "head-leace"}, "all"),
+    "aligner+tone:anchors": ({"erase_tone": "anchors"}, "all"),
     "aligner+leace+tone:head": ({"erase": "leace", "erase_tone": "head"}, "multi"),
 }
 
@@ -219,11 +220,11 @@ def run(datasets: list[str], methods: list[str], seeds: list[int]) -> pd.DataFra
         loader, multilingual = DATASETS[name]
         for method in methods:
             params, applies = METHODS[method]
-            if (applies == "multi" and not multilingual) or (applies == "tone" and multilingual):
+            if applies == "multi" and not multilingual:
                 continue
             per_seed = []
             start = time.perf_counter()
-            for seed in seeds if multilingual else seeds[:1]:
+            for seed in seeds:
                 data = loader(seed)
                 if data is None:
                     break
@@ -257,19 +258,31 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1")
     parser.add_argument("--warm-only", action="store_true", help="only embed (fill the cache)")
     parser.add_argument("--out", type=Path, help="also write the long table as CSV")
+    parser.add_argument("--show", type=Path, nargs="+", help="only print the table of earlier --out CSVs")
     args = parser.parse_args()
-    datasets = args.datasets.split(",")
-    seeds = [int(s) for s in args.seeds.split(",")]
-    warm_cache(datasets, seeds)
-    if args.warm_only:
-        return
-    table = run(datasets, args.methods.split(","), seeds)
+    if args.show:
+        # Rows measured in several runs (same seeds, deterministic fits): the first run's row wins.
+        table = pd.concat([pd.read_csv(path) for path in args.show]).drop_duplicates(["data", "method"])
+    else:
+        datasets = args.datasets.split(",")
+        seeds = [int(s) for s in args.seeds.split(",")]
+        warm_cache(datasets, seeds)
+        if args.warm_only:
+            return
+        table = run(datasets, args.methods.split(","), seeds)
     if table.empty:
         return
     if args.out:
         table.to_csv(args.out, index=False)
-    pd.set_option("display.width", 250)
+    print_table(table)
+
+
+def print_table(table: pd.DataFrame) -> None:
+    """The one table: rows = method, a block of columns per data set (printed as a block per set too)."""
+    pd.set_option("display.width", 400)
     pd.set_option("display.max_columns", 200)
+    print()
+    print(wide(table).to_string(float_format="%.3f"))
     for name in dict.fromkeys(table["data"]):
         print(f"\n== {name}")
         print(wide(table[table["data"] == name]).droplevel(0, axis=1).to_string(float_format="%.3f"))

@@ -6,6 +6,12 @@ The pipeline, each step measured in ``bench/themes_quality.py``:
    offset, estimated on a theme-balanced reference, so Polish and German comments about the same
    issue meet, then divide each dimension by the language's spread; on one-language data this is
    plain standardisation, which also removes the common direction all e5 vectors share;
+   Optional linear *erasure* (:mod:`voc.themes.erasure`, parameters ``erase`` and ``erase_tone``,
+   compared in ``bench/themes_alignment.py``): the tone axis of the shipped sentiment head can be
+   projected out before the alignment, so comments about one cause meet whether they praise or
+   blame it, and a language eraser (LSAR, F-test dimension drop, LEACE) can follow the alignment.
+   Both are fitted at fit time and saved in :meth:`ThemeModel.get_state`; both are off by default
+   (see ``bench/themes_alignment.py`` for the measurements behind that);
 2. **reduce** with UMAP (cosine, 5 dimensions) on an exact k-NN graph computed by blocked matrix
    products: UMAP's own NN-descent is compiled by numba in every new process and took over a
    minute of a 75-second fit of 7,000 units on 2 cores; the exact graph takes 1.4 s and
@@ -74,6 +80,7 @@ class ThemeModel:
         the span of the per-language means), dropping the dimensions with the highest F across
         languages, or LEACE (no linear probe can tell the languages apart afterwards). Fitted on
         the aligned units with their languages; languages with fewer than 20 units count as one.
+        The output is centred on the fitted units (cosine clustering needs centred rows).
     erase_drop_share : float
         Share of dimensions ``erase="fdrop"`` zeroes.
     erase_tone : {"none", "head", "head-leace"} or ndarray (r, d)
@@ -375,10 +382,11 @@ class ThemeModel:
         }
         if self.aligner_ is not None:
             state.update(self.aligner_.get_state())
-        if getattr(self, "eraser_", None) is not None:
-            state.update(self.eraser_.get_state("eraser"))
-        if getattr(self, "tone_eraser_", None) is not None:
-            state.update(self.tone_eraser_.get_state("tone_eraser"))
+        eraser, tone_eraser = getattr(self, "eraser_", None), getattr(self, "tone_eraser_", None)
+        if eraser is not None:
+            state.update(eraser.get_state("eraser"))
+        if tone_eraser is not None:
+            state.update(tone_eraser.get_state("tone_eraser"))
         return state
 
     @classmethod

@@ -215,6 +215,18 @@ def test_theme_model_state_with_erasers_round_trips(erased_model):
     )
 
 
+def test_theme_model_state_with_erasers_survives_the_registry_encoding(erased_model):
+    """The nightly path: the state is stored as JSON text by the theme registry and decoded again."""
+    from voc.themes.registry import decode_state, encode_state
+
+    model, x, _, lang = erased_model
+    reloaded = ThemeModel.from_state(decode_state(encode_state(model.get_state())))
+    assert np.allclose(
+        reloaded.correct(x, languages=lang.tolist()), model.correct(x, languages=lang.tolist()), atol=1e-5
+    )
+    assert np.array_equal(reloaded.transform(x, languages=lang.tolist())[0], model.labels_)
+
+
 def test_theme_model_head_tone_erasure_makes_the_head_blind():
     from voc.sentiment.default import load_default_model
 

@@ -6,6 +6,12 @@ The pipeline, each step measured in ``bench/themes_quality.py``:
    offset, estimated on a theme-balanced reference, so Polish and German comments about the same
    issue meet, then divide each dimension by the language's spread; on one-language data this is
    plain standardisation, which also removes the common direction all e5 vectors share;
+   Optional linear *erasure* (:mod:`voc.themes.erasure`, parameters ``erase`` and ``erase_tone``,
+   compared in ``bench/themes_alignment.py``): the tone axis of the shipped sentiment head can be
+   projected out before the alignment, so comments about one cause meet whether they praise or
+   blame it, and a language eraser (LSAR, F-test dimension drop, LEACE) can follow the alignment.
+   Both are fitted at fit time and saved in :meth:`ThemeModel.get_state`; both are off by default
+   (see ``bench/themes_alignment.py`` for the measurements behind that);
 2. **reduce** with UMAP (cosine, 5 dimensions) on an exact k-NN graph computed by blocked matrix
    products: UMAP's own NN-descent is compiled by numba in every new process and took over a
    minute of a 75-second fit of 7,000 units on 2 cores; the exact graph takes 1.4 s and
@@ -38,10 +44,17 @@ from collections.abc import Sequence
 import numpy as np
 
 from voc.themes import _model_cluster as steps
-from voc.themes.crosslingual import LanguageAligner, normalise_rows
+from voc.themes.crosslingual import POOLED, LanguageAligner, normalise_rows
+from voc.themes.erasure import ERASERS, DirectionEraser, LeaceEraser, LinearEraser, make_eraser
 from voc.themes.hierarchy import fit_parents
 
 STATE_VERSION = 1
+
+#: Languages with fewer units are pooled when fitting the language eraser.
+MIN_ERASE_LANGUAGE_SIZE = 20
+
+#: Tone erasure by name (``erase_tone``); an array of directions is accepted too.
+TONE_ERASERS = ("none", "head", "head-leace")
 
 
 class ThemeModel:
@@ -62,6 +75,19 @@ class ThemeModel:
     scale : bool
         Also rescale each dimension per language (divide by its spread, shrunk towards the pooled
         one); measured equal or better on every benchmark set.
+    erase : {"none", "lsar", "fdrop", "leace"}
+        Linear language erasure after the alignment (:mod:`voc.themes.erasure`): LSAR (project out
+        the span of the per-language means), dropping the dimensions with the highest F across
+        languages, or LEACE (no linear probe can tell the languages apart afterwards). Fitted on
+        the aligned units with their languages; languages with fewer than 20 units count as one.
+        The output is centred on the fitted units (cosine clustering needs centred rows).
+    erase_drop_share : float
+        Share of dimensions ``erase="fdrop"`` zeroes.
+    erase_tone : {"none", "head", "head-leace"} or ndarray (r, d)
+        Tone erasure before the alignment, so themes form around causes rather than feelings:
+        project out the shipped sentiment head's weight vector (``"head"``), LEACE on the units
+        labelled negative/neutral/positive by that head (``"head-leace"``), or project out the
+        given directions (e.g. positive minus negative anchor centroids).
     balanced_graph : bool
         Language-balanced neighbour graph for UMAP (off: see the module notes).
     n_neighbors, n_components : int
@@ -98,6 +124,8 @@ class ThemeModel:
     threshold_ : float, similarity needed to join a theme
     min_size_ : int, the minimum theme size used
     aligner_ : LanguageAligner or None
+    eraser_ : LinearEraser or None, the language eraser (``erase``)
+    tone_eraser_ : LinearEraser or None, the tone eraser (``erase_tone``)
     """
 
     def __init__(
@@ -108,6 +136,9 @@ class ThemeModel:
         merge_threshold: float = 0.92,
         align: str = "balanced",
         scale: bool = True,
+        erase: str = "none",
+        erase_drop_share: float = 0.1,
+        erase_tone: str | np.ndarray = "none",
         balanced_graph: bool = False,
         n_neighbors: int = 15,
         n_components: int = 5,
@@ -128,6 +159,9 @@ class ThemeModel:
         self.merge_threshold = merge_threshold
         self.align = align
         self.scale = scale
+        self.erase = erase
+        self.erase_drop_share = erase_drop_share
+        self.erase_tone = erase_tone
         self.balanced_graph = balanced_graph
         self.n_neighbors = n_neighbors
         self.n_components = n_components
@@ -157,7 +191,9 @@ class ThemeModel:
             Accepted for interface symmetry with labelling; the model itself uses vectors only.
         """
         x = self._check(embeddings, languages)
+        self._fit_tone_eraser(x)
         self._fit_aligner(x, languages)
+        self._fit_eraser(x, languages)
         aligned = self.correct(x, languages=languages)
         self.min_size_ = self._resolve_min_size(len(x))
         raw = self._cluster(aligned, languages)
@@ -167,6 +203,7 @@ class ThemeModel:
         for _ in range(self.realign_rounds if multilingual else 0):
             assert self.aligner_ is not None
             self.aligner_.realign(x, languages, merged)
+            self._fit_eraser(x, languages)
             aligned = self.correct(x, languages=languages)
             raw = self._cluster(aligned, languages)
             merged = steps.merge_duplicates(aligned, raw, threshold=self.merge_threshold)
@@ -184,14 +221,62 @@ class ThemeModel:
             raise ValueError(f"ThemeModel: {len(x)} embeddings but {len(languages)} languages")
         return x
 
+    def _fit_tone_eraser(self, x: np.ndarray) -> None:
+        """Tone erasure on the unit rows, before anything else sees them."""
+        self.tone_eraser_: LinearEraser | None = None
+        tone = self.erase_tone
+        if isinstance(tone, str):
+            if tone not in TONE_ERASERS:
+                raise ValueError(f"ThemeModel: erase_tone must be one of {TONE_ERASERS} or an array, got {tone!r}")
+            if tone == "none":
+                return
+            from voc.sentiment.default import load_default_model
+
+            head = load_default_model()
+            if len(head.coef_) != x.shape[1]:
+                raise ValueError(
+                    f"ThemeModel: erase_tone={tone!r} needs embeddings of the shipped sentiment head's width "
+                    f"{len(head.coef_)}, got {x.shape[1]}"
+                )
+            if tone == "head":
+                self.tone_eraser_ = DirectionEraser(head.coef_).fit(x)
+                return
+            units = normalise_rows(x)
+            tones = head.label(head.score(units))
+            if len(set(tones.tolist())) < 2:
+                return  # one tone only: nothing to erase
+            self.tone_eraser_ = LeaceEraser().fit(units, tones)
+            return
+        self.tone_eraser_ = DirectionEraser(np.asarray(tone)).fit(x)
+
     def _fit_aligner(self, x: np.ndarray, languages: Sequence[str]) -> None:
         if self.align not in ("balanced", "centre", "none"):
             raise ValueError(f"ThemeModel: align must be 'balanced', 'centre' or 'none', got {self.align!r}")
         self.aligner_ = None
+        self.eraser_: LinearEraser | None = None  # correct() must not apply a previous fit's eraser
         if self.align != "none":
             self.aligner_ = LanguageAligner(balance=self.align == "balanced", scale=self.scale, seed=self.seed).fit(
-                x, languages
+                self._tone_erased(x), languages
             )
+
+    def _fit_eraser(self, x: np.ndarray, languages: Sequence[str]) -> None:
+        """Language erasure fitted on the aligned units (no-op with one language)."""
+        if self.erase != "none" and self.erase not in ERASERS:
+            raise ValueError(f"ThemeModel: erase must be 'none' or one of {ERASERS}, got {self.erase!r}")
+        self.eraser_ = None
+        if self.erase == "none":
+            return
+        langs = np.asarray([str(lang) for lang in languages])
+        names, counts = np.unique(langs, return_counts=True)
+        # Like the aligner: a language with a handful of units has no reliable mean of its own.
+        small = set(names[counts < MIN_ERASE_LANGUAGE_SIZE].tolist())
+        langs = np.where(np.isin(langs, list(small)), POOLED, langs)
+        if len(np.unique(langs)) < 2:
+            return
+        options: dict[str, float | bool] = {"centre": True}
+        if self.erase == "fdrop":
+            options["drop_share"] = self.erase_drop_share
+        self.eraser_ = make_eraser(self.erase, **options).fit(self.correct(x, languages=languages), langs)
 
     def _resolve_min_size(self, n: int) -> int:
         if self.min_theme_size == "auto":
@@ -247,10 +332,16 @@ class ThemeModel:
         Centroids live in this space, so anything compared with them (new units, another night's
         centroids) must go through it first.
         """
-        x = np.asarray(embeddings, dtype=np.float32)
-        if self.aligner_ is None:
-            return normalise_rows(x)
-        return self.aligner_.transform(x, languages)
+        x = self._tone_erased(np.asarray(embeddings, dtype=np.float32))
+        aligned = normalise_rows(x) if self.aligner_ is None else self.aligner_.transform(x, languages)
+        eraser = getattr(self, "eraser_", None)
+        return aligned if eraser is None else normalise_rows(eraser.transform(aligned))
+
+    def _tone_erased(self, x: np.ndarray) -> np.ndarray:
+        """Unit rows with the tone removed (when ``erase_tone`` is set), else the unit rows."""
+        units = normalise_rows(x)
+        tone = getattr(self, "tone_eraser_", None)
+        return units if tone is None else normalise_rows(tone.transform(units))
 
     def transform(self, embeddings: np.ndarray, *, languages: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """Assign units to the fitted themes.
@@ -286,9 +377,16 @@ class ThemeModel:
             "min_size": int(self.min_size_),
             "align": self.align,
             "scale": int(self.scale),
+            "erase": self.erase,
+            "erase_tone": self.erase_tone if isinstance(self.erase_tone, str) else "directions",
         }
         if self.aligner_ is not None:
             state.update(self.aligner_.get_state())
+        eraser, tone_eraser = getattr(self, "eraser_", None), getattr(self, "tone_eraser_", None)
+        if eraser is not None:
+            state.update(eraser.get_state("eraser"))
+        if tone_eraser is not None:
+            state.update(tone_eraser.get_state("tone_eraser"))
         return state
 
     @classmethod
@@ -310,4 +408,9 @@ class ThemeModel:
         model.threshold_ = float(scalar("threshold"))
         model.min_size_ = int(scalar("min_size"))
         model.aligner_ = LanguageAligner.from_state(state) if "aligner_means" in state else None
+        # States written before erasure existed have none of these keys: no erasure, as then.
+        if "erase" in state:
+            model.erase = str(scalar("erase"))
+        model.eraser_ = LinearEraser.from_state(state, "eraser") if "eraser_mean" in state else None
+        model.tone_eraser_ = LinearEraser.from_state(state, "tone_eraser") if "tone_eraser_mean" in state else None
         return model

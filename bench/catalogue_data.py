@@ -109,6 +109,11 @@ def _cap(df: pd.DataFrame, per_label: int) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)[COLUMNS]
 
 
+#: The published airline tweets had some words replaced by label names ("Cancelled Flightled" for
+#: "Cancelled", "Late Flight" for "late"); undone so the label does not leak into the text.
+AIRLINE_TEXT_REPAIRS = {"Cancelled Flight": "Cancel", "Late Flight": "late", "Flight Booking Problems": "booking"}
+
+
 def load_airline(per_label: int = 80) -> pd.DataFrame | None:
     """Negative airline tweets with a known reason; @handles and links removed (they name the airline)."""
     path = shared_data("airline_tweets_en", "Tweets.csv")
@@ -116,6 +121,8 @@ def load_airline(per_label: int = 80) -> pd.DataFrame | None:
         return None
     df = pd.read_csv(path)
     df = df[df["negativereason"].isin(list(AIRLINE_REASONS))].copy()
+    for damaged, original in AIRLINE_TEXT_REPAIRS.items():
+        df["text"] = df["text"].str.replace(damaged, original, regex=False)
     df["text"] = df["text"].str.replace(r"@\w+|https?://\S+", " ", regex=True).str.split().str.join(" ")
     df = df[df["text"].str.len() >= 15]
     df["label"] = df["negativereason"]

@@ -33,9 +33,16 @@ from bench.catalogue_data import LOADERS, SEED
 from bench.common import embed_cached
 from voc.themes.catalogue import NO_MATCH, Catalogue, CatalogueMatcher, load_catalogue
 
-THRESHOLDS = {False: np.round(np.arange(0.80, 0.921, 0.005), 3), True: np.round(np.arange(0.10, 0.601, 0.01), 3)}
-MARGINS = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05)
-VARIANTS = [(center, k) for center in (False, True) for k in (1, 3, 5)]
+#: Threshold grids per calibration (centred vectors live on another scale than raw cosine).
+THRESHOLDS = {
+    "none": np.round(np.arange(0.78, 0.93, 0.0025), 4),
+    "offset": np.round(np.arange(0.78, 0.93, 0.0025), 4),
+    "center": np.round(np.arange(0.10, 0.60, 0.01), 3),
+}
+MARGINS = (0.0, 0.0025, 0.005, 0.01, 0.02, 0.03)
+VARIANTS = [(calibration, k) for calibration in ("none", "offset", "center") for k in (1, 2, 3)]
+#: Thresholds shown in the trade-off table of the chosen variant (margin kept at the chosen one).
+SWEEP = (-0.02, -0.01, 0.0, 0.01, 0.02, 0.03)
 
 
 def _evaluate(pred: np.ndarray, theme_ids: list[str], allowed: pd.Series) -> dict[str, float]:
@@ -64,16 +71,13 @@ def _predict(scores: np.ndarray, threshold: float, margin: float) -> np.ndarray:
 
 
 def _lolo(catalogue: Catalogue, example_vectors: np.ndarray, matcher: CatalogueMatcher) -> pd.DataFrame:
-    texts, languages, theme_index = catalogue.examples()
+    _, languages, theme_index = catalogue.examples()
     language_array = np.asarray(languages)
     rows = []
     for language in sorted(set(languages)):
         held = language_array == language
         fitted = CatalogueMatcher(
-            threshold=matcher.threshold,
-            margin=matcher.margin,
-            top_k=matcher.top_k,
-            center_languages=matcher.center_languages,
+            threshold=matcher.threshold, margin=matcher.margin, top_k=matcher.top_k, calibration=matcher.calibration
         ).fit_vectors(catalogue, example_vectors)
         fitted.example_vectors_ = fitted.example_vectors_[~held]
         fitted.example_theme_ = theme_index[~held]
@@ -84,6 +88,21 @@ def _lolo(catalogue: Catalogue, example_vectors: np.ndarray, matcher: CatalogueM
     return pd.DataFrame(rows)
 
 
+def _rows(name: str, df: pd.DataFrame, pred: np.ndarray, theme_ids: list[str], **extra: object) -> list[dict]:
+    rows = [{**extra, "set": name, **_evaluate(pred, theme_ids, df["allowed"])}]
+    if name == "sib200_offtopic":
+        for language, part in df.assign(_p=pred).groupby("language"):
+            rows.append(
+                {
+                    **extra,
+                    "set": f"sib200:{language}",
+                    "n": len(part),
+                    "coverage": float((part["_p"] != NO_MATCH).mean()),
+                }
+            )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default=",".join(LOADERS), help="comma-separated subset of the data sets")
@@ -91,90 +110,102 @@ def main() -> None:
 
     catalogue = load_catalogue()
     texts, _, _ = catalogue.examples()
+    theme_ids = [t.id for t in catalogue.themes]
     example_vectors = embed_cached(texts)
 
-    sets: dict[str, pd.DataFrame] = {}
+    sets: dict[str, tuple[pd.DataFrame, np.ndarray]] = {}
     for name in args.datasets.split(","):
-        df = LOADERS[name]()
-        if df is None:
+        loaded = LOADERS[name]()
+        if loaded is None:
             print(f"[skip] {name}: data not on this machine")
             continue
-        df = df.reset_index(drop=True)
-        df["vector_row"] = np.arange(len(df))
+        df = loaded.reset_index(drop=True)
         vectors = embed_cached(df["text"].tolist())
         if name == "airline_en":
             tune = df.sample(frac=0.5, random_state=SEED).index
-            sets["airline_en:tune"] = df.loc[tune].assign(_v=list(vectors[tune]))
             rest = df.index.difference(tune)
-            sets["airline_en:test"] = df.loc[rest].assign(_v=list(vectors[rest]))
+            sets["airline_en:tune"] = (df.loc[tune], vectors[tune])
+            sets["airline_en:test"] = (df.loc[rest], vectors[rest])
         else:
-            sets[name] = df.assign(_v=list(vectors))
+            sets[name] = (df, vectors)
     if "airline_en:tune" not in sets:
         raise SystemExit("the airline tweets (the tuning set) are needed")
+    tune_df = sets["airline_en:tune"][0]
 
-    # 1. choose, per variant, threshold and margin on the tuning half only
-    chosen = []
-    scores: dict[tuple[bool, int], dict[str, np.ndarray]] = {}
-    for center, top_k in VARIANTS:
-        matcher = CatalogueMatcher(top_k=top_k, center_languages=center).fit_vectors(catalogue, example_vectors)
-        scores[(center, top_k)] = {
-            name: matcher.score(np.stack(df["_v"].to_list()), df["language"].tolist()) for name, df in sets.items()
+    # 1. per variant, threshold and margin chosen on the tuning half only (F0.5)
+    chosen, scores = [], {}
+    for calibration, top_k in VARIANTS:
+        matcher = CatalogueMatcher(top_k=top_k, calibration=calibration).fit_vectors(catalogue, example_vectors)
+        scores[(calibration, top_k)] = {
+            name: matcher.score(vectors, df["language"].tolist()) for name, (df, vectors) in sets.items()
         }
-        tune_df, tune_scores = sets["airline_en:tune"], scores[(center, top_k)]["airline_en:tune"]
+        tune_scores = scores[(calibration, top_k)]["airline_en:tune"]
         best = max(
-            itertools.product(THRESHOLDS[center], MARGINS),
-            key=lambda tm: _f05(_evaluate(_predict(tune_scores, *tm), matcher.theme_ids_, tune_df["allowed"])),
+            itertools.product(THRESHOLDS[calibration], MARGINS),
+            key=lambda tm, s=tune_scores: _f05(_evaluate(_predict(s, *tm), theme_ids, tune_df["allowed"])),
         )
-        m = _evaluate(_predict(tune_scores, *best), matcher.theme_ids_, tune_df["allowed"])
-        chosen.append({"center": center, "top_k": top_k, "threshold": best[0], "margin": best[1], "tune_f05": _f05(m)})
+        tuned = _evaluate(_predict(tune_scores, *best), theme_ids, tune_df["allowed"])
+        chosen.append(
+            {
+                "calibration": calibration,
+                "top_k": top_k,
+                "threshold": best[0],
+                "margin": best[1],
+                "tune_f05": _f05(tuned),
+            }
+        )
     chosen_df = pd.DataFrame(chosen)
-    print("\n== variants, threshold/margin chosen on airline_en:tune (F0.5)")
-    print(chosen_df.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    print("\n== variants; threshold and margin chosen on airline_en:tune by F0.5")
+    print(chosen_df.to_string(index=False, float_format=lambda x: f"{x:.4f}"))
 
-    # 2. report every variant on the held-out sets (selection made above on the tuning half only)
+    # 2. every variant on every set: coverage / precision (held-out sets only reported)
     rows = []
-    for _, c in chosen_df.iterrows():
-        key = (bool(c["center"]), int(c["top_k"]))
-        for name, df in sets.items():
-            pred = _predict(scores[key][name], c["threshold"], c["margin"])
-            theme_ids = [t.id for t in catalogue.themes]
-            m = _evaluate(pred, theme_ids, df["allowed"])
-            rows.append({"center": key[0], "top_k": key[1], "set": name, **m})
-            if name == "sib200_offtopic":
-                for language, part in df.assign(_p=pred).groupby("language"):
-                    rows.append(
-                        {
-                            "center": key[0],
-                            "top_k": key[1],
-                            "set": f"sib200:{language}",
-                            "n": len(part),
-                            "coverage": float((part["_p"] != NO_MATCH).mean()),
-                        }
-                    )
+    for c in chosen_df.itertuples():
+        for name, (df, _) in sets.items():
+            pred = _predict(scores[(c.calibration, c.top_k)][name], c.threshold, c.margin)
+            rows += _rows(name, df, pred, theme_ids, variant=f"{c.calibration}/k{c.top_k}")
     report = pd.DataFrame(rows)
-    print("\n== every variant on every set (coverage, precision, recall)")
-    wide = report.pivot_table(index="set", columns=["center", "top_k"], values=["coverage", "precision"], sort=False)
-    print(wide.to_string(float_format=lambda x: f"{x:.2f}"))
-
-    winner = chosen_df.sort_values("tune_f05", ascending=False).iloc[0]
-    key = (bool(winner["center"]), int(winner["top_k"]))
-    print(
-        f"\n== chosen on airline_en:tune: center_languages={key[0]} top_k={key[1]} "
-        f"threshold={winner['threshold']} margin={winner['margin']}"
+    cells = report.assign(
+        cell=[
+            f"{c:.2f}/{p:.2f}" if p == p else f"{c:.2f}" for c, p in zip(report.coverage, report.precision, strict=True)
+        ]
     )
-    final = report[(report["center"] == key[0]) & (report["top_k"] == key[1])].drop(columns=["center", "top_k"])
-    matcher = CatalogueMatcher(
-        threshold=float(winner["threshold"]), margin=float(winner["margin"]), top_k=key[1], center_languages=key[0]
-    ).fit_vectors(catalogue, example_vectors)
-    final = pd.concat([final, _lolo(catalogue, example_vectors, matcher)], ignore_index=True)
+    print("\n== coverage/precision per variant (sib200 rows: coverage = false-match rate)")
+    print(cells.pivot(index="set", columns="variant", values="cell").loc[cells["set"].unique()].to_string())
+
+    # 3. the shipped default, in detail, with a threshold trade-off and the cross-language check
+    matcher = CatalogueMatcher().fit_vectors(catalogue, example_vectors)
+    default = (matcher.calibration, matcher.top_k)
+    print(
+        f"\n== shipped default: calibration={default[0]} top_k={default[1]} threshold={matcher.threshold} "
+        f"margin={matcher.margin}"
+    )
+    rows = []
+    for name, (df, _) in sets.items():
+        pred = _predict(scores[default][name], matcher.threshold, matcher.margin)
+        rows += _rows(name, df, pred, theme_ids)
+    final = pd.concat([pd.DataFrame(rows), _lolo(catalogue, example_vectors, matcher)], ignore_index=True)
     print(final.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
+
+    sweep = []
+    for delta in SWEEP:
+        threshold = round(matcher.threshold + delta, 4)
+        for name, (df, _) in sets.items():
+            pred = _predict(scores[default][name], threshold, matcher.margin)
+            sweep += _rows(name, df, pred, theme_ids, threshold=threshold)
+    sweep_df = pd.DataFrame(sweep)
+    sweep_df["cell"] = [
+        f"{c:.2f}/{p:.2f}" if p == p else f"{c:.2f}" for c, p in zip(sweep_df.coverage, sweep_df.precision, strict=True)
+    ]
+    print("\n== shipped default, coverage/precision by threshold")
+    print(sweep_df.pivot(index="set", columns="threshold", values="cell").loc[sweep_df["set"].unique()].to_string())
 
     for name in sets:
         if name.startswith("sib200") or name == "airline_en:tune":
             continue
-        pred = _predict(scores[key][name], winner["threshold"], winner["margin"])
-        top = pd.Series([matcher.theme_ids_[p] for p in pred if p != NO_MATCH]).value_counts().head(6)
-        print(f"\n{name}: most taken themes: " + ", ".join(f"{k} {v}" for k, v in top.items()))
+        pred = _predict(scores[default][name], matcher.threshold, matcher.margin)
+        top = pd.Series([theme_ids[p] for p in pred if p != NO_MATCH]).value_counts().head(6)
+        print(f"{name}: most taken themes: " + ", ".join(f"{k} {v}" for k, v in top.items()))
 
 
 if __name__ == "__main__":

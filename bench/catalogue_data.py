@@ -101,6 +101,17 @@ POLEMO_ASPECTS: list[tuple[str, str, tuple[str, ...]]] = [
     ("noise", r"hałas|halas|cisz|głośn|glosn|klimat|atmosfer", ("atmosphere",)),
 ]
 
+#: Skytrax review sentences have no per-sentence label: a sentence naming exactly one of these
+#: subjects (word patterns, lower-cased) is labelled with it. A keyword label is weaker than a human
+#: one, but the matcher must still find the theme from the meaning of the whole sentence.
+SKYTRAX_SUBJECTS: list[tuple[str, str, tuple[str, ...]]] = [
+    ("seat", r"\bseats?\b|legroom|leg room|recline", ("seat-comfort", "crowding")),
+    ("food", r"\bfood\b|\bmeals?\b|breakfast|\bdrinks?\b", ("food-quality", "choice-availability")),
+    ("crew", r"\bcrew\b|\bstaff\b|attendants?\b|\bstewardess", STAFF),
+    ("delay", r"\bdelay|\blate\b|on time|\bpunctual", ("punctuality",)),
+    ("clean", r"\bclean|\bdirty\b|\bfilthy\b", ("cleanliness",)),
+]
+
 SIB_LANGUAGES = {"pol_Latn": "pl", "fin_Latn": "fi", "ukr_Cyrl": "uk", "deu_Latn": "de", "eng_Latn": "en"}
 
 
@@ -196,11 +207,14 @@ def load_polemo(per_label: int = 70) -> pd.DataFrame | None:
     return _cap(df, per_label)
 
 
-def load_sib200(per_language: int = 100) -> pd.DataFrame | None:
-    """Off-topic sentences (FLORES news/encyclopaedia), each ``index_id`` given to one language only."""
+def load_sib200(per_language: int = 100, *, splits: tuple[str, ...] = ("test", "dev")) -> pd.DataFrame | None:
+    """Off-topic sentences (FLORES news/encyclopaedia), each ``index_id`` given to one language only.
+
+    The ``train`` split is kept apart for tuning (``load_sib200_tuning``); reports use test and dev.
+    """
     frames = []
     for i, (folder, language) in enumerate(SIB_LANGUAGES.items()):
-        paths = [shared_data("sib200", folder, f"{split}.tsv") for split in ("test", "dev", "train")]
+        paths = [shared_data("sib200", folder, f"{split}.tsv") for split in splits]
         if any(path is None for path in paths):
             return None
         df = pd.concat([pd.read_csv(path, sep="\t") for path in paths if path is not None])
@@ -211,10 +225,36 @@ def load_sib200(per_language: int = 100) -> pd.DataFrame | None:
     return out[COLUMNS]
 
 
+def load_sib200_tuning(per_language: int = 40) -> pd.DataFrame | None:
+    """Off-topic sentences from sib200 ``train`` only: the off-topic part of the tuning set."""
+    return load_sib200(per_language, splits=("train",))
+
+
+def load_skytrax(per_label: int = 60) -> pd.DataFrame | None:
+    """Sentences of Skytrax seat reviews that name exactly one subject of ``SKYTRAX_SUBJECTS``."""
+    from voc.themes.segment import split_text
+
+    path = shared_data("skytrax_lounge_seat_en", "seat.csv")
+    if path is None:
+        return None
+    allowed = {name: ids for name, _, ids in SKYTRAX_SUBJECTS}
+    rows = []
+    for review in pd.read_csv(path)["content"].dropna():
+        for sentence in split_text(str(review), "en"):
+            hits = [name for name, pattern, _ in SKYTRAX_SUBJECTS if re.search(pattern, sentence.lower())]
+            if len(hits) == 1 and 20 <= len(sentence) <= 300:
+                rows.append((sentence, hits[0]))
+    df = pd.DataFrame(rows, columns=["text", "label"]).drop_duplicates("text")
+    df["allowed"] = df["label"].map(allowed)
+    df["language"] = "en"
+    return _cap(df, per_label)
+
+
 LOADERS = {
     "airline_en": load_airline,
     "semeval_restaurants_en": load_semeval,
     "germeval_db_de": load_germeval,
     "polemo_hotels_pl": load_polemo,
+    "skytrax_seats_en": load_skytrax,
     "sib200_offtopic": load_sib200,
 }

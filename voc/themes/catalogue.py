@@ -202,8 +202,9 @@ class CatalogueMatcher:
     Parameters
     ----------
     threshold : float
-        Least (calibrated) similarity to take a theme. The default was chosen on real airline
-        tweets and checked on other sets and languages (``bench/catalogue_match.py``).
+        Least (calibrated) similarity to take a theme. The defaults (threshold, margin, top_k,
+        calibration) were chosen together on real airline tweets plus off-topic sentences in five
+        languages, and checked on other sets and languages (``bench/catalogue_match.py``).
     margin : float
         Least lead of the best theme over the second best.
     top_k : int
@@ -225,9 +226,9 @@ class CatalogueMatcher:
     def __init__(
         self,
         *,
-        threshold: float = 0.85,
-        margin: float = 0.005,
-        top_k: int = 3,
+        threshold: float = 0.8675,
+        margin: float = 0.0025,
+        top_k: int = 2,
         calibration: Calibration = "offset",
     ) -> None:
         if top_k < 1:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -14,9 +15,11 @@ from voc.themes.catalogue import (
     AREAS,
     DEFAULT_CATALOGUE,
     LANGUAGES,
+    MATCH_COLUMNS,
     NO_MATCH,
     CatalogueMatcher,
     load_catalogue,
+    match_units,
 )
 
 
@@ -162,3 +165,25 @@ def test_matcher_refuses_bad_options_and_unfitted_use():
         CatalogueMatcher(calibration="zscore")  # type: ignore[arg-type]
     with pytest.raises(RuntimeError, match="not fitted"):
         CatalogueMatcher().match(np.zeros((1, 4)), ["en"])
+
+
+def test_match_units_returns_one_joinable_row_per_unit():
+    catalogue = load_catalogue()
+    _, languages, index = catalogue.examples()
+    rng = np.random.default_rng(2)
+    vectors = rng.normal(size=(len(languages), 24)).astype(np.float32)
+    matcher = CatalogueMatcher(threshold=0.9, margin=0.0, top_k=1, calibration="none").fit_vectors(catalogue, vectors)
+    first = np.flatnonzero(index == 5)[0]
+    unit_vectors = np.stack([vectors[first], rng.normal(size=24).astype(np.float32)])
+    units = pd.DataFrame({"unit_id": ["u1", "u2"], "language": ["pl", "de"]})
+    out = match_units(units, unit_vectors, matcher=matcher, catalogue=catalogue)
+    assert tuple(out.columns) == MATCH_COLUMNS and list(out["unit_id"]) == ["u1", "u2"]
+    theme = catalogue.themes[5]
+    assert out.loc[0, ["catalogue_id", "catalogue_name", "catalogue_area"]].tolist() == [
+        theme.id,
+        theme.name,
+        theme.area,
+    ]
+    assert pd.isna(out.loc[1, "catalogue_id"]) and out.loc[0, "catalogue_similarity"] > 0.99
+    with pytest.raises(InputError, match="language"):
+        match_units(units.drop(columns="language"), unit_vectors, matcher=matcher, catalogue=catalogue)

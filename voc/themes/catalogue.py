@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, Protocol, TypeAlias
 
 import numpy as np
+import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -333,3 +334,54 @@ class CatalogueMatcher:
         similarity = scores[np.arange(len(scores)), best]
         taken = (similarity >= self.threshold) & (lead >= self.margin)
         return np.where(taken, best, NO_MATCH), similarity
+
+
+#: Columns :func:`match_units` returns, one row per unit.
+MATCH_COLUMNS: Final[tuple[str, ...]] = (
+    "unit_id",
+    "catalogue_id",
+    "catalogue_name",
+    "catalogue_area",
+    "catalogue_similarity",
+)
+
+
+def match_units(
+    units: pd.DataFrame, vectors: np.ndarray, *, matcher: CatalogueMatcher, catalogue: Catalogue
+) -> pd.DataFrame:
+    """Catalogue theme of each unit, as a frame the theme step can join on ``unit_id``.
+
+    Parameters
+    ----------
+    units : DataFrame with ``unit_id`` and ``language``, n rows
+    vectors : ndarray of shape (n, d), the units' embeddings in row order
+    matcher : a :class:`CatalogueMatcher` fitted on ``catalogue``
+
+    Returns
+    -------
+    DataFrame with :data:`MATCH_COLUMNS`; ``catalogue_id``, ``catalogue_name`` and ``catalogue_area``
+    are missing for a unit left to clustering. ``catalogue_similarity`` is the best theme's score.
+    """
+    missing = [c for c in ("unit_id", "language") if c not in units.columns]
+    if missing:
+        raise InputError(f"units: missing column(s) {missing} needed to match the theme catalogue")
+    if len(units) != len(vectors):
+        raise ValueError(f"got {len(vectors)} vectors for {len(units)} units")
+    themes = catalogue.themes
+    if [t.id for t in themes] != getattr(matcher, "theme_ids_", None):
+        raise ValueError("the matcher was not fitted on this catalogue: call matcher.fit(catalogue, embedder)")
+    index, similarity = matcher.match(vectors, units["language"].astype(str).tolist())
+
+    def pick(attribute: str) -> list[str | None]:
+        return [getattr(themes[i], attribute) if i != NO_MATCH else None for i in index]
+
+    return pd.DataFrame(
+        {
+            "unit_id": units["unit_id"].to_numpy(),
+            "catalogue_id": pick("id"),
+            "catalogue_name": pick("name"),
+            "catalogue_area": pick("area"),
+            "catalogue_similarity": similarity.astype(float),
+        },
+        columns=list(MATCH_COLUMNS),
+    )

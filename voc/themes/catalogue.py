@@ -13,9 +13,9 @@ closer differs by language (Finnish sentences are on average more alike one anot
 are). A unit is scored against the examples of *all* languages, and its scores are then shifted by its
 language's offset: how similar that language's examples of *different* themes are to one another,
 minus the same figure averaged over languages, both measured on the catalogue itself. Without the
-shift a threshold chosen on English lets through a fifth of off-topic Finnish sentences; with it,
-almost none (``bench/catalogue_match.py``). Centring vectors per language was measured too and is
-kept as an option, but it lowered precision on every labelled set.
+shift a threshold chosen on English tweets alone let a fifth of off-topic Finnish sentences take a
+theme; with it, none (``bench/catalogue_match.py``). Centring vectors per language was measured too
+and is kept as an option, but it let more off-topic sentences through at a lower precision.
 """
 
 from __future__ import annotations

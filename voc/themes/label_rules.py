@@ -85,30 +85,35 @@ TONE_WORDS: dict[str, frozenset[str]] = {
     ),
 }
 
-#: Nouns that name no subject on their own in any domain. Themes learn more from their data
+#: Nouns and light verbs that name no subject on their own in any domain. Themes learn more from their data
 #: (:func:`learn_generic_words`); this list keeps the obvious ones out when there are too few
 #: themes to learn from. Together they may still name one ("customer service").
 GENERIC_WORDS: dict[str, frozenset[str]] = {
     "en": _wordset(
         "problem issue customer service thing experience money time people person way lot day "
         "everything something anything nothing company business question help stuff kind sort part "
-        "place reason fact point case number item position option year week hour minute"
+        "place reason fact point case number item position option year week hour minute "
+        "get make go come take give say know want need find use try"
     ),
     "pl": _wordset(
         "problem kłopot sprawa rzecz klient usługa obsługa pieniądz pieniądze czas człowiek ludzie "
-        "sposób dzień firma pytanie pomoc coś nic wszystko część miejsce powód pozycja raz"
+        "sposób dzień firma pytanie pomoc coś nic wszystko część miejsce powód pozycja raz "
+        "móc mieć dać robić zrobić chcieć musieć znaleźć znajdować znajdywać iść wiedzieć okazać siebie"
     ),
     "de": _wordset(
         "problem sache ding kunde service dienst geld zeit mensch leute art tag firma frage hilfe "
-        "etwas nichts alles teil ort grund position mal"
+        "etwas nichts alles teil ort grund position mal "
+        "machen geben gehen kommen nehmen sagen wissen wollen finden"
     ),
     "fi": _wordset(
         "ongelma asia juttu asiakas palvelu raha aika ihminen ihmiset tapa päivä yritys kysymys apu "
-        "jotain mitään kaikki osa paikka syy kohta kerta"
+        "jotain mitään kaikki osa paikka syy kohta kerta "
+        "tehdä saada antaa mennä tulla ottaa sanoa tietää haluta löytää"
     ),
     "uk": _wordset(
         "проблема питання справа річ клієнт сервіс послуга гроші час людина люди спосіб день компанія "
-        "допомога щось нічого все частина місце причина позиція раз"
+        "допомога щось нічого все частина місце причина позиція раз "
+        "могти мати дати робити зробити хотіти знайти йти знати"
     ),
 }
 
@@ -119,8 +124,8 @@ GENERIC_MODIFIERS: dict[str, frozenset[str]] = {
         "highest lowest top main general overall"
     ),
     "pl": _wordset(
-        "nowy stary duży mały długi krótki wysoki niski najwyższy najwyższa najwyższe najniższy "
-        "najniższa pierwszy pierwsza ostatni ostatnia następny inny ten sam cały główny główna ogólny"
+        "nowy stary duży mały długi krótki wysoki niski najwyższy najniższy "
+        "pierwszy ostatni następny inny ten sam cały główny główna ogólny"
     ),
     "de": _wordset(
         "neu alt groß klein lang kurz hoch niedrig höchste erste letzte nächste andere gleiche ganze haupt allgemein"
@@ -212,6 +217,10 @@ def _lemmatised(table_name: str, language: str) -> frozenset[str]:
     words = set(_words_of(table, language))
     for lang in _languages(language):
         words |= {_lemma(w, lang) for w in table.get(lang, frozenset())}
+        if lang == "pl":
+            # simplemma leaves many feminine and neuter adjectives as they are ("miła", "najwyższa")
+            words |= {w[:-1] + ending for w in table.get(lang, frozenset()) if w.endswith("y") for ending in "ae"}
+            words |= {w[:-1] + ending for w in table.get(lang, frozenset()) if w.endswith("i") for ending in ("a", "e")}
     return frozenset(words)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -57,6 +58,9 @@ LABEL_LANGUAGE = "en"
 #: Longest keyphrase considered for a label, and most words in a whole label.
 MAX_PHRASE_WORDS = 3
 MAX_LABEL_WORDS = 4
+
+#: Relevance kept by a tone word ("rude") competing with subjects for the second place of a label.
+TONE_WEIGHT = 0.5
 
 #: A multi-word phrase is a collocation when at least this share of the units that hold its rarest
 #: word say the whole phrase; collocations get their cohesion added to their score.
@@ -210,7 +214,10 @@ def _label_candidates(
         for score, term in boosted[:n_candidates]:
             key = str(vocabulary[term])
             units = set(rows[doc_terms[rows, term].nonzero()[0]].tolist())
-            picked.append((surfaces[key].most_common(1)[0][0], score, units))
+            # one word reads best as its lemma ("rezerwacja", not "rezerwacji") when people write it
+            # so ("lost" stays "lost", not "lose"); a phrase as written ("opóźniona dostawa")
+            shown = key if " " not in key and key in surfaces[key] else surfaces[key].most_common(1)[0][0]
+            picked.append((shown, score, units))
         if picked:
             result[int(theme)] = picked
     return result
@@ -468,6 +475,22 @@ def label_languages(
     return first + rest
 
 
+def _same_word(a: str, b: str) -> bool:
+    """Two written words of one lemma family ("booking"/"booked", "delay"/"delayed")."""
+    if a == b:
+        return True
+    common = len(os.path.commonprefix([a, b]))
+    return common >= 4 and common >= 0.6 * min(len(a), len(b))
+
+
+def _label_redundancy(a: tuple[str, float, set[int]], b: tuple[str, float, set[int]]) -> float:
+    """:func:`_phrase_similarity` on written forms, where inflected forms of one word count as one."""
+    words_a, words_b = a[0].lower().split(), b[0].lower().split()
+    shared = sum(any(_same_word(w, v) for v in words_b) for w in words_a)
+    overlap = shared / min(len(words_a), len(words_b))
+    return max(overlap, _phrase_similarity(a, b))
+
+
 def rank_label_parts(
     candidates: Sequence[tuple[str, float, set[int]]],
     *,
@@ -478,21 +501,38 @@ def rank_label_parts(
 ) -> list[tuple[str, float, set[int]]]:
     """Candidates that may be part of a label, ordered by maximal marginal relevance.
 
-    Phrases breaking a rule are dropped; the first is never a tone word ("rude" can follow "staff",
-    not lead); redundant ones (contained in, or always said with, one ranked before) are dropped.
+    Phrases breaking a rule are dropped; the first is the best subject (never a tone word: "rude"
+    can follow "staff", not lead); each next one maximises ``(1 - diversity) * relevance -
+    diversity * redundancy`` against those before it, and one at least ``max_redundancy``
+    redundant (contained in one ranked before, an inflection of it, or always said with it) is
+    dropped.
     """
     generic = frozenset(generic_words)
-    usable = [c for c in candidates if not part_problems(c[0], language=language, generic_words=generic)]
+    seen: set[str] = set()
+    usable = []
+    for candidate in candidates:
+        text = candidate[0]
+        if text in seen or part_problems(text, language=language, generic_words=generic):
+            continue
+        seen.add(text)
+        usable.append(candidate)
     subjects = [c for c in usable if not is_tone_part(c[0], language=language)]
     if not subjects:
         return []
-    lead = mmr_select(subjects, top_n=1)[0]
-    ordered = [next(c for c in subjects if c[0] == lead)]
-    rest = [c for c in usable if c[0] != lead]
-    for phrase in mmr_select(
-        [ordered[0], *rest], top_n=len(rest) + 1, diversity=diversity, max_redundancy=max_redundancy
-    )[1:]:
-        ordered.append(next(c for c in rest if c[0] == phrase))
+    best = max(c[1] for c in usable) or 1.0
+    # a tone word may follow a subject ("staff / rude"), but another subject says more
+    usable = [(c[0], c[1] * TONE_WEIGHT, c[2]) if is_tone_part(c[0], language=language) else c for c in usable]
+    subjects = [c for c in usable if not is_tone_part(c[0], language=language)]
+    ordered = [max(subjects, key=lambda c: c[1])]
+    remaining = [c for c in usable if c is not ordered[0]]
+    while remaining:
+        redundancy = [max(_label_redundancy(c, o) for o in ordered) for c in remaining]
+        keep = [i for i, r in enumerate(redundancy) if r < max_redundancy]
+        if not keep:
+            break
+        pick = max(keep, key=lambda i: ((1 - diversity) * remaining[i][1] / best - diversity * redundancy[i], -i))
+        ordered.append(remaining[pick])
+        remaining = [remaining[i] for i in keep if i != pick]
     return ordered
 
 

@@ -85,6 +85,18 @@ TONE_WORDS: dict[str, frozenset[str]] = {
     ),
 }
 
+#: Intensifiers and hedges: a phrase never starts or ends with one ("repair with exactly").
+HEDGES: dict[str, frozenset[str]] = {
+    "en": _wordset(
+        "very really quite pretty exactly completely totally absolutely definitely literally actually "
+        "just even still already almost like so too"
+    ),
+    "pl": _wordset("bardzo naprawdę całkiem zupełnie totalnie dokładnie właściwie trochę wręcz nawet jeszcze już"),
+    "de": _wordset("sehr wirklich ziemlich total absolut genau eigentlich etwas bisschen sogar noch schon"),
+    "fi": _wordset("todella tosi erittäin aika melko ihan täysin vähän jopa vielä jo"),
+    "uk": _wordset("дуже справді досить зовсім точно трохи навіть ще вже"),
+}
+
 #: Nouns and light verbs that name no subject on their own in any domain. Themes learn more from their data
 #: (:func:`learn_generic_words`); this list keeps the obvious ones out when there are too few
 #: themes to learn from. Together they may still name one ("customer service").
@@ -93,7 +105,8 @@ GENERIC_WORDS: dict[str, frozenset[str]] = {
         "problem issue customer service thing experience money time people person way lot day "
         "everything something anything nothing company business question help stuff kind sort part "
         "place reason fact point case number item position option year week hour minute "
-        "get make go come take give say know want need find use try"
+        "get make go come take give say know want need find use try tell ask look see think feel "
+        "seem end twice once"
     ),
     "pl": _wordset(
         "problem kłopot sprawa rzecz klient usługa obsługa pieniądz pieniądze czas człowiek ludzie "
@@ -120,7 +133,7 @@ GENERIC_WORDS: dict[str, frozenset[str]] = {
 #: Modifiers that only rank or size a subject: "najwyższa pozycja", "new thing" name nothing.
 GENERIC_MODIFIERS: dict[str, frozenset[str]] = {
     "en": _wordset(
-        "new old big small long short high low first last next other same different whole "
+        "new old big small long short high low first last next other same different whole single "
         "highest lowest top main general overall"
     ),
     "pl": _wordset(
@@ -242,9 +255,21 @@ def placeholder_words() -> frozenset[str]:
 
 
 @cache
+def placeholder_only_words() -> frozenset[str]:
+    """Placeholder words that are no everyday English word: "pesel", "iban", "hetu", not "phone".
+
+    "phone" or "card" in a label may well be what customers wrote about; label phrases never hold
+    the placeholders themselves (:func:`voc.themes.labels.analyze_phrases` skips them).
+    """
+    import simplemma
+
+    return frozenset(w for w in placeholder_words() if not simplemma.is_known(w, lang="en"))
+
+
+@cache
 def date_words(language: str) -> frozenset[str]:
     """Month, weekday and date-unit names ("monday", "styczeń", "month", "today") from dateparser."""
-    from dateparser.languages import default_loader
+    from dateparser.languages import default_loader  # type: ignore[import-untyped]
 
     keys = _wordset(
         "january february march april may june july august september october november december "
@@ -295,10 +320,13 @@ def _empty(part: Part, context: LabelContext) -> bool:
     return not part.words
 
 
-@register_rule("stop_word", reason="starts or ends with a stop word, or is one")
+@register_rule("stop_word", reason="starts or ends with a stop word or a hedge (very, exactly), or is one")
 def _stop_word(part: Part, context: LabelContext) -> bool:
+    hedges = _words_of(HEDGES, part.language)
     return bool(part.words) and (
-        is_stop_word(part.words[0], part.language) or is_stop_word(part.words[-1], part.language)
+        is_stop_word(part.words[0], part.language)
+        or is_stop_word(part.words[-1], part.language)
+        or (len(part.words) > 1 and (part.words[0] in hedges or part.words[-1] in hedges))
     )
 
 
@@ -338,7 +366,7 @@ def _greeting(part: Part, context: LabelContext) -> bool:
 
 @register_rule("placeholder", reason="a redaction placeholder ([PESEL], [IBAN]) hides data, it names nothing")
 def _placeholder(part: Part, context: LabelContext) -> bool:
-    return any(w in placeholder_words() for w in part.words)
+    return any(w in placeholder_only_words() for w in part.words)
 
 
 @register_rule("url", reason="a URL or a piece of one comes from links, not from what was said")
@@ -357,6 +385,7 @@ def _generic(part: Part, context: LabelContext) -> bool:
     modifiers, tone = _lemmatised("modifier", part.language), _lemmatised("tone", part.language)
     if len(part.words) == 1:
         return _has(part, 0, generic | modifiers)
+    generic = generic | date_words(part.language)  # "single month", "last week"
     # several generic nouns may name a subject ("customer service"); ranked or sized ones do not
     return all(_has(part, i, generic | modifiers | tone) for i in range(len(part.words))) and any(
         _has(part, i, modifiers | tone) for i in range(len(part.words))
@@ -465,7 +494,7 @@ def learn_generic_words(
     sizes = np.bincount(inverse, minlength=len(themes)).astype(float)
     counts: dict[str, np.ndarray] = {}
     for position, theme in zip(keep, inverse):
-        for word in set(unit_words[position]):
+        for word in set(unit_words[int(position)]):
             counts.setdefault(word, np.zeros(len(themes)))[theme] += 1
     total = float(sizes.sum())
     generic = set()

@@ -121,6 +121,12 @@ class Phrase:
     surface: str
 
 
+def _is_placeholder(text: str, match: re.Match[str]) -> bool:
+    """Whether a word is a redaction placeholder as the redactor wrote it ("[PHONE]", "<IBAN>")."""
+    before, after = text[match.start() - 1 : match.start()], text[match.end() : match.end() + 1]
+    return before in "[<" and after in "]>" and bool(before) and bool(after) and match.group(0).isupper()
+
+
 def analyze_phrases(text: str, language: str, *, max_words: int = MAX_PHRASE_WORDS) -> list[Phrase]:
     """Lemma n-grams of 1..``max_words`` words that may name a subject.
 
@@ -151,7 +157,7 @@ def analyze_phrases(text: str, language: str, *, max_words: int = MAX_PHRASE_WOR
         end = match.end()
         token = match.group(0)
         lemma = _lemma(token, language)
-        if len(token) < 2 or len(lemma) < 2:
+        if len(token) < 2 or len(lemma) < 2 or _is_placeholder(text, match):
             _flush()
             continue
         stop = token.lower() in stops or lemma in stops or is_stop_word(token.lower(), language)
@@ -208,12 +214,12 @@ def _label_candidates(
                 cohesion = doc_freq[term] / rarest if rarest else 0.0
                 if cohesion >= COLLOCATION_COHESION:
                     score *= 1.0 + cohesion
-            boosted.append((score, term))
+            boosted.append((score, int(term)))
         boosted.sort(key=lambda pair: (-pair[0], str(vocabulary[pair[1]])))
         picked = []
-        for score, term in boosted[:n_candidates]:
-            key = str(vocabulary[term])
-            units = set(rows[doc_terms[rows, term].nonzero()[0]].tolist())
+        for score, column in boosted[:n_candidates]:
+            key = str(vocabulary[column])
+            units = set(rows[doc_terms[rows, column].nonzero()[0]].tolist())
             # one word reads best as its lemma ("rezerwacja", not "rezerwacji") when people write it
             # so ("lost" stays "lost", not "lose"); a phrase as written ("opóźniona dostawa")
             shown = key if " " not in key and key in surfaces[key] else surfaces[key].most_common(1)[0][0]
@@ -241,7 +247,7 @@ def extract_label_candidates(
     language_array = np.asarray([str(lang) for lang in languages], dtype=object)
     for language in sorted(set(language_array[ids != UNASSIGNED_THEME].tolist())):
         positions = np.flatnonzero((language_array == language) & (ids != UNASSIGNED_THEME))
-        analyses = [analyze_phrases(texts[i], language) for i in positions]
+        analyses = [analyze_phrases(texts[int(i)], language) for i in positions]
         found = _label_candidates(analyses, ids[positions], n_candidates=n_candidates, min_units=min_units)
         for theme, phrases in found.items():
             out.setdefault(theme, {})[language] = [
@@ -694,7 +700,7 @@ def describe_themes(
     record_ids = units["record_id"].astype(str).to_numpy()
     options: dict[int, list[str]] = {}
     sizes: dict[int, int] = {}
-    rows = []
+    rows: list[dict[str, str | int]] = []
     for theme in wanted:
         members = np.flatnonzero(theme_ids == theme)
         found = keywords.get(theme, {})
@@ -728,7 +734,8 @@ def describe_themes(
         )
     labels = unique_labels(options, sizes)
     for row in rows:
-        row["generated_label"] = labels.get(row["theme_id"]) or f"theme {row['theme_id']}"
+        theme_id = int(row["theme_id"])
+        row["generated_label"] = labels.get(theme_id) or f"theme {theme_id}"
     return pd.DataFrame(rows, columns=["theme_id", "generated_label", "keywords", "verbatims"])
 
 

@@ -147,6 +147,12 @@ def test_phrases_never_start_or_end_with_stop_words_nor_span_punctuation():
     assert not any(k.split()[0] in {"the", "was", "my", "of"} or k.split()[-1] in {"the", "of"} for k in keys)
     assert "late courier" not in keys  # a full stop separates them
     assert "service of the" not in keys
+    # ids are no words: "ORD-12345" gives no "ord"
+    assert {p.key for p in analyze_phrases("order ORD-12345 lost, ticket TCK20240101", "en")} == {
+        "order",
+        "lose",
+        "ticket",
+    }
 
 
 def test_written_form_is_shown_for_inflected_phrases():

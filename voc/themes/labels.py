@@ -122,9 +122,11 @@ class Phrase:
 
 
 def _is_placeholder(text: str, match: re.Match[str]) -> bool:
-    """Whether a word is a redaction placeholder as the redactor wrote it ("[PHONE]", "<IBAN>")."""
-    before, after = text[match.start() - 1 : match.start()], text[match.end() : match.end() + 1]
-    return before in "[<" and after in "]>" and bool(before) and bool(after) and match.group(0).isupper()
+    """Whether a word is a redaction placeholder ("[PHONE]", "<IBAN>") or part of an id ("ORD-1234")."""
+    before, after = text[match.start() - 1 : match.start()], text[match.end() : match.end() + 2]
+    if (after[:1].isdigit() or after[:1] in "-_/#" and after[1:2].isdigit()) or before.isdigit():
+        return True
+    return bool(before) and before in "[<" and after[:1] in ("]", ">") and match.group(0).isupper()
 
 
 def analyze_phrases(text: str, language: str, *, max_words: int = MAX_PHRASE_WORDS) -> list[Phrase]:

@@ -56,6 +56,7 @@ BAD_LABELS = [
     ("freitag", "de", "date"),
     ("dziękuję / pozdrawiam", "pl", "greeting"),
     ("kiitos", "fi", "greeting"),
+    ("antwort innerhalb / mfg paul", "de", "greeting"),
     ("", "en", "empty"),
 ]
 
@@ -174,6 +175,11 @@ def test_fallback_uses_the_most_central_text_content_words():
 def test_unique_labels_prefer_the_larger_theme_and_disambiguate_the_other():
     options = {0: ["delivery / courier", "delivery / parcel"], 1: ["delivery / courier", "delivery / late"]}
     assert unique_labels(options, {0: 10, 1: 30}) == {1: "delivery / courier", 0: "delivery / parcel"}
+    # labels given elsewhere (a parent's children) are avoided too
+    assert unique_labels(options, {0: 10, 1: 30}, avoid=["delivery / courier"]) == {
+        1: "delivery / late",
+        0: "delivery / parcel",
+    }
 
 
 def _noisy_frame() -> tuple[pd.DataFrame, np.ndarray]:

@@ -91,8 +91,10 @@ HEDGES: dict[str, frozenset[str]] = {
         "very really quite pretty exactly completely totally absolutely definitely literally actually "
         "just even still already almost like so too"
     ),
-    "pl": _wordset("bardzo naprawdę całkiem zupełnie totalnie dokładnie właściwie trochę wręcz nawet jeszcze już"),
-    "de": _wordset("sehr wirklich ziemlich total absolut genau eigentlich etwas bisschen sogar noch schon"),
+    "pl": _wordset(
+        "bardzo naprawdę całkiem zupełnie totalnie dokładnie właściwie trochę wręcz nawet jeszcze już prostu"
+    ),
+    "de": _wordset("sehr wirklich ziemlich total absolut genau eigentlich etwas bisschen sogar noch schon einfach"),
     "fi": _wordset("todella tosi erittäin aika melko ihan täysin vähän jopa vielä jo"),
     "uk": _wordset("дуже справді досить зовсім точно трохи навіть ще вже"),
 }
@@ -355,13 +357,11 @@ def greeting_words() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
 
 @register_rule("greeting", reason="a greeting or sign-off opens a message, it is not its subject")
 def _greeting(part: Part, context: LabelContext) -> bool:
-    formulas, single, pieces = greeting_words()
+    formulas, single, _ = greeting_words()
     if " ".join(part.words) in formulas:
         return True
-    tone, dates = _lemmatised("tone", part.language), date_words(part.language)
-    return any(w in single for w in part.words) and all(
-        w in pieces or w in tone or w in dates or is_stop_word(w, part.language) for w in part.words
-    )
+    # a one-word formula anywhere ("mfg paul", "end / hello") marks a phrase taken from a sign-off
+    return any(w in single for w in part.words)
 
 
 @register_rule("placeholder", reason="a redaction placeholder ([PESEL], [IBAN]) hides data, it names nothing")

@@ -59,9 +59,6 @@ LABEL_LANGUAGE = "en"
 MAX_PHRASE_WORDS = 3
 MAX_LABEL_WORDS = 4
 
-#: Relevance kept by a tone word ("rude") competing with subjects for the second place of a label.
-TONE_WEIGHT = 0.5
-
 #: A multi-word phrase is a collocation when at least this share of the units that hold its rarest
 #: word say the whole phrase; collocations get their cohesion added to their score.
 COLLOCATION_COHESION = 0.3
@@ -290,14 +287,15 @@ def fallback_label(
     return ""
 
 
-def unique_labels(options: dict[int, list[str]], sizes: dict[int, int]) -> dict[int, str]:
+def unique_labels(options: dict[int, list[str]], sizes: dict[int, int], *, avoid: Iterable[str] = ()) -> dict[int, str]:
     """One label per theme, no two alike where the options allow: larger themes choose first.
 
-    ``options`` lists each theme's labels best first; a theme whose options are all taken keeps its
-    best one (two themes then share a name, which merging them may well fix).
+    ``options`` lists each theme's labels best first; ``avoid`` are labels already given elsewhere
+    (other themes' labels, e.g. the leaves' when parents are named). A theme whose options are all
+    taken keeps its best one (two themes then share a name, which merging them may well fix).
     """
     chosen: dict[int, str] = {}
-    taken: set[str] = set()
+    taken: set[str] = set(avoid)
     for theme in sorted(options, key=lambda t: (-sizes.get(t, 0), t)):
         free = [label for label in options[theme] if label not in taken]
         label = free[0] if free else (options[theme][0] if options[theme] else "")
@@ -509,8 +507,8 @@ def rank_label_parts(
 ) -> list[tuple[str, float, set[int]]]:
     """Candidates that may be part of a label, ordered by maximal marginal relevance.
 
-    Phrases breaking a rule are dropped; the first is the best subject (never a tone word: "rude"
-    can follow "staff", not lead); each next one maximises ``(1 - diversity) * relevance -
+    Phrases breaking a rule and tone words ("terrible", "rude") are dropped; the first is the best
+    subject; each next one maximises ``(1 - diversity) * relevance -
     diversity * redundancy`` against those before it, and one at least ``max_redundancy``
     redundant (contained in one ranked before, an inflection of it, or always said with it) is
     dropped.
@@ -528,9 +526,9 @@ def rank_label_parts(
     if not subjects:
         return []
     best = max(c[1] for c in usable) or 1.0
-    # a tone word may follow a subject ("staff / rude"), but another subject says more
-    usable = [(c[0], c[1] * TONE_WEIGHT, c[2]) if is_tone_part(c[0], language=language) else c for c in usable]
-    subjects = [c for c in usable if not is_tone_part(c[0], language=language)]
+    # the rules let a tone word follow a subject ("staff / rude"), but a label built here names
+    # subjects only: "month's bill / good" says less than "month's bill / delivery fee"
+    usable = subjects
     ordered = [max(subjects, key=lambda c: c[1])]
     remaining = [c for c in usable if c is not ordered[0]]
     while remaining:
@@ -661,6 +659,7 @@ def describe_themes(
     n_keywords: int = 8,
     n_verbatims: int = 3,
     language: str = LABEL_LANGUAGE,
+    avoid_labels: Iterable[str] = (),
 ) -> pd.DataFrame:
     """Label, keywords and verbatims of every theme in ``theme_ids``.
 
@@ -677,6 +676,9 @@ def describe_themes(
         Describe only these themes (the others still serve as background).
     language : str
         The report's language: labels are in it when a theme has a few units in it.
+    avoid_labels : iterable of str
+        Labels other themes already carry (the leaves', when naming their parents): a theme takes
+        its next best label rather than repeat one.
 
     Returns
     -------
@@ -734,7 +736,7 @@ def describe_themes(
                 "verbatims": json.dumps(verbatims, ensure_ascii=False),
             }
         )
-    labels = unique_labels(options, sizes)
+    labels = unique_labels(options, sizes, avoid=avoid_labels)
     for row in rows:
         theme_id = int(row["theme_id"])
         row["generated_label"] = labels.get(theme_id) or f"theme {theme_id}"

@@ -7,15 +7,16 @@ reason shown to whoever wonders why a label was refused, and a predicate over th
 Add one with :func:`register_rule`::
 
     @register_rule("swear_word", reason="a swear word names nothing")
-    def _swear(part: Part) -> bool:
-        return part.words[0] in SWEAR_WORDS
+    def _swear(part: Part, context: LabelContext) -> bool:
+        return any(word in SWEAR_WORDS for word in part.words)
 
 The vocabularies come from sources that already know them: spaCy's stop words and number words,
 dateparser's month, weekday and relative-date names in every supported language, the PII
 redactor's own placeholders (:data:`voc.ingest.pii.REGISTRY`), the salutation and closing formulas
-that boilerplate detection strips (:data:`voc.themes.boilerplate.FORMULAS`). Two small hand lists
-stay, evaluative (tone) words and generic words, because no installed resource lists them. Generic words are learned
-from the data too: :func:`learn_generic_words` finds words that appear evenly across most themes.
+that boilerplate detection strips (:data:`voc.themes.boilerplate.FORMULAS`). Small hand lists stay
+for what no installed resource lists: evaluative (tone) words, hedges, generic nouns, light verbs
+and modifiers. Generic words are also learned from the data: :func:`learn_generic_words` finds
+words said evenly across most themes.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 :func:`update_themes` is the nightly step (model, registry, curation, labels); :class:`ThemeModel`
 discovers themes; :func:`split_units` cuts records into sentences; :mod:`voc.themes.curation` holds
-the analysts' edits and :data:`voc.themes.cli.themes_app` the ``voc themes`` commands. Modules load
+the analysts' edits and :data:`voc.themes.cli.themes_app` the ``voc themes`` commands;
+:func:`label_problems` says why a theme label is unfit for a reader. Modules load
 on first use, so ``import voc.themes`` (and ``voc --help``) stays quick.
 """
 
@@ -18,6 +19,8 @@ _LAZY = {
     "ThemeModel": "voc.themes.model",
     "split_units": "voc.themes.segment",
     "describe_themes": "voc.themes.labels",
+    "label_problems": "voc.themes.label_rules",
+    "is_readable_label": "voc.themes.label_rules",
 }
 
 __all__ = sorted(_LAZY)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from voc.errors import InputError, StoreLockedError
+from voc.store.theme_tables import ThemeTables
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def check_store_file(path: str) -> None:
         raise InputError(f"{path} is not a DuckDB database; give --db a new or an existing voc store file")
 
 
-class Store:
+class Store(ThemeTables):
     """A DuckDB file holding feedback, caches and every night's results.
 
     Parameters

@@ -397,7 +397,7 @@ def load_unit_vectors(
 
 def unit_texts(store: Store, assignments: pd.DataFrame) -> pd.DataFrame:
     """``record_id``, ``text``, ``language`` of stored units in ``assignments`` order ("" when unknown)."""
-    texts = store.query("SELECT unit_id, text FROM units")
+    texts = store.unit_text_rows()
     merged = assignments[["unit_id", "record_id", "language"]].merge(texts, on="unit_id", how="left")
     return merged.assign(text=merged["text"].fillna(""))
 

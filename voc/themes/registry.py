@@ -146,7 +146,9 @@ def load_model_state(store: Store) -> StoredModel | None:
     return model_from_row(store.latest_theme_model())
 
 
-def save_model_state(store: Store, state: dict[str, Any], *, run_id: str, at: datetime, model_id: str | None) -> int:
+def save_model_state(
+    store: Store, state: dict[str, Any], *, run_id: str | None, at: datetime, model_id: str | None
+) -> int:
     """Append a new model version (older ones stay for audit); returns its version."""
     return store.append_theme_model(run_id=run_id, at=at, model_id=model_id, state=encode_state(state))
 

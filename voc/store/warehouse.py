@@ -32,6 +32,8 @@ _DUCKDB_MAGIC = b"DUCK"
 _LOCK_POLL_S = 0.5
 
 Conflict = Literal["error", "ignore", "replace"]
+#: Tables :meth:`Store.rows` reads whole.
+_READABLE_TABLES = frozenset({"units", "unit_scores", "record_scores", "metrics", "priorities", "alerts"})
 
 
 def _utcnow() -> datetime:
@@ -341,6 +343,22 @@ class Store(ThemeTables):
         else:
             sql = f"SELECT * FROM {table} WHERE night < ?"
         return self.query(sql, [night])
+
+    def rows(self, table: str) -> pd.DataFrame:
+        """Every row of a results table (``units``, ``unit_scores``, ``record_scores``, ``metrics``,
+        ``priorities``, ``alerts``): what a catalogue dataset over it loads."""
+        if table not in _READABLE_TABLES:
+            raise ValueError(f"{table!r} is not a results table; expected one of {sorted(_READABLE_TABLES)}")
+        return self.query(f"SELECT * FROM {table}")
+
+    def records_of_run(self, run_id: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The records a run stored (new ones and new versions of edited ones)."""
+        cols = ", ".join(f'"{c}"' for c in columns) if columns else "*"
+        return self.query(f"SELECT {cols} FROM feedback WHERE run_id = ? ORDER BY created_at, record_id", [run_id])
+
+    def quarantine_of_run(self, run_id: str) -> pd.DataFrame:
+        """The rows a run rejected."""
+        return self.query("SELECT * FROM quarantine WHERE run_id = ?", [run_id])
 
     def move_run(self, run_id: str, night: date) -> None:
         """Point a run at the night it turned out to describe (see :mod:`voc.pipeline.night`)."""

@@ -431,6 +431,18 @@ def update_themes(
     return update
 
 
+def split_theme_levels(theme_update: ThemeUpdate) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Leaf themes (what is ranked and counted) and the whole two-level hierarchy (for outputs).
+
+    Parent themes group leaves; ranking them beside their own children would count every
+    mention twice.
+    """
+    hierarchy = theme_update.themes
+    if "level" not in hierarchy.columns:
+        return hierarchy, hierarchy.assign(level=1)
+    return hierarchy[hierarchy["level"] == 1].reset_index(drop=True), hierarchy
+
+
 def theme_centroids(registry: pd.DataFrame, *, only: Iterable[int]) -> dict[int, np.ndarray]:
     """Unit-length centroid per theme id in ``only`` (themes without one are left out)."""
     wanted = {int(t) for t in only}

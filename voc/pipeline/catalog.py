@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from voc.config import Settings
     from voc.pipeline.run_context import RunContext
 
 #: Prefix of the entries that hold one section of the settings (``params:themes``, ...).
@@ -147,7 +148,7 @@ class DataCatalog(Mapping[str, Any]):
         return f"DataCatalog(datasets={sorted(self.datasets)}, values={sorted(self.memory)})"
 
 
-def params_of(settings: Any) -> dict[str, Any]:
+def params_of(settings: Settings) -> dict[str, Any]:
     """``params:<section>`` for every field of the settings: each node asks only for what it uses."""
     return {f"{PARAMS}{name}": getattr(settings, name) for name in type(settings).model_fields}
 

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
 if TYPE_CHECKING:
     import duckdb
+
+
+#: What an insert does with a row whose key exists: fail, keep the stored row, or replace it.
+Conflict = Literal["error", "ignore", "replace"]
 
 
 class ThemeTables:
@@ -32,7 +36,7 @@ class ThemeTables:
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:  # pragma: no cover
         raise NotImplementedError
 
-    def insert(self, table: str, frame: pd.DataFrame, *, on_conflict: Any = "error") -> int:  # pragma: no cover
+    def insert(self, table: str, frame: pd.DataFrame, *, on_conflict: Conflict = "error") -> int:  # pragma: no cover
         raise NotImplementedError
 
     # -- model state ---------------------------------------------------------------------------

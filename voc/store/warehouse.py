@@ -15,14 +15,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from voc.errors import InputError, StoreLockedError
-from voc.store.theme_tables import ThemeTables
+from voc.store.theme_tables import Conflict, ThemeTables
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,6 @@ _DUCKDB_MAGIC = b"DUCK"
 #: Seconds between two attempts to take the writer lock.
 _LOCK_POLL_S = 0.5
 
-Conflict = Literal["error", "ignore", "replace"]
 #: Tables :meth:`Store.rows` reads whole.
 _READABLE_TABLES = frozenset({"units", "unit_scores", "record_scores", "metrics", "priorities", "alerts"})
 

@@ -105,7 +105,7 @@ def _check_units(units: pd.DataFrame, embeddings: np.ndarray) -> None:
         raise ValueError(f"unit_id must be unique; repeated: {dupes}")
 
 
-def refit_due(stored: Any, *, now: datetime, every_days: int, model_id: str | None) -> bool:
+def refit_due(stored: StoredModel | None, *, now: datetime, every_days: int, model_id: str | None) -> bool:
     """A refit is due without a model, after ``every_days``, or when the embedder changed."""
     if stored is None:
         return True

@@ -330,19 +330,6 @@ class Store(ThemeTables):
             self.execute("DELETE FROM quarantine WHERE run_id = ?", [run_id])
             self.insert("quarantine", rows.assign(run_id=run_id))
 
-    def results_before(self, table: str, night: date, *, latest_only: bool = False) -> pd.DataFrame:
-        """A per-night results table (``priorities``, ``alerts``, ``metrics``) for nights before ``night``.
-
-        With ``latest_only``, only the newest such night (the one tonight is compared with).
-        """
-        if table not in {"priorities", "alerts", "metrics"}:
-            raise ValueError(f"{table!r} is not a per-night results table")
-        if latest_only:
-            sql = f"SELECT * FROM {table} WHERE night = (SELECT max(night) FROM {table} WHERE night < ?)"
-        else:
-            sql = f"SELECT * FROM {table} WHERE night < ?"
-        return self.query(sql, [night])
-
     def rows(self, table: str) -> pd.DataFrame:
         """Every row of a results table (``units``, ``unit_scores``, ``record_scores``, ``metrics``,
         ``priorities``, ``alerts``): what a catalogue dataset over it loads."""

@@ -19,6 +19,7 @@ from voc.pipeline.nodes import Ingested
 from voc.themes.pipeline import ThemeUpdate
 
 if TYPE_CHECKING:
+    from voc.impact.signals.base import SignalResult
     from voc.report import ReportContext
 
 
@@ -40,7 +41,7 @@ class NightResults:
         Every (record, theme) mention (``RECORD_THEME_COLUMNS``).
     priorities, metrics, volumes, alerts, cx_scores : DataFrame
         The ranked list, NPS/CSAT/CES, theme volumes per period, the night's alerts, CX scores.
-    signals : dict of str to object
+    signals : dict of str to SignalResult
         What customers don't say, by signal (each with ``table`` and ``explanation``).
     """
 
@@ -54,7 +55,7 @@ class NightResults:
     volumes: pd.DataFrame
     alerts: pd.DataFrame
     cx_scores: pd.DataFrame
-    signals: dict[str, Any]
+    signals: dict[str, SignalResult]
 
 
 def gather_results(
@@ -68,7 +69,7 @@ def gather_results(
     volumes: pd.DataFrame,
     alerts: pd.DataFrame,
     cx_scores: pd.DataFrame,
-    signals: dict[str, Any],
+    signals: dict[str, SignalResult],
 ) -> NightResults:
     """The night's tables in one object (a node's inputs are named one by one)."""
     return NightResults(

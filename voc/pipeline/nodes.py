@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,9 @@ from voc.schemas import QUARANTINE_COLUMNS, RECORD_COLUMNS, UNASSIGNED_THEME
 from voc.themes.pipeline import CuratedThemes, ThemeFit, ThemeUpdate
 from voc.themes.state import ThemeChanges, ThemeState
 
+if TYPE_CHECKING:
+    from voc.impact.signals.base import SignalResult
+
 log = logging.getLogger(__name__)
 
 
@@ -50,6 +53,11 @@ class Ingested:
     records: pd.DataFrame
     quarantine: pd.DataFrame
     stats: dict[str, int] = field(default_factory=dict)
+
+
+def empty_ingest() -> Ingested:
+    """The ingest result of a run that reads no source (``voc report`` re-analyses the store)."""
+    return Ingested(pd.DataFrame(columns=list(RECORD_COLUMNS)), pd.DataFrame(columns=list(QUARANTINE_COLUMNS)), {})
 
 
 # --- extract ------------------------------------------------------------------------------
@@ -355,7 +363,7 @@ def find_unsaid(
     customers: pd.DataFrame | None,
     impact: ImpactSettings,
     clock: AnalysisClock,
-) -> dict[str, Any]:
+) -> dict[str, SignalResult]:
     """What customers don't say (silent detractors, blind spots, ...)."""
     from voc.impact import detect_signals
 

@@ -8,12 +8,13 @@ produced, or one section of the settings (``params:<section>``).
 
 from __future__ import annotations
 
-import pandas as pd
-
 from voc.pipeline import assemble, nodes
 from voc.pipeline.core import Node
 from voc.pipeline.night import AnalysisClock, resolve_night
+from voc.pipeline.nodes import empty_ingest
 from voc.themes.pipeline import split_theme_levels
+
+__all__ = ["ANALYSIS", "NIGHTLY", "empty_ingest"]
 
 NIGHTLY: tuple[Node, ...] = (
     # extract
@@ -154,12 +155,3 @@ NIGHTLY: tuple[Node, ...] = (
 ANALYSIS: tuple[Node, ...] = tuple(
     node for node in NIGHTLY if node.name not in {"ingest", "store_records", "count_stored"}
 )
-
-
-def empty_ingest() -> nodes.Ingested:
-    """The ingest result of a run that reads no source."""
-    from voc.schemas import QUARANTINE_COLUMNS, RECORD_COLUMNS
-
-    return nodes.Ingested(
-        pd.DataFrame(columns=list(RECORD_COLUMNS)), pd.DataFrame(columns=list(QUARANTINE_COLUMNS)), {}
-    )

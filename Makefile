@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Prefect's defaults live in flows/environment.py (the CLI and the tests apply them); models never
+# Prefect's defaults live in flows/environment.py (the prefect engine and the tests apply them); models never
 # come from a hub.
 export HF_HUB_OFFLINE := 1
 

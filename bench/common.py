@@ -1,22 +1,43 @@
-"""Shared helpers for benchmarks: locating ../shared/data and caching bench embeddings on disk."""
+"""Shared helpers for benchmarks: locating ../shared/data and caching bench embeddings on disk.
+
+Both folders come from the project's settings (``shared_data_dir``, ``cache_dir``; set them with
+``VOC_SHARED_DATA`` and ``VOC_CACHE_DIR``), so a benchmark finds what a run and the sentiment
+trainer find.
+"""
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from voc.config import Settings, load_settings
+
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("VOC_SHARED_DATA", ROOT.parent / "shared" / "data"))
-CACHE_DIR = Path(os.environ.get("VOC_BENCH_CACHE", Path.home() / ".cache" / "voc-bench"))
+
+
+@functools.cache
+def settings() -> Settings:
+    """The settings of the environment (defaults and ``VOC_`` variables), read once per process."""
+    return load_settings()
+
+
+def shared_data_dir() -> Path:
+    """The public data sets' folder: the settings' ``shared_data_root``."""
+    return settings().shared_data_root
+
+
+def bench_cache_dir() -> Path:
+    """Benchmark embeddings: the ``bench`` folder of the settings' ``cache_dir``."""
+    return settings().cache_dir / "bench"
 
 
 def shared_data(*parts: str) -> Path | None:
     """Path inside the shared public data sets, or None when they are not on this machine."""
-    path = SHARED_DATA.joinpath(*parts)
+    path = shared_data_dir().joinpath(*parts)
     return path if path.exists() else None
 
 
@@ -43,9 +64,10 @@ def embed_cached(texts: Sequence[str], *, mode: str = "query", encoder: str = "e
     Benchmarks re-run often; re-embedding 3k texts each time would dominate their run time.
     """
     digest = hashlib.sha1(("\x1f".join(texts) + mode).encode("utf-8")).hexdigest()[:20]
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    cache = bench_cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
     prefix = f"e5-{mode}" if encoder == "e5" else encoder  # e5 names kept: existing caches stay valid
-    file = CACHE_DIR / f"{prefix}-{digest}.npy"
+    file = cache / f"{prefix}-{digest}.npy"
     if file.exists():
         return np.load(file)
     from voc.embed import get_embedder

@@ -36,7 +36,7 @@ def _run(config: Path, engine: str, env: dict[str, str]) -> float:
         [
             sys.executable,
             "-m",
-            "voc.cli",
+            "flows.cli",  # the installed `voc`: the prefect engine comes with flows
             "run",
             "--config",
             str(config),

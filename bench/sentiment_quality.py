@@ -3,8 +3,8 @@
 Every figure is computed on rows the shipped head was never trained on: the rows
 :func:`voc.sentiment.corpora.held_out` reserves (30 % of each set by text hash), plus two sets that
 no head is ever trained on (SemEval 2016 restaurants, Skytrax reviews). Texts are embedded by the
-product's embedder (:func:`voc.embed.get_embedder`, cached per text under ``/tmp/voc-sent-cache``)
-and scored by :func:`voc.sentiment.score_sentiment`, the function the pipeline scores units and
+product's embedder (:func:`voc.embed.get_embedder`, cached per text in the ``sentiment`` folder of
+the settings' ``cache_dir``) and scored by :func:`voc.sentiment.score_sentiment`, the function the pipeline scores units and
 records with, with the default head that :func:`voc.sentiment.default_model_for` gives the
 pipeline.
 
@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from bench.common import settings, shared_data_dir
 from voc.config import SentimentSettings
 from voc.sentiment import default_model_for, detect_cues, fit_from_ratings, ratings_to_labels, score_sentiment
 from voc.sentiment.corpora import SETS, read_set, sentiment_corpus, text_bucket
@@ -57,6 +58,13 @@ LANGUAGES = ("pl", "fi", "uk", "de", "en")
 ASPECT_POLARITY_SETS = ("polemo_hotels_pl", "germeval2017", "semeval16_restaurants_en")
 #: the previous recipe's settings (hand-written groups weigh 1, GermEval 2, temperature 0.2)
 PREVIOUS = {"germeval_weight": 2.0, "alpha": 1e-4, "temperature": 0.2}
+
+
+def _vector_cache() -> Path:
+    """The sentence-vector cache training uses too (the ``sentiment`` folder of the settings' ``cache_dir``)."""
+    from voc.sentiment.vector_cache import cache_root
+
+    return cache_root(settings().cache_dir)
 
 
 def fmt(table: pd.DataFrame) -> str:
@@ -95,7 +103,9 @@ def record_vectors(test: pd.DataFrame, embedder) -> np.ndarray:
         {"record_id": np.arange(len(test)), "text": test["text"].to_numpy(), "language": test["language"].to_numpy()}
     )
     units = split_units(records)
-    vectors, keys = _mean_vectors(units["record_id"].to_numpy(), cached_encode(units["text"].tolist(), embedder))
+    vectors, keys = _mean_vectors(
+        units["record_id"].to_numpy(), cached_encode(units["text"].tolist(), embedder, root=_vector_cache())
+    )
     out = np.zeros((len(test), vectors.shape[1]), dtype=np.float32)
     out[keys.astype(int)] = vectors
     return out
@@ -293,9 +303,9 @@ def ceiling_table(corpus: pd.DataFrame, X: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(rows).T.astype({"n_pos+neg": int}).rename_axis("set (in-domain, 5-fold)")
 
 
-def cue_table(root: Path | None) -> pd.DataFrame:
+def cue_table(root: Path) -> pd.DataFrame:
     """Effort and churn cue rates per airline complaint reason (all 14.6k tweets; no model involved)."""
-    tweets = read_set("airline_tweets_en", root)
+    tweets = read_set("airline_tweets_en", data_dir=root)
     cues = detect_cues(tweets["text"].tolist(), ["en"] * len(tweets))
     group = (
         tweets["reason"]
@@ -309,21 +319,22 @@ def cue_table(root: Path | None) -> pd.DataFrame:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", help="folder of the public sets (default: VOC_SHARED_DATA or ../shared/data)")
+    parser.add_argument("--data", help="folder of the public sets (default: the settings' shared_data_dir)")
     parser.add_argument("--neutral-band", type=float, default=SentimentSettings().neutral_band)
     parser.add_argument("--skip-lolo", action="store_true", help="skip the leave-one-language-out refits")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    root, band = (Path(args.data) if args.data else None), args.neutral_band
+    root, band = (Path(args.data) if args.data else shared_data_dir()), args.neutral_band
     from voc.embed import get_embedder
 
     embedder = get_embedder()
-    corpus = sentiment_corpus(root)
+    corpus = sentiment_corpus(data_dir=root)
     if corpus.empty:
         raise SystemExit("no labelled sets found: pass --data or set VOC_SHARED_DATA (see ../shared/data/README.md)")
     test = corpus[corpus["held_out"]].reset_index(drop=True)
     train = training_frame(root)
-    Xte, Xtr = embed_frame(test, embedder), embed_frame(train, embedder)
+    cache_dir = settings().cache_dir
+    Xte, Xtr = embed_frame(test, embedder, cache_dir=cache_dir), embed_frame(train, embedder, cache_dir=cache_dir)
     # the texts a held-out row could share with training (exact duplicates across sets) are dropped
     overlap = test["text"].isin(set(train["text"]))
     test, Xte = test[~overlap].reset_index(drop=True), Xte[~overlap.to_numpy()]
@@ -361,9 +372,7 @@ def main(argv: list[str] | None = None) -> None:
     print(fmt(ceiling_table(both, np.vstack([Xtr, Xte]))))
     print("\n## 6. Effort / churn cues per airline complaint reason (share of tweets flagged)\n")
     print(fmt(cue_table(root)))
-    from voc.sentiment.vector_cache import cache_root
-
-    print(f"\nrun time {time.perf_counter() - started:.0f} s (embeddings cached in {cache_root()})")
+    print(f"\nrun time {time.perf_counter() - started:.0f} s (embeddings cached in {_vector_cache()})")
 
 
 if __name__ == "__main__":

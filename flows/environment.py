@@ -1,7 +1,8 @@
 """The project's Prefect defaults, in one place: set before Prefect is first imported.
 
-Why before: Prefect reads its settings when it is imported, so the CLI, the tests and the served
-flow call :func:`apply_prefect_defaults` first. A value the user set in the environment wins.
+Why before: Prefect reads its settings when it is imported, so the command line (through the
+``prefect`` engine's ``prepare``, see :mod:`flows.engine`), the tests and the served flow call
+these first. A value the user set in the environment wins.
 """
 
 import os
@@ -18,4 +19,23 @@ PREFECT_DEFAULTS: dict[str, str] = {
 def apply_prefect_defaults() -> None:
     """Set each default that the environment does not already set."""
     for name, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(name, value)
+
+
+def prefect_logging_defaults(*, verbose: bool) -> dict[str, str]:
+    """Prefect's logging as the command line wants it: INFO always reaches the flow's run logs.
+
+    The run logs (the Prefect API) get every INFO line, the library's one line per step included
+    (``PREFECT_LOGGING_EXTRA_LOGGERS=voc``); only Prefect's terminal handler follows ``--verbose``.
+    """
+    return {
+        "PREFECT_LOGGING_LEVEL": "INFO",
+        "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "INFO" if verbose else "WARNING",
+        "PREFECT_LOGGING_EXTRA_LOGGERS": "voc",
+    }
+
+
+def apply_prefect_logging_defaults(*, verbose: bool) -> None:
+    """Set each of :func:`prefect_logging_defaults` that the environment does not already set."""
+    for name, value in prefect_logging_defaults(verbose=verbose).items():
         os.environ.setdefault(name, value)

@@ -1,4 +1,8 @@
-"""The command line: quick help, clear errors on bad input, a real in-process run."""
+"""The command line: quick help, clear errors on bad input, a real in-process run.
+
+``app`` is the installed ``voc`` (``flows.cli``: the library's commands plus ``serve`` and the
+prefect engine); ``library_app`` is the library's own, in-process commands only.
+"""
 
 from __future__ import annotations
 
@@ -10,28 +14,43 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from voc.cli import app
+from flows.cli import app
+from voc.cli import app as library_app
 
 runner = CliRunner(env={"COLUMNS": "240"})
 
 
+def _python(code: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+
+
 def test_help_is_quick_and_lists_commands():
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "voc.cli", "--help"], capture_output=True, text=True, check=True)
-    for command in ("run", "demo", "report", "export", "serve", "themes"):
+    result = subprocess.run([sys.executable, "-m", "flows.cli", "--help"], capture_output=True, text=True, check=True)
+    for command in ("run", "demo", "sample", "report", "export", "serve", "themes"):
         assert command in result.stdout
     # heavy libraries must stay out of the import path of --help
-    probe = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys, voc.cli; print(any(m in sys.modules for m in ('bertopic', 'torch', 'prefect')))",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert probe.stdout.strip() == "False", time.perf_counter() - started
+    heavy = "print(any(m in sys.modules for m in ('bertopic', 'torch', 'prefect')))"
+    assert _python(f"import sys, flows.cli; {heavy}") == "False", time.perf_counter() - started
+    # and the library's own command line does not even import the orchestrator
+    assert _python("import sys, voc.cli; print(any(m.split('.')[0] == 'flows' for m in sys.modules))") == "False"
+
+
+def test_library_app_has_the_in_process_commands_and_no_prefect_engine(monkeypatch, tmp_path):
+    import typer.main
+
+    from voc import engines
+
+    assert set(typer.main.get_command(library_app).commands) == {"run", "demo", "sample", "report", "export", "themes"}
+    assert set(typer.main.get_command(app).commands) == {"run", "demo", "sample", "report", "export", "themes", "serve"}
+    # without flows registering it, --engine prefect is a usage error that names what exists
+    monkeypatch.setattr(engines, "_ENGINES", {k: v for k, v in engines._ENGINES.items() if k != "prefect"})
+    file = tmp_path / "in.csv"
+    pd.DataFrame({"text": ["hi"]}).to_csv(file, index=False)
+    argv = ["run", "--input", str(file), "--text-column", "text", "--out", str(tmp_path / "o"), "--engine", "prefect"]
+    result = runner.invoke(library_app, argv)
+    assert result.exit_code == 2 and "auto, plain" in result.output and "flows" in result.output, result.output
+    assert not (tmp_path / "o").exists()
 
 
 def test_missing_text_column_names_columns(tmp_path):

@@ -1,9 +1,11 @@
-"""`voc` command line. Heavy libraries are imported inside commands so `voc --help` stays instant."""
+"""The library's `voc` commands, each run in this process; `flows.cli` adds `serve` and the prefect engine.
+
+Heavy libraries are imported inside commands so `voc --help` stays instant.
+"""
 
 from __future__ import annotations
 
 import logging
-import os
 from datetime import date
 from enum import Enum
 from pathlib import Path
@@ -12,46 +14,50 @@ from typing import Any
 import click
 import typer
 
-app = typer.Typer(
-    name="voc",
-    help="Multilingual Voice-of-Customer mining: themes, sentiment, survey metrics and priorities.",
-    no_args_is_help=True,
-    add_completion=False,
-    # click's own help layout: at any terminal width it moves a long option's help to the next
-    # line instead of cutting the option's name, as rich's fixed-width tables do at 80 columns
-    rich_markup_mode=None,
-    context_settings={"max_content_width": 120},
-)
+
+def build_app() -> typer.Typer:
+    """A new app with the library's commands: each runs in this process (``serve`` is added by ``flows``).
+
+    Why a builder and not one shared app: the orchestrator (``flows.cli``) composes the
+    user-facing ``voc`` from these commands plus its own, and the library never imports it. Each
+    caller gets its own app, so adding ``serve`` there leaves this module's :data:`app` as it is.
+    """
+    new = typer.Typer(
+        name="voc",
+        help="Multilingual Voice-of-Customer mining: themes, sentiment, survey metrics and priorities.",
+        no_args_is_help=True,
+        add_completion=False,
+        # click's own help layout: at any terminal width it moves a long option's help to the next
+        # line instead of cutting the option's name, as rich's fixed-width tables do at 80 columns
+        rich_markup_mode=None,
+        context_settings={"max_content_width": 120},
+    )
+    for command in (run, demo, sample, report, export):
+        new.command()(command)
+    _mount_themes(new)
+    return new
+
 
 DEFAULT_DB = Path("voc.duckdb")
+#: ``--engine``'s help; the names are checked against :mod:`voc.engines` when a command runs
+ENGINE_HELP = (
+    "prefect: run as the voc-nightly flow (with flows); plain: in-process; "
+    "auto: prefect when PREFECT_API_URL is set, else plain."
+)
+ENGINE_METAVAR = "[auto|prefect|plain]"
 
 
-class Engine(str, Enum):
-    auto = "auto"
-    prefect = "prefect"
-    plain = "plain"
+def _engine_option(value: str) -> str:
+    """``--engine``: ``auto`` or a registered engine's name, else click's usage error (exit 2)."""
+    from voc.engines import AUTO, engine_names
 
-
-def _resolve_engine(engine: Engine) -> Engine:
-    """auto: the Prefect flow when a Prefect API is configured, else the same steps in-process.
-
-    Without ``PREFECT_API_URL`` Prefect starts a temporary server for each run (about 10-30 s
-    here, for a run page nobody can open afterwards); ``--engine prefect`` still asks for it.
-    """
-    if engine is not Engine.auto:
-        return engine
-    return Engine.prefect if _prefect_api_configured() else Engine.plain
-
-
-def _prefect_api_configured() -> bool:
-    """True when a Prefect API is set; False too when Prefect (the flows' extra) is not installed."""
-    if os.environ.get("PREFECT_API_URL"):
-        return True
-    try:
-        from flows.api import configured_api_url
-    except ImportError:
-        return False
-    return configured_api_url() is not None
+    known = [AUTO, *engine_names()]
+    if value not in known:
+        hint = ""
+        if value == "prefect":
+            hint = " (the prefect engine comes with the flows package: run the `voc` it installs)"
+        raise typer.BadParameter(f"'{value}' is not one of {', '.join(known)}{hint}")
+    return value
 
 
 class ScoreTypeOpt(str, Enum):
@@ -61,27 +67,20 @@ class ScoreTypeOpt(str, Enum):
     stars = "stars"
 
 
-def _setup_logging(verbose: bool) -> None:
-    """Quiet terminal by default, structured key=value lines with --verbose; INFO always reaches Prefect.
+def setup_logging(verbose: bool) -> None:
+    """Quiet terminal by default, structured key=value lines with --verbose; the library logs INFO.
 
-    The flow's run logs (the Prefect API) get every INFO line, the library's one line per step
-    included (``PREFECT_LOGGING_EXTRA_LOGGERS=voc``); only the terminal handlers are filtered.
+    Only the terminal handlers are filtered: an orchestrator's run logs still get every INFO line
+    (each registered engine sets its own logging up in its ``prepare``, called here first).
     """
+    from voc.engines import prepare_engines
+
+    prepare_engines(verbose=verbose)
     terminal = logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=terminal, format="%(asctime)s level=%(levelname)s logger=%(name)s msg=%(message)s")
     for handler in logging.getLogger().handlers:
         handler.setLevel(terminal)
     logging.getLogger("voc").setLevel(logging.INFO)
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
-    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "INFO" if verbose else "WARNING")
-    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "voc")
-
-
-def _disable_telemetry() -> None:
-    """The project's Prefect defaults (no telemetry, a start-up timeout), kept in ``flows/environment.py``."""
-    from flows.environment import apply_prefect_defaults
-
-    apply_prefect_defaults()
 
 
 def _fail(exc: BaseException, *, verbose: bool) -> None:
@@ -157,40 +156,19 @@ def _load(config: Path | None, **overrides: Any):
         raise converted from exc
 
 
-def _execute(settings, *, night: date | None, out: Path, refit: bool, engine: Engine) -> dict[str, Path]:
-    """Run the nightly pipeline through Prefect (default) or in-process."""
+def _execute(settings, *, night: date | None, out: Path, refit: bool, engine: str, verbose: bool) -> dict[str, Path]:
+    """Run the nightly pipeline with the engine named (``auto``: see :func:`voc.engines.get_engine`)."""
     from rich.console import Console
 
-    console = Console(stderr=True)
-    engine = _resolve_engine(engine)
-    if engine is Engine.prefect:
-        _disable_telemetry()
-        from flows.nightly import voc_nightly
+    from voc.engines import get_engine
 
-        with console.status("running the voc-nightly flow"):
-            paths = voc_nightly(settings=settings.model_dump(mode="json"), night=night, out_dir=str(out), refit=refit)
-        return {k: Path(v) for k, v in paths.items()}
-    from voc.pipeline import run_pipeline
-    from voc.pipeline.outcome import handle_failed_night
-    from voc.store.warehouse import _utcnow
-
-    status = console.status("starting")
+    chosen = get_engine(engine)
+    status = Console(stderr=True).status("starting")
     status.start()
-    started = _utcnow()
     try:
-        result = run_pipeline(
-            settings,
-            night=night,
-            out_dir=out,
-            refit=refit,
-            on_node=lambda node: status.update(f"{node.name}: {node.description or node.name}"),
-        )
-    except Exception as exc:  # heard like a served night's failure: recorded, outputs marked stale, webhook
-        handle_failed_night(settings, night=night, out_dir=out, error=f"{type(exc).__name__}: {exc}", since=started)
-        raise
+        return chosen.run(settings, night=night, out_dir=out, refit=refit, verbose=verbose, status=status.update)
     finally:
         status.stop()
-    return result.paths
 
 
 def _print_paths(paths: dict[str, Path]) -> None:
@@ -205,7 +183,6 @@ def _print_paths(paths: dict[str, Path]) -> None:
         Console().print(f"[bold green]Report:[/] {Path(paths['report']).resolve()}")
 
 
-@app.command()
 def run(
     input: list[Path] = typer.Option([], "--input", "-i", help="Feedback file(s): csv, xlsx, json, jsonl, parquet."),
     text_column: str | None = typer.Option(None, help="Column holding the comment text."),
@@ -234,15 +211,11 @@ def run(
         None, help="Night to process, YYYY-MM-DD (default today, or the last day with data when earlier)."
     ),
     refit: bool = typer.Option(False, help="Refit the theme model from all history now."),
-    engine: Engine = typer.Option(
-        Engine.auto,
-        help="prefect: run as the voc-nightly flow; plain: in-process; "
-        "auto: prefect when PREFECT_API_URL is set, else plain.",
-    ),
+    engine: str = typer.Option("auto", parser=_engine_option, metavar=ENGINE_METAVAR, help=ENGINE_HELP),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Run the nightly pipeline on the given inputs (or the sources in --config)."""
-    _setup_logging(verbose)
+    setup_logging(verbose)
     options = dict(locals())
     _guarded(lambda: _run(**options), verbose=verbose)
 
@@ -271,7 +244,7 @@ def _run(
     out: Path,
     night: str | None,
     refit: bool,
-    engine: Engine,
+    engine: str,
     verbose: bool,
 ) -> None:
     """The body of ``voc run``; every user-facing error is raised as a :class:`~voc.errors.VocError`."""
@@ -332,34 +305,32 @@ def _run(
         from voc.store.warehouse import check_store_file
 
         check_store_file(str(db))
-    paths = _execute(settings, night=night_date, out=out, refit=refit, engine=engine)
+    paths = _execute(settings, night=night_date, out=out, refit=refit, engine=engine, verbose=verbose)
     _print_paths(paths)
 
 
-@app.command()
 def demo(
     out: Path = typer.Option(Path("out/demo"), "--out", "-o"),
     records: int = typer.Option(4000, help="Sample size."),
-    engine: Engine = typer.Option(
-        Engine.auto, help="auto: the Prefect flow when PREFECT_API_URL is set, else in-process."
-    ),
+    engine: str = typer.Option("auto", parser=_engine_option, metavar=ENGINE_METAVAR, help=ENGINE_HELP),
     verbose: bool = typer.Option(False, "--verbose", "-v"),
 ) -> None:
     """Generate the multilingual sample and run one night on it.
 
     Embedded DuckDB; the Prefect flow when PREFECT_API_URL is set.
     """
-    _setup_logging(verbose)
+    setup_logging(verbose)
     from voc.demo import demo_settings, prepare_demo
 
     def demo_night() -> dict[str, Path]:
         night, sample_dir = prepare_demo(Path("data/sample"), n_records=records)
-        return _execute(demo_settings(sample_dir, out), night=night, out=out, refit=False, engine=engine)
+        return _execute(
+            demo_settings(sample_dir, out), night=night, out=out, refit=False, engine=engine, verbose=verbose
+        )
 
     _print_paths(_guarded(demo_night, verbose=verbose))
 
 
-@app.command()
 def sample(
     out: Path = typer.Option(Path("data/sample"), "--out", "-o"),
     records: int = typer.Option(4000),
@@ -402,7 +373,6 @@ def _reanalyse(config: Path | None, db: Path, out: Path, night: str | None, keep
     return {k: v for k, v in result.paths.items() if k in keep}
 
 
-@app.command()
 def report(
     db: Path = typer.Option(DEFAULT_DB, help="DuckDB store file."),
     out: Path = typer.Option(Path("out"), "--out", "-o"),
@@ -413,7 +383,6 @@ def report(
     _print_paths(_guarded(lambda: _reanalyse(config, db, out, night, ("report",))))
 
 
-@app.command()
 def export(
     db: Path = typer.Option(DEFAULT_DB, help="DuckDB store file."),
     out: Path = typer.Option(Path("out"), "--out", "-o"),
@@ -436,42 +405,16 @@ def export(
     _print_paths(_guarded(lambda: _reanalyse(config, db, out, night, keep)))
 
 
-@app.command()
-def serve(
-    config: Path | None = typer.Option(None, "--config", "-c"),
-    verbose: bool = typer.Option(False, "--verbose", "-v"),
-) -> None:
-    """Serve voc-nightly as a Prefect deployment on the cron in the settings.
-
-    Blocks; run it under a service manager. Stopping it (Ctrl-C, SIGTERM) pauses the schedule.
-    """
-    _setup_logging(verbose)
-    _disable_telemetry()
-    if config is not None and not config.exists():
-        raise typer.BadParameter(f"settings file not found: {config}", param_hint="--config")
-    if not _prefect_api_configured():
-        # a temporary server would vanish with this process, and its schedule with it
-        typer.echo(
-            "voc serve needs a Prefect API: start `prefect server start` and set "
-            "PREFECT_API_URL=http://127.0.0.1:4200/api (or log in to Prefect Cloud)",
-            err=True,
-        )
-        raise typer.Exit(2)
-    from flows.serve import serve as serve_flow
-
-    serve_flow(str(config.resolve()) if config else None)
-
-
-def _mount_themes() -> None:
+def _mount_themes(target: typer.Typer) -> None:
     """`voc themes ...` lives with the theme registry it edits."""
-    try:
-        from voc.themes.cli import themes_app
-    except ImportError:  # pragma: no cover - the registry is part of the package
-        return
-    app.add_typer(themes_app, name="themes", help="List and curate themes: rename, merge, split, delete, export.")
+    from voc.themes.cli import themes_app
+
+    target.add_typer(themes_app, name="themes", help="List and curate themes: rename, merge, split, delete, export.")
 
 
-_mount_themes()
+#: The library's command line: the in-process commands only. The installed ``voc`` is
+#: :data:`flows.cli.app`, these commands plus ``serve`` and the ``prefect`` engine.
+app = build_app()
 
 if __name__ == "__main__":  # pragma: no cover
     app()

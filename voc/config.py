@@ -13,10 +13,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 ScoreType = Literal["nps", "csat", "ces", "stars"]
+ProgressMode = Literal["auto", "on", "off"]
+
+#: The project's checkout; the public data sets are looked for in ``../shared/data`` beside it.
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 class _Section(BaseModel):
@@ -111,7 +115,7 @@ class EmbeddingSettings(_Section):
     device: Literal["auto", "cpu", "cuda"] = "auto"
     #: e5-torch compute type; ``auto`` is fp16 on CUDA, fp32 on a CPU
     precision: Literal["auto", "fp32", "fp16", "bf16"] = "auto"
-    #: e5-torch: where the unpacked weights are kept; None is ``$VOC_CACHE_DIR`` or ``~/.cache/voc``
+    #: e5-torch: where the unpacked weights are kept; None is the top-level ``cache_dir``
     cache_dir: Path | None = None
 
 
@@ -198,7 +202,9 @@ class ScheduleSettings(_Section):
 class Settings(BaseSettings):
     """Everything a run needs. Build with :func:`load_settings`."""
 
-    model_config = SettingsConfigDict(env_prefix="VOC_", env_nested_delimiter="__", extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="VOC_", env_nested_delimiter="__", extra="forbid", populate_by_name=True
+    )
 
     db_path: Path = Path("voc.duckdb")
     #: seconds a run waits for another process to release the store before failing (0: fail at once)
@@ -222,10 +228,11 @@ class Settings(BaseSettings):
     #: texts, training vectors); ``VOC_CACHE_DIR`` sets it like any other field
     cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "voc")
     #: progress bars on a terminal: ``auto`` shows them when stderr is a terminal, ``off`` never
-    progress: Literal["auto", "on", "off"] = "auto"
+    progress: ProgressMode = "auto"
     #: the public benchmark data sets (benchmarks and the sentiment trainer); None is
-    #: ``../shared/data`` beside the project's checkout
-    shared_data_dir: Path | None = None
+    #: ``../shared/data`` beside the project's checkout. ``VOC_SHARED_DATA`` (the variable's name
+    #: before it was a field) sets it as well as ``VOC_SHARED_DATA_DIR``.
+    shared_data_dir: Path | None = Field(None, validation_alias=AliasChoices("VOC_SHARED_DATA_DIR", "VOC_SHARED_DATA"))
 
     @field_validator("sources")
     @classmethod
@@ -235,6 +242,19 @@ class Settings(BaseSettings):
         if dupes:
             raise ValueError(f"source names must be unique, repeated: {sorted(dupes)}")
         return sources
+
+    @model_validator(mode="after")
+    def _embedding_cache_in_cache_dir(self) -> Settings:
+        # The encoder receives only its own section; filling the folder here keeps one source
+        # of truth for where derived files go (``cache_dir``) unless the section overrides it.
+        if self.embedding.cache_dir is None:
+            self.embedding.cache_dir = self.cache_dir
+        return self
+
+    @property
+    def shared_data_root(self) -> Path:
+        """``shared_data_dir``, or ``../shared/data`` beside the project's checkout when it is None."""
+        return self.shared_data_dir if self.shared_data_dir is not None else REPO_ROOT.parent / "shared" / "data"
 
     @classmethod
     def settings_customise_sources(
@@ -271,3 +291,17 @@ def load_settings(path: str | os.PathLike[str] | None = None, **overrides: Any) 
         data.update(loaded)
     data.update({k: v for k, v in overrides.items() if v is not None})
     return Settings(**data)
+
+
+def default_cache_dir() -> Path:
+    """``cache_dir`` of settings built from the defaults and the environment (``VOC_CACHE_DIR``).
+
+    For library functions called without a settings object: they still honour the variable, and
+    this module stays the only one that reads the environment.
+    """
+    return Settings().cache_dir
+
+
+def default_progress() -> ProgressMode:
+    """``progress`` of settings built from the defaults and the environment (``VOC_PROGRESS``)."""
+    return Settings().progress

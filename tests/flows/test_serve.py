@@ -44,7 +44,7 @@ def test_serve_without_a_prefect_api_says_what_to_start(monkeypatch, tmp_path):
     from prefect.settings import PREFECT_API_URL, temporary_settings
     from typer.testing import CliRunner
 
-    from voc.cli import app
+    from flows.cli import app
 
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     with temporary_settings(restore_defaults={PREFECT_API_URL}):  # not even a test harness's API

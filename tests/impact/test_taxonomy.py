@@ -29,7 +29,8 @@ class BagOfWords:
 
 @pytest.fixture(autouse=True)
 def _cache_in_tmp(tmp_path, monkeypatch):
-    monkeypatch.setenv("VOC_CACHE_DIR", str(tmp_path))
+    """Calls without ``cache_dir`` take the settings' (``VOC_CACHE_DIR``): kept out of the home folder."""
+    monkeypatch.setenv("VOC_CACHE_DIR", str(tmp_path / "env-cache"))
 
 
 SMALL_TAXONOMY = """
@@ -94,6 +95,37 @@ def test_shipped_taxonomy_loads_with_the_test_embedder():
     assert tuple(out.columns) == MAP_COLUMNS and out["journey_confidence"].between(0, 1).all()
 
 
+def test_phrase_vectors_are_kept_in_the_cache_dir_given(small_taxonomy, tmp_path, monkeypatch):
+    import voc.impact.taxonomy as taxonomy
+
+    monkeypatch.setattr(taxonomy, "_PHRASE_VECTORS", {})  # force the disk path
+    themes = pd.DataFrame({"theme_id": [0], "label": ["late parcel"]})
+    given = tmp_path / "given"
+    first = map_taxonomy(themes, taxonomy_path=small_taxonomy, embedder=BagOfWords(), cache_dir=given)
+    files = list(given.glob("taxonomy-*.npy"))
+    assert len(files) == 1 and not (tmp_path / "env-cache").exists()
+    n_phrases = sum(len(ps) for dim in load_taxonomy(small_taxonomy).categories.values() for _, ps in dim)
+    assert np.load(files[0]).shape == (n_phrases, BagOfWords.dim)
+
+    class Forbidden(BagOfWords):
+        def encode(self, texts):
+            if len(texts) == n_phrases:
+                raise AssertionError("phrases embedded again despite the cache")
+            return super().encode(texts)
+
+    taxonomy._PHRASE_VECTORS.clear()
+    again = map_taxonomy(themes, taxonomy_path=small_taxonomy, embedder=Forbidden(), cache_dir=given)
+    pd.testing.assert_frame_equal(first, again)
+
+
+def test_without_a_cache_dir_the_settings_cache_dir_is_used(small_taxonomy, tmp_path, monkeypatch):
+    import voc.impact.taxonomy as taxonomy
+
+    monkeypatch.setattr(taxonomy, "_PHRASE_VECTORS", {})
+    map_taxonomy(pd.DataFrame({"theme_id": [0], "label": ["x"]}), taxonomy_path=small_taxonomy, embedder=BagOfWords())
+    assert len(list((tmp_path / "env-cache").glob("taxonomy-*.npy"))) == 1  # VOC_CACHE_DIR, through Settings
+
+
 def test_bad_taxonomy_file_names_the_problem(tmp_path):
     bad = tmp_path / "tax.yaml"
     bad.write_text("dimensions:\n  area:\n    - name: x\n      phrases: {en: [a]}\n", encoding="utf-8")
@@ -145,7 +177,7 @@ def test_area_scores_by_hand():
 
 
 @pytest.mark.slow
-def test_real_embedder_maps_multilingual_themes():
+def test_real_embedder_maps_multilingual_themes(tmp_path):
     themes = pd.DataFrame(
         {
             "theme_id": [0, 1, 2, 3],
@@ -158,7 +190,7 @@ def test_real_embedder_maps_multilingual_themes():
             ],
         }
     )
-    out = map_taxonomy(themes).set_index("theme_id")
+    out = map_taxonomy(themes, cache_dir=tmp_path).set_index("theme_id")
     assert out.loc[0, "journey_stage"] == "cancellation" and out.loc[0, "area"] == "after-sales"
     assert out.loc[1, "journey_stage"] == "delivery"
     assert out.loc[2, "journey_stage"] == "usage"

@@ -8,6 +8,8 @@ import json
 import pandas as pd
 import pytest
 
+from voc.config import load_settings
+
 
 def _reasons(ingested) -> dict[int, str]:
     q = ingested.quarantine
@@ -216,12 +218,7 @@ def test_hashed_customer_ids_still_join_the_customer_list(kit, tmp_path):
     assert redacted["customer_id"].tolist() == ["[EMAIL]", "C-77"]
 
 
-_ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
-_FINN = (
-    __import__("pathlib").Path(__import__("os").environ.get("VOC_SHARED_DATA", _ROOT.parent / "shared" / "data"))
-    / "finnsentiment_fi"
-    / "finnsentiment.tsv"
-)
+_FINN = load_settings().shared_data_root / "finnsentiment_fi" / "finnsentiment.tsv"
 
 
 @pytest.mark.slow

@@ -17,47 +17,47 @@ from voc.sentiment.vector_cache import cached_encode
 
 
 def test_every_reader_gives_the_same_columns_and_labels(labelled_sets):
-    assert available_sets(labelled_sets) == [
+    assert available_sets(data_dir=labelled_sets) == [
         "polemo_hotels_pl",
         "finnsentiment_fi",
         "sb10k_de",
         "germeval2017",
         "airline_tweets_en",
     ]
-    for name in available_sets(labelled_sets):
-        frame = read_set(name, labelled_sets)
+    for name in available_sets(data_dir=labelled_sets):
+        frame = read_set(name, data_dir=labelled_sets)
         assert list(frame.columns) == COLUMNS, name
         assert frame["label"].value_counts().to_dict() == {"positive": 12, "negative": 12, "neutral": 12}, name
         assert frame["language"].nunique() == 1 and frame["set"].eq(name).all()
 
 
 def test_readers_keep_what_the_benchmark_measures(labelled_sets):
-    polemo = read_set("polemo_hotels_pl", labelled_sets)
+    polemo = read_set("polemo_hotels_pl", data_dir=labelled_sets)
     assert not polemo["text"].str.contains("__label__").any() and "mixed bag" not in set(
         polemo["text"]
     )  # ambivalent dropped
     spans = polemo.loc[polemo["aspects"].map(len) > 0]
     assert len(spans) == 12 and all(pairs == [("pl", lab)] for pairs, lab in zip(spans["aspects"], spans["label"]))
-    finn = read_set("finnsentiment_fi", labelled_sets)
+    finn = read_set("finnsentiment_fi", data_dir=labelled_sets)
     assert finn.groupby("label")["rating"].first().to_dict() == {"negative": 1.0, "neutral": 3.0, "positive": 5.0}
-    germeval = read_set("germeval2017", labelled_sets)
+    germeval = read_set("germeval2017", data_dir=labelled_sets)
     assert "irrelevant news" not in set(germeval["text"])
     assert germeval["aspects"].iloc[0] == [
         ("Zugfahrt", germeval["label"].iloc[0]),
         ("Allgemein", germeval["label"].iloc[0]),
     ]
-    airline = read_set("airline_tweets_en", labelled_sets)
+    airline = read_set("airline_tweets_en", data_dir=labelled_sets)
     assert set(airline.loc[airline["label"] == "negative", "reason"]) == {"Late Flight"}
     assert airline.loc[airline["label"] != "negative", "reason"].isna().all()
 
 
 def test_missing_folder_means_no_sets(tmp_path):
-    assert available_sets(tmp_path) == []
-    assert sentiment_corpus(tmp_path).empty
+    assert available_sets(data_dir=tmp_path) == []
+    assert sentiment_corpus(data_dir=tmp_path).empty
 
 
 def test_held_out_rows_are_fixed_by_the_text_alone(labelled_sets):
-    frame = read_set("sb10k_de", labelled_sets)
+    frame = read_set("sb10k_de", data_dir=labelled_sets)
     mask = held_out(frame)
     shuffled = frame.sample(frac=1.0, random_state=3)
     assert (held_out(shuffled) == mask[shuffled.index]).all()
@@ -66,7 +66,7 @@ def test_held_out_rows_are_fixed_by_the_text_alone(labelled_sets):
 
 
 def test_subsample_caps_each_label_reproducibly(labelled_sets):
-    frame = read_set("airline_tweets_en", labelled_sets)
+    frame = read_set("airline_tweets_en", data_dir=labelled_sets)
     caps = {"negative": 5, "neutral": 2, "positive": 5}
     part = subsample(frame, caps)
     assert part["label"].value_counts().to_dict() == caps
@@ -74,7 +74,7 @@ def test_subsample_caps_each_label_reproducibly(labelled_sets):
 
 
 def test_polemo_aspect_rows_are_always_held_out(labelled_sets):
-    corpus = sentiment_corpus(labelled_sets)
+    corpus = sentiment_corpus(data_dir=labelled_sets)
     polemo = corpus[corpus["set"] == "polemo_hotels_pl"]
     assert polemo.loc[polemo["aspects"].map(len) > 0, "held_out"].all()
     # the hash split still holds rows out of the other sets, and keeps most for training

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from voc.config import load_settings
 from voc.sentiment.corpora import SETS, available_sets
 
 pytestmark = pytest.mark.slow
@@ -20,16 +21,17 @@ PER_SET = 120
 
 @pytest.fixture(scope="module")
 def held_out_rows():
-    sets = [name for name in available_sets() if name in SETS]
+    settings = load_settings()
+    sets = [name for name in available_sets(data_dir=settings.shared_data_root) if name in SETS]
     if not sets:
         pytest.skip("public labelled sets not on this machine (../shared/data or VOC_SHARED_DATA)")
     from voc.sentiment.corpora import sentiment_corpus
-    from voc.sentiment.vector_cache import cached_encode
+    from voc.sentiment.vector_cache import cache_root, cached_encode
 
-    corpus = sentiment_corpus(sets=sets)
+    corpus = sentiment_corpus(data_dir=settings.shared_data_root, sets=sets)
     rows = corpus[corpus["held_out"] & corpus["label"].isin(["negative", "positive"])]
     rows = rows.groupby("set", group_keys=False).apply(lambda g: g.sort_values("text").head(PER_SET))
-    return rows.assign(vector=list(cached_encode(rows["text"].tolist())))
+    return rows.assign(vector=list(cached_encode(rows["text"].tolist(), root=cache_root(settings.cache_dir))))
 
 
 def test_shipped_head_beats_the_anchor_phrases_per_language(held_out_rows):

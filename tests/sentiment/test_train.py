@@ -12,7 +12,7 @@ from voc.sentiment.train import binary_metrics, calibrate_temperature, group_wei
 
 
 def test_hand_written_data_is_balanced_per_language():
-    frame = training_frame(use_real=False)
+    frame = training_frame(None, use_real=False)
     assert set(frame.language) == set(SUPPORTED_LANGUAGES)
     counts = frame.groupby(["language", "label"]).size().unstack()
     # parallel texts: every language has the same rows per class, so no language leans one way
@@ -29,7 +29,7 @@ def test_real_training_rows_never_include_held_out_rows(labelled_sets):
     real = frame[~frame.group.str.startswith("hand-")]
     assert set(real.group) == {"polemo_hotels_pl", "finnsentiment_fi", "sb10k_de", "germeval2017", "airline_tweets_en"}
     assert not held_out(real).any()
-    reserved = sentiment_corpus(labelled_sets)
+    reserved = sentiment_corpus(data_dir=labelled_sets)
     assert not set(reserved.loc[reserved.held_out, "text"]) & set(frame.text)
 
 
@@ -83,7 +83,10 @@ def test_retraining_on_hand_written_texts_writes_a_loadable_head(tmp_path):
     from voc.sentiment.train import train_default
 
     out = tmp_path / "head.npz"
-    model, report = train_default(use_real=False, out=out, evaluate_cv=True)
+    from voc.config import load_settings
+
+    cache_dir = load_settings().cache_dir  # the vectors of the hand-written texts are reused between runs
+    model, report = train_default(data_dir=None, cache_dir=cache_dir, use_real=False, out=out, evaluate_cv=True)
     again = SentimentModel.load(out)
     assert np.allclose(again.coef_, model.coef_, atol=1e-6)
     assert (tmp_path / "metrics.json").exists() and report["temperature"] > 0

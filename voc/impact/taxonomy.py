@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -155,23 +154,20 @@ def classify(
 _PHRASE_VECTORS: dict[tuple[str, str], np.ndarray] = {}
 
 
-def _cache_dir() -> Path:
-    return Path(os.environ.get("VOC_CACHE_DIR", Path.home() / ".cache" / "voc"))
-
-
-def phrase_vectors(phrases: list[str], embedder) -> np.ndarray:
+def phrase_vectors(phrases: list[str], embedder, *, cache_dir: Path) -> np.ndarray:
     """(m, d) vectors of the taxonomy phrases, cached in memory and on disk per model.
 
     The phrases change only when the file is edited, while embedding a few hundred of them costs
-    seconds to a minute on a busy CPU, so they are embedded once per model and file content.
-    A cache that cannot be written is skipped silently (it is only a speed-up).
+    seconds to a minute on a busy CPU, so they are embedded once per model and file content, in
+    ``cache_dir`` (the settings' ``cache_dir``). A cache that cannot be written is skipped
+    silently (it is only a speed-up).
     """
     model_id = str(getattr(embedder, "model_id", type(embedder).__name__))
     digest = hashlib.sha1(("\x1f".join(phrases) + "\x1e" + model_id).encode("utf-8")).hexdigest()[:20]
     key = (model_id, digest)
     if key in _PHRASE_VECTORS:
         return _PHRASE_VECTORS[key]
-    file = _cache_dir() / f"taxonomy-{digest}.npy"
+    file = Path(cache_dir) / f"taxonomy-{digest}.npy"
     vectors = None
     if file.exists():
         try:
@@ -189,7 +185,9 @@ def phrase_vectors(phrases: list[str], embedder) -> np.ndarray:
     return vectors
 
 
-def map_taxonomy(themes: pd.DataFrame, *, taxonomy_path: Path | None = None, embedder=None) -> pd.DataFrame:
+def map_taxonomy(
+    themes: pd.DataFrame, *, taxonomy_path: Path | None = None, embedder=None, cache_dir: Path | None = None
+) -> pd.DataFrame:
     """Map each theme to an area, a pillar and a journey stage, with confidences.
 
     Parameters
@@ -202,6 +200,9 @@ def map_taxonomy(themes: pd.DataFrame, *, taxonomy_path: Path | None = None, emb
     embedder : optional
         Anything with ``encode(texts) -> (n, d)``; :func:`voc.embed.get_embedder` by default. It must
         be the model the centroids come from.
+    cache_dir : Path, optional
+        Where the phrase vectors are kept between runs: the settings' ``cache_dir``
+        (:func:`voc.config.default_cache_dir`, which honours ``VOC_CACHE_DIR``, when None).
 
     Returns
     -------
@@ -219,7 +220,11 @@ def map_taxonomy(themes: pd.DataFrame, *, taxonomy_path: Path | None = None, emb
         embedder = get_embedder()
     vectors = _theme_vectors(themes, embedder)
     all_phrases = [p for dim in DIMENSION_COLUMNS for _, ps in taxonomy.categories[dim] for p in ps]
-    all_vectors = phrase_vectors(all_phrases, embedder)
+    if cache_dir is None:
+        from voc.config import default_cache_dir
+
+        cache_dir = default_cache_dir()
+    all_vectors = phrase_vectors(all_phrases, embedder, cache_dir=cache_dir)
     start = 0
     for dim, (col, conf_col) in DIMENSION_COLUMNS.items():
         names = [name for name, _ in taxonomy.categories[dim]]

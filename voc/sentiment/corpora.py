@@ -9,7 +9,8 @@ Polish hotel review, a Finnish forum sentence and an English airline tweet alike
 
 The files are not part of the project (see ``../shared/data/README.md`` for sources and
 licences); :func:`available_sets` says which are on this machine, so a missing folder means
-"train and measure without it", never an error.
+"train and measure without it", never an error. Every reader takes the folder as ``data_dir``:
+the settings' ``shared_data_root`` (``shared_data_dir``, ``VOC_SHARED_DATA``) at the call site.
 
 Which rows are held out is decided by a hash of the text (:func:`held_out`), not by a random
 draw, so a row is held out in every run, by training and benchmark alike, and a benchmark can
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -28,8 +28,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED_DATA = Path(os.environ.get("VOC_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
 COLUMNS = ["text", "label", "language", "set", "rating", "reason", "aspects"]
 #: share of each set's rows kept out of training for measurement (by text hash)
 HELD_OUT_SHARE = 0.3
@@ -226,16 +224,14 @@ READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
 }
 
 
-def available_sets(root: Path | None = None) -> list[str]:
-    """Names of the sets whose folder is on this machine."""
-    root = Path(root or SHARED_DATA)
-    return [name for name in READERS if (root / name).is_dir()]
+def available_sets(*, data_dir: Path) -> list[str]:
+    """Names of the sets whose folder is under ``data_dir``."""
+    return [name for name in READERS if (Path(data_dir) / name).is_dir()]
 
 
-def read_set(name: str, root: Path | None = None) -> pd.DataFrame:
-    """One set as a frame of :data:`COLUMNS`; empty texts and duplicates dropped."""
-    root = Path(root or SHARED_DATA)
-    frame = READERS[name](root / name)
+def read_set(name: str, *, data_dir: Path) -> pd.DataFrame:
+    """One set (the folder ``data_dir / name``) as a frame of :data:`COLUMNS`; empty texts and duplicates dropped."""
+    frame = READERS[name](Path(data_dir) / name)
     frame = frame[frame["text"].str.len() > 0]
     return frame.drop_duplicates(subset="text").reset_index(drop=True)
 
@@ -272,15 +268,15 @@ EVAL_SET_CAPS: dict[str, dict[str, int]] = {
 }
 
 
-def sentiment_corpus(root: Path | None = None, *, sets: list[str] | None = None) -> pd.DataFrame:
+def sentiment_corpus(*, data_dir: Path, sets: list[str] | None = None) -> pd.DataFrame:
     """The real rows training and the benchmark use: every available set, subsampled per label.
 
     Adds a boolean ``held_out`` column (:func:`held_out`); rows of measured-only sets and
     PolEmo rows with aspect spans (the per-theme test) are always held out.
     """
     parts = []
-    for name in sets or available_sets(root):
-        frame = read_set(name, root)
+    for name in sets or available_sets(data_dir=data_dir):
+        frame = read_set(name, data_dir=data_dir)
         caps = EVAL_SET_CAPS.get(name, TRAIN_SET_CAPS)
         sample = subsample(frame, caps)
         if name == "polemo_hotels_pl":

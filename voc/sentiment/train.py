@@ -37,10 +37,10 @@ from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from voc.sentiment.anchors import AnchorSentiment, phrase_table
-from voc.sentiment.corpora import EVAL_ONLY_SETS, SETS, SHARED_DATA, sentiment_corpus
+from voc.sentiment.corpora import EVAL_ONLY_SETS, SETS, sentiment_corpus
 from voc.sentiment.default import MODEL_DIR, default_model_path
 from voc.sentiment.model import LABELS, SentimentModel, binary_targets, label_scores
-from voc.sentiment.vector_cache import cached_encode
+from voc.sentiment.vector_cache import cache_root, cached_encode
 
 #: L2 pull towards zero (relative to a total sample weight of 1)
 ALPHA = 1e-4
@@ -73,15 +73,16 @@ def seed_frame() -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def training_frame(data: str | os.PathLike[str] | None = None, *, use_real: bool = True) -> pd.DataFrame:
+def training_frame(data_dir: str | os.PathLike[str] | None, *, use_real: bool = True) -> pd.DataFrame:
     """All training rows: ``text``, ``label``, ``language``, ``group`` (weighting unit), ``source``.
 
-    Real rows are the non-held-out rows of the training sets found under ``data`` (default
-    ``VOC_SHARED_DATA`` or ``../shared/data``); none when ``use_real`` is False or the folder is absent.
+    Real rows are the non-held-out rows of the training sets found under ``data_dir`` (the
+    settings' ``shared_data_root``); none when ``use_real`` is False, ``data_dir`` is None or the
+    folder is absent.
     """
     frames = [seed_frame()]
-    if use_real:
-        corpus = sentiment_corpus(Path(data) if data else None, sets=None)
+    if use_real and data_dir is not None:
+        corpus = sentiment_corpus(data_dir=Path(data_dir), sets=None)
         corpus = corpus[~corpus["held_out"] & corpus["set"].isin(list(SETS))]
         frames.append(
             pd.DataFrame(
@@ -97,9 +98,9 @@ def training_frame(data: str | os.PathLike[str] | None = None, *, use_real: bool
     return pd.concat(frames, ignore_index=True).drop_duplicates(subset="text").reset_index(drop=True)
 
 
-def embed_frame(frame: pd.DataFrame, embedder=None) -> np.ndarray:
-    """Embeddings of ``frame.text`` (n, dim), through the on-disk vector cache."""
-    return cached_encode(frame["text"].tolist(), embedder)
+def embed_frame(frame: pd.DataFrame, embedder=None, *, cache_dir: str | os.PathLike[str]) -> np.ndarray:
+    """Embeddings of ``frame.text`` (n, dim), through the vector cache in the ``sentiment`` folder of ``cache_dir``."""
+    return cached_encode(frame["text"].tolist(), embedder, root=cache_root(Path(cache_dir)))
 
 
 def group_weights(groups: np.ndarray, languages: np.ndarray, *, hand_weight: float = HAND_WEIGHT) -> np.ndarray:
@@ -239,20 +240,28 @@ def _group_masks(frame: pd.DataFrame) -> dict[str, np.ndarray]:
 
 def train_default(
     *,
-    data: str | os.PathLike[str] | None = None,
+    data_dir: str | os.PathLike[str] | None,
+    cache_dir: str | os.PathLike[str],
     use_real: bool = True,
     out: str | os.PathLike[str] | None = None,
     evaluate_cv: bool = True,
 ) -> tuple[SentimentModel, dict[str, Any]]:
     """Train the default head on all training rows, calibrate it, write it with its metrics.
 
+    Parameters
+    ----------
+    data_dir : path or None
+        The public sets (the settings' ``shared_data_root``); None trains on the hand-written texts only.
+    cache_dir : path
+        The settings' ``cache_dir``; training vectors are kept in its ``sentiment`` folder.
+
     Returns
     -------
     (model, report) where report holds the data sizes, weight shares and out-of-fold figures
     that the model card quotes (held-out figures come from ``bench.sentiment_quality``).
     """
-    frame = training_frame(data, use_real=use_real)
-    X = embed_frame(frame)
+    frame = training_frame(data_dir, use_real=use_real)
+    X = embed_frame(frame, cache_dir=cache_dir)
     model, info = fit_default(frame, X, calibrate=evaluate_cv)
     sets = sorted(g for g in frame["group"].unique() if not str(g).startswith("hand-"))
     report: dict[str, Any] = {
@@ -276,12 +285,21 @@ def train_default(
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", help=f"folder of the public sets (default: VOC_SHARED_DATA or {SHARED_DATA})")
+    parser.add_argument("--data", help="folder of the public sets (default: the settings' shared_data_dir)")
     parser.add_argument("--out", default=str(MODEL_DIR / "head.npz"), help="where to write the head (.npz)")
     parser.add_argument("--hand-only", action="store_true", help="train on the hand-written texts only")
     parser.add_argument("--no-eval", action="store_true", help="skip the out-of-fold calibration and figures")
     args = parser.parse_args(argv)
-    _, report = train_default(data=args.data, use_real=not args.hand_only, out=args.out, evaluate_cv=not args.no_eval)
+    from voc.config import load_settings
+
+    settings = load_settings()
+    _, report = train_default(
+        data_dir=args.data or settings.shared_data_root,
+        cache_dir=settings.cache_dir,
+        use_real=not args.hand_only,
+        out=args.out,
+        evaluate_cv=not args.no_eval,
+    )
     print(json.dumps({k: report[k] for k in ("n_train", "temperature", "weight_share") if k in report}, indent=2))
 
 

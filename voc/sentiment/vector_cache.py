@@ -3,8 +3,8 @@
 Retraining the default head and running its benchmark embed the same ~15k texts again and again;
 on two CPU cores that is a quarter of an hour each time. Vectors are kept per text (sha1) in
 append-only ``.npz`` shards, so a change of subsample embeds only the new texts and an
-interrupted run keeps what it finished. The cache lives outside the project
-(``VOC_SENT_CACHE``, default ``/tmp/voc-sent-cache``).
+interrupted run keeps what it finished. The cache lives outside the project, in the
+``sentiment`` folder of the settings' ``cache_dir`` (:func:`cache_root`).
 """
 
 from __future__ import annotations
@@ -18,12 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT_ROOT = Path("/tmp/voc-sent-cache")
 
-
-def cache_root() -> Path:
-    """``VOC_SENT_CACHE`` when set (read at call time), else ``/tmp/voc-sent-cache``."""
-    return Path(os.environ.get("VOC_SENT_CACHE", DEFAULT_ROOT))
+def cache_root(cache_dir: Path) -> Path:
+    """The vector cache inside the settings' ``cache_dir``: one folder beside the other derived files."""
+    return Path(cache_dir) / "sentiment"
 
 
 #: texts embedded between two shard writes
@@ -49,7 +47,7 @@ def _load(folder: Path) -> dict[str, np.ndarray]:
     return found
 
 
-def cached_encode(texts: Sequence[str], embedder=None, *, root: Path | None = None, log: bool = False) -> np.ndarray:
+def cached_encode(texts: Sequence[str], embedder=None, *, root: Path, log: bool = False) -> np.ndarray:
     """Vectors of ``texts`` (n, dim) float32, embedding only texts not yet cached for this model.
 
     Parameters
@@ -57,12 +55,14 @@ def cached_encode(texts: Sequence[str], embedder=None, *, root: Path | None = No
     embedder : voc.embed.Embedder, optional
         Defaults to :func:`voc.embed.get_embedder` (the shipped e5 in query mode). Its
         ``model_id`` keys the cache, so two models' vectors never mix.
+    root : Path
+        The cache folder, usually ``cache_root(settings.cache_dir)``.
     """
     if embedder is None:
         from voc.embed import get_embedder
 
         embedder = get_embedder()
-    folder = _folder(embedder.model_id, Path(root or cache_root()))
+    folder = _folder(embedder.model_id, Path(root))
     folder.mkdir(parents=True, exist_ok=True)
     keys = [_key(t) for t in texts]
     found = _load(folder)

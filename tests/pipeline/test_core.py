@@ -25,13 +25,21 @@ def test_custom_call_wraps_every_node():
     assert seen == ["a"]
 
 
-def test_nightly_pipeline_is_wired():
-    """Every input of every nightly node is produced earlier or seeded by the runner."""
+def test_nightly_pipeline_is_wired(tmp_path):
+    """Every input of every nightly node is in the night's catalogue or produced earlier; no node
+    receives the store or the whole settings object, only its own sections (``params:``)."""
+    from voc.config import Settings
     from voc.pipeline import NIGHTLY
+    from voc.pipeline.catalog import nightly_catalog
+    from voc.pipeline.run_context import RunContext
 
-    available = {"settings", "store", "run_id", "night", "requested_night", "refit", "out_dir"}
+    context = RunContext.open(Settings(db_path=tmp_path / "voc.duckdb"), night=None, out_dir=tmp_path, refit=False)
+    available = set(nightly_catalog(context))
+    context.store.close()
+    assert "store" not in available
     for node in NIGHTLY:
         assert set(node.inputs) <= available, (node.name, set(node.inputs) - available)
+        assert not {"store", "settings"} & set(node.inputs), node.name
         available |= set(node.outputs)
 
 

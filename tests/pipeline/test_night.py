@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from voc.pipeline.datasets import LastRecordDate, RunNight
 from voc.pipeline.night import resolve_night
 from voc.store import Store
 
@@ -25,19 +26,22 @@ def test_night_defaults_to_the_last_day_with_data_and_says_so(tmp_path, caplog):
     store = _store_with_records(tmp_path, "2026-02-20 10:00", "2026-03-02 23:59")
     run_id = store.start_run(TODAY)
     with caplog.at_level("WARNING", logger="voc.pipeline.night"):
-        night = resolve_night(store, run_id, TODAY, None, today=TODAY)
+        night = resolve_night(TODAY, None, LastRecordDate(store).load(), today=TODAY)
     assert night == date(2026, 3, 2)
     assert "2026-03-02" in caplog.text and "before today" in caplog.text
+    run_night = RunNight(store, run_id=run_id, night=TODAY)
+    run_night.save(night)  # what the catalogue does with the node's output
     assert store.query("SELECT night FROM runs")["night"].iloc[0].date() == night  # the run row follows
+    assert run_night.load() == night
     store.close()
 
 
 def test_a_given_night_or_current_data_keep_their_night(tmp_path):
     store = _store_with_records(tmp_path, "2026-03-10 01:00")
-    run_id = store.start_run(TODAY)
-    assert resolve_night(store, run_id, TODAY, None, today=TODAY) == TODAY
-    assert resolve_night(store, run_id, TODAY, date(2026, 1, 5), today=TODAY) == date(2026, 1, 5)
+    last = LastRecordDate(store).load()
+    assert resolve_night(TODAY, None, last, today=TODAY) == TODAY
+    assert resolve_night(TODAY, date(2026, 1, 5), last, today=TODAY) == date(2026, 1, 5)
     empty = Store(tmp_path / "empty.duckdb")
-    assert resolve_night(empty, empty.start_run(TODAY), TODAY, None, today=TODAY) == TODAY
+    assert resolve_night(TODAY, None, LastRecordDate(empty).load(), today=TODAY) == TODAY
     store.close()
     empty.close()

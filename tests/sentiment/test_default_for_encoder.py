@@ -85,8 +85,8 @@ def test_pipeline_reports_anchors_when_the_shipped_head_does_not_fit():
     settings = Settings()
     scored = pd.DataFrame({"score": [np.nan, np.nan], "score_type": [None, None]}, index=["a", "b"])
     vectors = embedder.encode(["late parcel", "kind staff"])
-    model, info = _sentiment_model(scored, vectors, {"a": 0, "b": 1}, embedder, settings, fit_from_ratings)
+    model, info = _sentiment_model(scored, vectors, {"a": 0, "b": 1}, embedder, settings.sentiment, fit_from_ratings)
     assert info["used"] == "anchors" and model.coef_.shape == (24,)
     settings = Settings(sentiment={"learn_from_ratings": False})
-    _, info = _sentiment_model(scored, vectors, {"a": 0, "b": 1}, embedder, settings, fit_from_ratings)
+    _, info = _sentiment_model(scored, vectors, {"a": 0, "b": 1}, embedder, settings.sentiment, fit_from_ratings)
     assert info["used"] == "anchors"

@@ -11,15 +11,25 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from voc.pipeline.catalog import DataCatalog
 
 log = logging.getLogger(__name__)
+
+#: How an orchestrator runs one node over the catalogue and returns its named outputs. The
+#: catalogue is typed loosely here because orchestrators (``flows/nightly.py``) type it as the
+#: mapping they read (``catalog["settings"]``); :class:`~voc.pipeline.catalog.DataCatalog` is one.
+NodeCall = Callable[["Node", Any], dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class Node:
-    """One step: ``outputs = func(**{name: catalog[name] for name in inputs})``.
+    """One step: ``outputs = func(*[catalog[name] for name in inputs])``.
 
+    Inputs are passed in the order named (as kedro does), so a catalogue name such as
+    ``params:themes`` or ``db.alerts`` feeds a parameter with a plain name.
     ``retries`` applies to steps that touch I/O (reading sources, delivering alerts); computing
     steps are deterministic and retrying them only hides bugs.
     """
@@ -35,7 +45,7 @@ class Node:
         missing = [name for name in self.inputs if name not in catalog]
         if missing:
             raise KeyError(f"node {self.name!r} needs {missing}, which no earlier node produced")
-        return self.bind(self.func(**{name: catalog[name] for name in self.inputs}))
+        return self.bind(self.func(*[catalog[name] for name in self.inputs]))
 
     def bind(self, result: Any) -> dict[str, Any]:
         """Name a function result by ``outputs`` (a tuple result is spread over several names)."""
@@ -48,11 +58,12 @@ class Node:
         return dict(zip(self.outputs, result))
 
 
-def output_counts(node: Node, catalog: Mapping[str, Any]) -> dict[str, int]:
+def output_counts(node: Node, produced: Mapping[str, Any]) -> dict[str, int]:
     """Rows (or items) of each output of ``node``, for its one log line."""
     counts: dict[str, int] = {}
     for name in node.outputs:
-        value: Any = catalog.get(name)
+        value: Any = produced.get(name)
+        value = getattr(value, "rows", value)  # one night's rows of a results table
         if hasattr(value, "records") and hasattr(value, "quarantine"):  # an ingest result
             counts[f"{name}_records"], counts[f"{name}_quarantined"] = len(value.records), len(value.quarantine)
         elif hasattr(value, "themes") and hasattr(value, "units"):  # a theme update
@@ -73,24 +84,32 @@ class RunTimings:
 
 def run_nodes(
     nodes: Iterable[Node],
-    catalog: dict[str, Any],
+    catalog: DataCatalog | dict[str, Any],
     *,
     on_start: Callable[[Node], None] | None = None,
     on_end: Callable[[Node, float], None] | None = None,
-    call: Callable[[Node, dict[str, Any]], dict[str, Any]] | None = None,
+    call: NodeCall | None = None,
     contracts: Mapping[str, tuple[str, ...]] | None = None,
-) -> dict[str, Any]:
+) -> DataCatalog:
     """Run ``nodes`` in order over ``catalog`` (updated in place and returned).
 
+    Each node's inputs are loaded from the catalogue and its outputs saved to it
+    (:class:`voc.pipeline.catalog.DataCatalog`; a plain dict is held in memory).
     ``call(node, catalog)`` runs one node; orchestrators pass their own (the Prefect flow wraps
     each node in a task) while the order and the data passed stay defined here once.
     ``contracts`` (default :data:`voc.schemas.BOUNDARY_COLUMNS`) names the columns each output
     table must have; a node that breaks one stops the run with a :class:`voc.schemas.SchemaError`.
     """
+    from voc.pipeline.catalog import DataCatalog
     from voc.schemas import BOUNDARY_COLUMNS, check_columns
 
+    if not isinstance(catalog, DataCatalog):
+        catalog = DataCatalog(values=catalog)
     contracts = BOUNDARY_COLUMNS if contracts is None else contracts
-    timings = catalog.setdefault("timings", RunTimings())
+    timings = catalog.get("timings")
+    if not isinstance(timings, RunTimings):
+        timings = RunTimings()
+        catalog.save("timings", timings)
     for node in nodes:
         if on_start:
             on_start(node)
@@ -106,7 +125,7 @@ def run_nodes(
             "step=%s seconds=%.2f%s",
             node.name,
             elapsed,
-            "".join(f" {k}={v}" for k, v in output_counts(node, catalog).items()),
+            "".join(f" {k}={v}" for k, v in output_counts(node, produced).items()),
         )
         if on_end:
             on_end(node, elapsed)

@@ -11,8 +11,6 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from voc.store import Store
-
 log = logging.getLogger(__name__)
 
 
@@ -38,13 +36,16 @@ class AnalysisClock:
 
 
 def resolve_night(
-    store: Store, run_id: str, night: date, requested_night: date | None, today: date | None = None
+    night: date, requested_night: date | None, last_record_date: date | None, today: date | None = None
 ) -> date:
-    """The requested night, else ``min(today, last day with data)``; the run's row follows it."""
+    """The requested night, else ``min(today, last day with data)``.
+
+    The catalogue's ``night`` dataset moves the run's row in ``runs`` when the night changes.
+    """
     if requested_night is not None:
         return requested_night
     today = today or date.today()
-    last = store.last_record_date()
+    last = last_record_date
     if last is None or last >= today:
         return night
     log.warning(
@@ -53,5 +54,4 @@ def resolve_night(
         f"no --night given and the newest feedback is from {last.isoformat()}, before today ({today.isoformat()}): "
         f"processing the night of {last.isoformat()}",
     )
-    store.move_run(run_id, last)
     return last

@@ -1,11 +1,12 @@
-"""The nightly steps as functions over DataFrames.
+"""The nightly steps as functions over DataFrames and typed results.
 
-Each node is a thin adapter: it reads what it needs from the store or from earlier nodes, calls the
-step's library function (``voc.ingest``, ``voc.themes``, ...), and returns plain DataFrames. Only
-nodes named ``store_*``/``persist_*`` (and the themes step, for its registry) write to the store.
-Their ``store.transaction()`` blocks join the one transaction the runner opens for the whole night
-(:func:`voc.pipeline.runner.run_pipeline`), so a night commits once, at its end; the only writes
-outside it are the run's own row in ``runs`` (opened before, closed after).
+Each node is a thin adapter: it receives what earlier nodes produced and what the data catalogue
+(:mod:`voc.pipeline.catalog`) loaded, plus only its own section of the settings
+(``params:<section>``), calls the step's library function (``voc.ingest``, ``voc.themes``, ...)
+and returns plain values. No node receives the store: what a night keeps is returned under a
+catalogue name (``db.feedback``, ``theme_changes``, ``db.priorities``, ...) and the catalogue
+writes it, inside the one transaction the runner opens for the whole night
+(:func:`voc.pipeline.runner.run_pipeline`), so a night commits once, at its end.
 """
 
 from __future__ import annotations
@@ -16,17 +17,31 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from voc.config import Settings
+from voc.config import (
+    AlertSettings,
+    EmbeddingSettings,
+    ImpactSettings,
+    IngestSettings,
+    MetricsSettings,
+    SentimentSettings,
+    Settings,
+    SourceSettings,
+    ThemeSettings,
+)
 from voc.embed.base import Embedder
+from voc.pipeline.datasets import EmbeddingCache, NightRows
 from voc.pipeline.night import AnalysisClock
 from voc.schemas import QUARANTINE_COLUMNS, RECORD_COLUMNS, UNASSIGNED_THEME
-from voc.store import Store
-from voc.themes.pipeline import ThemeUpdate
+from voc.themes.pipeline import CuratedThemes, ThemeFit, ThemeUpdate
+from voc.themes.state import ThemeChanges, ThemeState
+
+if TYPE_CHECKING:
+    from voc.impact.signals.base import SignalResult
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +55,13 @@ class Ingested:
     stats: dict[str, int] = field(default_factory=dict)
 
 
+def empty_ingest() -> Ingested:
+    """The ingest result of a run that reads no source (``voc report`` re-analyses the store)."""
+    return Ingested(pd.DataFrame(columns=list(RECORD_COLUMNS)), pd.DataFrame(columns=list(QUARANTINE_COLUMNS)), {})
+
+
 # --- extract ------------------------------------------------------------------------------
-def ingest_sources(settings: Settings, night: date | None = None) -> Ingested:
+def read_sources(sources: list[SourceSettings], ingest: IngestSettings, night: date | None = None) -> Ingested:
     """Read every configured source in chunks, map, clean, redact and dedup it.
 
     With ``night``, rows dated after it go to quarantine (a later night reads them).
@@ -49,14 +69,14 @@ def ingest_sources(settings: Settings, night: date | None = None) -> Ingested:
     from voc.errors import InputError
     from voc.ingest import ingest_source
 
-    if not settings.sources:
+    if not sources:
         raise InputError("no sources configured: give --input files or `sources:` in voc.yaml")
     not_after = AnalysisClock(night).cutoff if night else None
     records: list[pd.DataFrame] = []
     quarantine: list[pd.DataFrame] = []
     stats: dict[str, int] = {}
-    for source in settings.sources:
-        for batch in ingest_source(source, settings=settings.ingest, not_after=not_after):
+    for source in sources:
+        for batch in ingest_source(source, settings=ingest, not_after=not_after):
             records.append(batch.records)
             quarantine.append(batch.quarantine)
             for key, value in batch.stats.items():
@@ -69,87 +89,131 @@ def ingest_sources(settings: Settings, night: date | None = None) -> Ingested:
     )
 
 
-def store_new_records(store: Store, ingested: Ingested, run_id: str) -> pd.DataFrame:
-    """Store unseen records and the night's quarantine together; return the new records."""
-    with store.transaction():
-        new = store.add_records(ingested.records, run_id=run_id)
-        store.replace_quarantine(run_id, ingested.quarantine)
-    edited = int(new.attrs.get("n_edited", 0))
-    # every row read is a new record, a new version, already known, a duplicate or quarantined
-    ingested.stats["edited"] = edited
-    ingested.stats["new_records"] = len(new) - edited
-    ingested.stats["already_stored"] = len(ingested.records) - len(new)
-    log.info("records stored", extra={"offered": len(ingested.records), "new": len(new), "edited": edited})
-    return new
+def ingest_sources(settings: Settings, night: date | None = None) -> Ingested:
+    """:func:`read_sources` with the sources and options of one settings object (scripts, tests)."""
+    return read_sources(settings.sources, settings.ingest, night)
 
 
-def load_history(store: Store, clock: AnalysisClock) -> pd.DataFrame:
+def offer_records(ingested: Ingested) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The records to store (the catalogue keeps only unseen ones and new versions) and the night's quarantine."""
+    return ingested.records, ingested.quarantine
+
+
+def count_stored(ingested: Ingested, new_records: pd.DataFrame) -> Ingested:
+    """The ingest counts completed with what the store kept.
+
+    Every row read is a new record, a new version, already known, a duplicate or quarantined.
+    """
+    edited = int((new_records["version"] > 1).sum()) if "version" in new_records else 0
+    stats = {
+        **ingested.stats,
+        "edited": edited,
+        "new_records": len(new_records) - edited,
+        "already_stored": len(ingested.records) - len(new_records),
+    }
+    log.info("records stored", extra={"offered": len(ingested.records), "new": len(new_records), "edited": edited})
+    return Ingested(ingested.records, ingested.quarantine, stats)
+
+
+def window_history(feedback: pd.DataFrame, clock: AnalysisClock) -> pd.DataFrame:
     """All stored records up to the night (the analysis window of every later step)."""
-    records = store.get_records(RECORD_COLUMNS)
     cutoff = clock.cutoff
-    return records[records["created_at"].isna() | (records["created_at"] < cutoff)].reset_index(drop=True)
+    return feedback[feedback["created_at"].isna() | (feedback["created_at"] < cutoff)].reset_index(drop=True)
 
 
 # --- transform -----------------------------------------------------------------------------
-def build_units(store: Store, history: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+def build_units(history: pd.DataFrame, themes: ThemeSettings) -> pd.DataFrame:
     """Split records into sentence units (the grain of themes and mention sentiment)."""
     from voc.themes.segment import split_units
 
-    units = split_units(history, split_sentences=settings.themes.split_sentences)
-    with store.transaction():
-        store.insert("units", units, on_conflict="ignore")
-    return units
+    return split_units(history, split_sentences=themes.split_sentences)
 
 
-def load_embedder(settings: Settings) -> Embedder:
+def load_embedder(embedding: EmbeddingSettings) -> Embedder:
     """The night's one encoder, loaded once and handed to every step that needs it."""
     from voc.embed import get_embedder
 
-    return get_embedder(settings.embedding)
+    return get_embedder(embedding)
 
 
-def embed_units(store: Store, units: pd.DataFrame, embedder: Embedder) -> np.ndarray:
+def embed_units(units: pd.DataFrame, embedder: Embedder, embedding_cache: EmbeddingCache) -> np.ndarray:
     """Embed every unit, computing only texts missing from the cache. Shape (n_units, dim)."""
     from voc.embed import embed_with_cache
     from voc.pipeline.progress import progress_bar
 
     texts = units["text"].tolist()
     unique = list(dict.fromkeys(units["text_hash"]))
-    to_do = len(unique) - len(store.cached_hashes(unique, embedder.model_id))  # sized for the bar only
+    to_do = len(unique) - len(embedding_cache.cached(unique, embedder.model_id))  # sized for the bar only
     with progress_bar("embedding", total=to_do) as advance:
         return embed_with_cache(
-            texts, embedder, lookup=store.get_embeddings, save=store.put_embeddings, progress=advance
+            texts, embedder, lookup=embedding_cache.lookup, save=embedding_cache.put, progress=advance
         )
 
 
-def discover_themes(
-    store: Store,
-    units: pd.DataFrame,
-    embeddings: np.ndarray,
+def content_units(units: pd.DataFrame, embeddings: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """The units that may carry a theme, and their embeddings (n_content, dim).
+
+    Greetings, sign-offs and contact lines name no issue; they stay unassigned (theme -1).
+    """
+    from voc.themes.boilerplate import is_boilerplate
+
+    content = ~is_boilerplate(units["text"].tolist(), units["language"].tolist())
+    return units[content].reset_index(drop=True), embeddings[content]
+
+
+def fit_themes(
+    theme_state: ThemeState,
+    theme_units: pd.DataFrame,
+    theme_embeddings: np.ndarray,
     embedder: Embedder,
-    settings: Settings,
+    themes: ThemeSettings,
     run_id: str,
     clock: AnalysisClock,
     refit: bool,
-) -> ThemeUpdate:
+) -> ThemeFit:
     """Assign units to known themes, find emerging ones, refit on schedule (ids persist)."""
-    from voc.themes import update_themes
-    from voc.themes.boilerplate import is_boilerplate
+    from voc.themes.pipeline import fit_or_assign
 
     # the model id makes a change of embedding model trigger a refit (old centroids are meaningless)
-    model_id = embedder.model_id
-    # greetings, sign-offs and contact lines name no issue; they stay unassigned (theme -1)
-    content = ~is_boilerplate(units["text"].tolist(), units["language"].tolist())
-    return update_themes(
-        store,
-        units[content].reset_index(drop=True),
-        embeddings[content],
-        settings=settings.themes,
+    return fit_or_assign(
+        theme_state,
+        theme_units,
+        theme_embeddings,
+        settings=themes,
         run_id=run_id,
         now=clock.starts,
         refit=refit or None,
-        model_id=model_id,
+        model_id=embedder.model_id,
     )
+
+
+def curate_themes(theme_fit: ThemeFit, theme_state: ThemeState) -> CuratedThemes:
+    """Replay the analysts' edits on tonight's model view."""
+    from voc.themes.pipeline import curate
+
+    return curate(theme_fit, theme_state.edits)
+
+
+def label_themes(
+    curated_themes: CuratedThemes, theme_fit: ThemeFit, theme_units: pd.DataFrame, themes: ThemeSettings
+) -> pd.DataFrame:
+    """Label new and changed themes (all of them after a refit)."""
+    from voc.themes.pipeline import label
+
+    return label(curated_themes, theme_fit, theme_units, settings=themes)
+
+
+def settle_themes(
+    labelled_themes: pd.DataFrame,
+    curated_themes: CuratedThemes,
+    theme_fit: ThemeFit,
+    theme_units: pd.DataFrame,
+    run_id: str,
+) -> tuple[ThemeUpdate, ThemeChanges]:
+    """What later steps read, and what the registry keeps."""
+    from voc.themes.pipeline import settle
+
+    return settle(labelled_themes, curated_themes, theme_fit, theme_units, run_id=run_id)
 
 
 def score_feedback(
@@ -158,7 +222,7 @@ def score_feedback(
     embeddings: np.ndarray,
     theme_update: ThemeUpdate,
     embedder: Embedder,
-    settings: Settings,
+    sentiment: SentimentSettings,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Sentiment per unit and record, effort/churn cues, and the joined record/theme tables.
 
@@ -175,9 +239,9 @@ def score_feedback(
     scored = history.set_index("record_id")
     vec_of = dict(zip(record_index, range(len(record_index))))
     has_vec = scored.index.isin(record_index)
-    model, info = _sentiment_model(scored[has_vec], record_vectors, vec_of, embedder, settings, fit_from_ratings)
+    model, info = _sentiment_model(scored[has_vec], record_vectors, vec_of, embedder, sentiment, fit_from_ratings)
 
-    unit_sent = score_sentiment(embeddings, model=model, neutral_band=settings.sentiment.neutral_band)
+    unit_sent = score_sentiment(embeddings, model=model, neutral_band=sentiment.neutral_band)
     units = units.reset_index(drop=True).copy()
     assigned = theme_update.units.set_index("unit_id")[["theme_id", "theme_similarity"]]
     units = units.join(assigned, on="unit_id")
@@ -185,7 +249,7 @@ def score_feedback(
     units[["sentiment", "sentiment_label"]] = unit_sent[["sentiment", "sentiment_label"]].to_numpy()
     units["sentiment"] = units["sentiment"].astype(float)
 
-    rec_sent = score_sentiment(record_vectors, model=model, neutral_band=settings.sentiment.neutral_band)
+    rec_sent = score_sentiment(record_vectors, model=model, neutral_band=sentiment.neutral_band)
     rec_sent.index = record_index
     scored = scored.join(rec_sent)
     cues = detect_cues(scored["text"].fillna("").tolist(), scored["language"].fillna("und").tolist())
@@ -207,16 +271,16 @@ def _sentiment_model(
     record_vectors: np.ndarray,
     vec_of: dict[Any, int],
     embedder: Embedder,
-    settings: Settings,
+    sentiment: SentimentSettings,
     fit_from_ratings: Callable[..., tuple[Any, dict[str, Any]]],
 ) -> tuple[Any, dict[str, Any]]:
     """Learn from the user's ratings when allowed and sufficient, else the default for this encoder."""
     from voc.sentiment import default_model_for
 
-    default = default_model_for(embedder, neutral_band=settings.sentiment.neutral_band)
+    default = default_model_for(embedder, neutral_band=sentiment.neutral_band)
     # "anchors" when the shipped head cannot read this encoder's vectors (a user's own model)
     fallback = "anchors" if default.meta_.get("kind") == "anchors" else "default"
-    if not settings.sentiment.learn_from_ratings:
+    if not sentiment.learn_from_ratings:
         return default, {"used": fallback, "reason": "learning from ratings is off"}
     rated = scored[scored["score"].notna() & scored["score_type"].notna()]
     rows = [vec_of[i] for i in rated.index]
@@ -225,7 +289,7 @@ def _sentiment_model(
         vectors,
         rated["score"].to_numpy(float),
         rated["score_type"].to_numpy(object),
-        settings=settings.sentiment,
+        settings=sentiment,
         default=default,
     )
     return model, {**info, "used": fallback if info["used"] == "default" else info["used"]}
@@ -243,12 +307,12 @@ def _mean_vectors(groups: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, 
 
 
 def measure_surveys(
-    records: pd.DataFrame, record_themes: pd.DataFrame, settings: Settings
+    records: pd.DataFrame, record_themes: pd.DataFrame, metrics: MetricsSettings
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """NPS/CSAT/CES overall and by period, segment, channel, journey stage and theme; drivers; volumes."""
     from voc.metrics import compute_survey_metrics, theme_drivers, theme_volumes
 
-    cfg = settings.metrics
+    cfg = metrics
     frames = [
         compute_survey_metrics(
             records,
@@ -271,22 +335,35 @@ def measure_surveys(
     ]
     filled = [f for f in frames if not f.empty]
     # no scores at all (a text-only export) is a normal night: the metric sections say so in the report
-    metrics = pd.concat(filled, ignore_index=True) if filled else (frames[0] if frames else pd.DataFrame())
+    table = pd.concat(filled, ignore_index=True) if filled else (frames[0] if frames else pd.DataFrame())
     drivers = theme_drivers(records, record_themes, metric="nps", n_boot=cfg.bootstrap)
     volumes = theme_volumes(record_themes, records, period=cfg.period)
-    return metrics, drivers, volumes
+    return table, drivers, volumes
 
 
-def rank_issues(records, record_themes, themes, drivers, settings: Settings, clock: AnalysisClock) -> pd.DataFrame:
+def rank_issues(
+    records: pd.DataFrame,
+    record_themes: pd.DataFrame,
+    themes: pd.DataFrame,
+    drivers: pd.DataFrame,
+    impact: ImpactSettings,
+    clock: AnalysisClock,
+) -> pd.DataFrame:
     """The priority list with its `why` per row."""
     from voc.impact import rank_priorities
 
-    return rank_priorities(records, record_themes, themes, drivers, settings=settings.impact, now=clock.cutoff)
+    return rank_priorities(records, record_themes, themes, drivers, settings=impact, now=clock.cutoff)
 
 
 def find_unsaid(
-    records, record_themes, themes, drivers, customers, settings: Settings, clock: AnalysisClock
-) -> dict[str, Any]:
+    records: pd.DataFrame,
+    record_themes: pd.DataFrame,
+    themes: pd.DataFrame,
+    drivers: pd.DataFrame,
+    customers: pd.DataFrame | None,
+    impact: ImpactSettings,
+    clock: AnalysisClock,
+) -> dict[str, SignalResult]:
     """What customers don't say (silent detractors, blind spots, ...)."""
     from voc.impact import detect_signals
 
@@ -297,7 +374,7 @@ def find_unsaid(
         drivers,
         customers=customers,
         now=clock.cutoff,
-        settings=settings.impact,
+        settings=impact,
     )
 
 
@@ -311,70 +388,94 @@ def map_cx_taxonomy(
     return theme_map, score_cx_areas(theme_map, record_themes, records)
 
 
+def nights_before(table: pd.DataFrame, night: date, *, latest_only: bool = False) -> pd.DataFrame:
+    """Rows of a per-night results table from nights before ``night`` (only the newest such night
+    with ``latest_only``: the one tonight is compared with)."""
+    if table.empty:
+        return table
+    nights = pd.to_datetime(table["night"]).dt.date
+    earlier = table[nights < night]
+    if latest_only and not earlier.empty:
+        earlier = earlier[nights[earlier.index] == nights[earlier.index].max()]
+    return earlier.reset_index(drop=True)
+
+
 def raise_alerts(
-    store: Store, records, record_themes, themes, settings: Settings, clock: AnalysisClock
+    stored_alerts: pd.DataFrame,
+    records: pd.DataFrame,
+    record_themes: pd.DataFrame,
+    themes: pd.DataFrame,
+    alerts: AlertSettings,
+    clock: AnalysisClock,
 ) -> pd.DataFrame:
     """Spikes, new themes and sentiment drops, with a cooldown against earlier nights' alerts."""
     from voc.impact import detect_alerts
 
-    history = store.results_before("alerts", clock.night)[["kind", "theme_id", "segment", "created_at"]]
+    history = nights_before(stored_alerts, clock.night)[["kind", "theme_id", "segment", "created_at"]]
     return detect_alerts(
         records,
         record_themes,
         themes,
         history=history,
-        settings=settings.alerts,
+        settings=alerts,
         now=clock.cutoff,
     )
 
 
-def deliver_alerts(raw_alerts: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+def deliver_alerts(raw_alerts: pd.DataFrame, alerts: AlertSettings) -> pd.DataFrame:
     """POST alerts to the webhook when one is configured; a failure is logged, never fatal."""
     from voc.impact import deliver_alerts as post
 
-    alerts = raw_alerts.copy()
-    alerts["delivered"] = False
-    if settings.alerts.webhook_url and not alerts.empty:
-        alerts["delivered"] = post(alerts, webhook_url=settings.alerts.webhook_url, retries=settings.alerts.retries)
-    return alerts
+    delivered = raw_alerts.copy()
+    delivered["delivered"] = False
+    if alerts.webhook_url and not delivered.empty:
+        delivered["delivered"] = post(delivered, webhook_url=alerts.webhook_url, retries=alerts.retries)
+    return delivered
 
 
-def load_customers(settings: Settings) -> pd.DataFrame | None:
+def read_customers(customers_path: str | None, ingest: IngestSettings) -> pd.DataFrame | None:
     """The optional customer list used to study non-responders."""
-    if not settings.customers_path:
+    if not customers_path:
         return None
-    path = Path(settings.customers_path)
+    path = Path(customers_path)
     if not path.exists():
         raise FileNotFoundError(f"customers file not found: {path}")
     customers = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, dtype={"customer_id": str})
-    if settings.ingest.redact and "customer_id" in customers:
+    if ingest.redact and "customer_id" in customers:
         from voc.ingest.fields_pii import protect_customer_ids
 
         # the same stand-in as the records' ids, so the list still joins with the answers
         customers["customer_id"], _ = protect_customer_ids(
             customers["customer_id"].astype(object).where(customers["customer_id"].notna(), None),
-            policy=settings.ingest.customer_ids,
-            salt=settings.ingest.customer_id_salt,
+            policy=ingest.customer_ids,
+            salt=ingest.customer_id_salt,
         )
     return customers
 
 
+def load_customers(settings: Settings) -> pd.DataFrame | None:
+    """:func:`read_customers` with the path and options of one settings object (scripts, tests)."""
+    return read_customers(settings.customers_path, settings.ingest)
+
+
 # --- load ----------------------------------------------------------------------------------
-def persist_results(store: Store, night: date, scored_units, metrics, priorities, alerts) -> None:
-    """Write the night's results; rerunning a night replaces them (idempotent)."""
-    with store.transaction():
-        store.insert("unit_scores", scored_units[["unit_id", "sentiment", "sentiment_label"]], on_conflict="replace")
-        store.replace_night("metrics", night, metrics)
-        store.replace_night("priorities", night, priorities)
-        store.replace_night("alerts", night, alerts)
+def night_results(
+    night: date, scored_units: pd.DataFrame, metrics: pd.DataFrame, priorities: pd.DataFrame, alerts: pd.DataFrame
+) -> tuple[pd.DataFrame, NightRows, NightRows, NightRows]:
+    """The night's results as the store keeps them; rerunning a night replaces them (idempotent)."""
+    return (
+        scored_units[["unit_id", "sentiment", "sentiment_label"]],
+        NightRows(night, metrics),
+        NightRows(night, priorities),
+        NightRows(night, alerts),
+    )
 
 
-def persist_record_scores(store: Store, records: pd.DataFrame, sentiment_info: dict[str, Any]) -> None:
-    frame = records[["record_id", "sentiment", "sentiment_label", "effort_cue", "churn_cue", "cue_text"]].assign(
+def record_scores(records: pd.DataFrame, sentiment_info: dict[str, Any]) -> pd.DataFrame:
+    """Each record's latest sentiment and cues, with the head that scored it."""
+    return records[["record_id", "sentiment", "sentiment_label", "effort_cue", "churn_cue", "cue_text"]].assign(
         model=str(sentiment_info.get("used", "default"))
     )
-    with store.transaction():
-        store.insert("record_scores", frame, on_conflict="replace")
 
 
 def _concat(frames: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from voc.schemas import RECORD_COLUMNS, THEME_COLUMNS
+
+if TYPE_CHECKING:
+    from voc.report import ReportContext
 
 #: records.parquet column order: the contract's columns first, the mapped input columns after.
 RECORD_OUTPUT_FIRST = (
@@ -67,7 +70,14 @@ def theme_positions(themes: pd.DataFrame, centroids: dict[int, np.ndarray] | Non
 
 
 def write_outputs(
-    out_dir: Path, *, context: Any, records: pd.DataFrame, themes: pd.DataFrame, quarantine: pd.DataFrame, settings: Any
+    out_dir: Path,
+    *,
+    context: ReportContext,
+    records: pd.DataFrame,
+    themes: pd.DataFrame,
+    quarantine: pd.DataFrame,
+    sql_url: str | None = None,
+    sql_table: str = "voc_priorities",
 ) -> dict[str, Path]:
     """Write every file of the output contract into ``out_dir`` and return their paths."""
     from voc.report import write_exports, write_report
@@ -86,7 +96,7 @@ def write_outputs(
         paths["quarantine"] = quarantine_file
     elif quarantine_file.exists():
         quarantine_file.unlink()  # a stale file from an earlier night would mislead
-    paths.update(write_exports(context, out_dir, sql_url=settings.export_sql_url, sql_table=settings.export_sql_table))
+    paths.update(write_exports(context, out_dir, sql_url=sql_url, sql_table=sql_table))
     paths["report"] = write_report(context, out_dir / "report.html")
     return paths
 

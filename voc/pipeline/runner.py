@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from voc.config import Settings
-from voc.pipeline.core import Node, run_nodes
+from voc.pipeline.catalog import DataCatalog, nightly_catalog
+from voc.pipeline.core import Node, NodeCall, run_nodes
 from voc.pipeline.nodes import summary_json
 from voc.pipeline.outcome import mark_fresh
 from voc.pipeline.pipeline import NIGHTLY
+from voc.pipeline.run_context import RunContext
 from voc.store import Store
 
 log = logging.getLogger(__name__)
@@ -21,7 +23,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class RunResult:
-    """What a night produced: its id, output files, per-step seconds and the full catalog."""
+    """What a night produced: its id, output files, per-step seconds and every value it held."""
 
     run_id: str
     night: date
@@ -30,33 +32,22 @@ class RunResult:
     catalog: dict[str, Any]
 
 
-def open_run(settings: Settings, night: date | None, out_dir: Path | None, refit: bool) -> tuple[Store, dict[str, Any]]:
-    """Open the store (waiting for its lock), close runs a killed process left open, register a run.
+def open_run(settings: Settings, night: date | None, out_dir: Path | None, refit: bool) -> tuple[Store, DataCatalog]:
+    """Open the run's context (store, run row) and its data catalogue."""
+    context = RunContext.open(settings, night=night, out_dir=out_dir, refit=refit)
+    return context.store, nightly_catalog(context)
 
-    Without ``night`` the run starts as today's; the ``resolve_night`` node moves it to the last
-    day with data once the night's records are stored.
+
+def close_run(store: Store, catalog: Mapping[str, Any], *, failed: BaseException | None) -> None:
+    """Mark the run succeeded or failed (a failed run's partial writes were already rolled back).
+
+    Counts come from what the run holds in memory: nothing is read back from the store here.
     """
-    store = Store(settings.db_path, lock_timeout_s=settings.lock_timeout_s)
-    store.close_stale_runs()
-    run_id = store.start_run(night or date.today())
-    catalog: dict[str, Any] = {
-        "settings": settings,
-        "store": store,
-        "run_id": run_id,
-        "night": night or date.today(),
-        "requested_night": night,
-        "refit": refit,
-        "out_dir": Path(out_dir or settings.out_dir),
-    }
-    return store, catalog
-
-
-def close_run(store: Store, catalog: dict[str, Any], *, failed: BaseException | None) -> None:
-    """Mark the run succeeded or failed (a failed run's partial writes were already rolled back)."""
     ingested = catalog.get("ingested")
+    new_records = catalog.get("new_records")
     counts = {
         "n_read": int(ingested.stats.get("rows_read", len(ingested.records))) if ingested else None,
-        "n_new": len(catalog["new_records"]) if "new_records" in catalog else None,
+        "n_new": len(new_records) if new_records is not None else None,
         "n_quarantined": len(ingested.quarantine) if ingested else None,
     }
     timings = catalog.get("timings")
@@ -72,7 +63,7 @@ def run_pipeline(
     refit: bool = False,
     nodes: Iterable[Node] = NIGHTLY,
     on_node: Callable[[Node], None] | None = None,
-    call: Callable[[Node, dict[str, Any]], dict[str, Any]] | None = None,
+    call: NodeCall | None = None,
     seed_catalog: dict[str, Any] | None = None,
 ) -> RunResult:
     """Run every node of the nightly pipeline in this process.
@@ -88,6 +79,12 @@ def run_pipeline(
         Where the deliverables go (default ``settings.out_dir``).
     refit : bool
         Refit the theme model from all history now instead of on its schedule.
+    nodes : iterable of Node
+        The pipeline (default :data:`voc.pipeline.pipeline.NIGHTLY`).
+    call : callable(node, catalog) -> dict, optional
+        Runs one node (the Prefect flow wraps each in a task).
+    seed_catalog : dict, optional
+        Values held in the catalogue from the start (``voc report`` seeds an empty ``ingested``).
     """
     store, catalog = open_run(settings, night, out_dir, refit)
     catalog.update(seed_catalog or {})
@@ -102,12 +99,13 @@ def run_pipeline(
         raise
     close_run(store, catalog, failed=None)
     store.close()
-    if catalog.get("paths"):
-        mark_fresh(catalog["out_dir"], night=catalog["night"], run_id=catalog["run_id"], counts=night_counts(catalog))
-    return RunResult(catalog["run_id"], catalog["night"], catalog.get("paths", {}), catalog["timings"].seconds, catalog)
+    held = catalog.held()
+    if held.get("paths"):
+        mark_fresh(held["out_dir"], night=held["night"], run_id=held["run_id"], counts=night_counts(held))
+    return RunResult(held["run_id"], held["night"], held.get("paths", {}), held["timings"].seconds, held)
 
 
-def night_counts(catalog: dict[str, Any]) -> dict[str, int]:
+def night_counts(catalog: Mapping[str, Any]) -> dict[str, int]:
     """The counts a night reports (summary artifact, ``night.json``), as the store holds them.
 
     Themes are counted as stored: the ranked leaf themes and their parent groups together.

@@ -15,13 +15,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from voc.errors import InputError, StoreLockedError
+from voc.store.theme_tables import Conflict, ThemeTables
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,8 @@ _DUCKDB_MAGIC = b"DUCK"
 #: Seconds between two attempts to take the writer lock.
 _LOCK_POLL_S = 0.5
 
-Conflict = Literal["error", "ignore", "replace"]
+#: Tables :meth:`Store.rows` reads whole.
+_READABLE_TABLES = frozenset({"units", "unit_scores", "record_scores", "metrics", "priorities", "alerts"})
 
 
 def _utcnow() -> datetime:
@@ -76,7 +78,7 @@ def check_store_file(path: str) -> None:
         raise InputError(f"{path} is not a DuckDB database; give --db a new or an existing voc store file")
 
 
-class Store:
+class Store(ThemeTables):
     """A DuckDB file holding feedback, caches and every night's results.
 
     Parameters
@@ -328,18 +330,21 @@ class Store:
             self.execute("DELETE FROM quarantine WHERE run_id = ?", [run_id])
             self.insert("quarantine", rows.assign(run_id=run_id))
 
-    def results_before(self, table: str, night: date, *, latest_only: bool = False) -> pd.DataFrame:
-        """A per-night results table (``priorities``, ``alerts``, ``metrics``) for nights before ``night``.
+    def rows(self, table: str) -> pd.DataFrame:
+        """Every row of a results table (``units``, ``unit_scores``, ``record_scores``, ``metrics``,
+        ``priorities``, ``alerts``): what a catalogue dataset over it loads."""
+        if table not in _READABLE_TABLES:
+            raise ValueError(f"{table!r} is not a results table; expected one of {sorted(_READABLE_TABLES)}")
+        return self.query(f"SELECT * FROM {table}")
 
-        With ``latest_only``, only the newest such night (the one tonight is compared with).
-        """
-        if table not in {"priorities", "alerts", "metrics"}:
-            raise ValueError(f"{table!r} is not a per-night results table")
-        if latest_only:
-            sql = f"SELECT * FROM {table} WHERE night = (SELECT max(night) FROM {table} WHERE night < ?)"
-        else:
-            sql = f"SELECT * FROM {table} WHERE night < ?"
-        return self.query(sql, [night])
+    def records_of_run(self, run_id: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The records a run stored (new ones and new versions of edited ones)."""
+        cols = ", ".join(f'"{c}"' for c in columns) if columns else "*"
+        return self.query(f"SELECT {cols} FROM feedback WHERE run_id = ? ORDER BY created_at, record_id", [run_id])
+
+    def quarantine_of_run(self, run_id: str) -> pd.DataFrame:
+        """The rows a run rejected."""
+        return self.query("SELECT * FROM quarantine WHERE run_id = ?", [run_id])
 
     def move_run(self, run_id: str, night: date) -> None:
         """Point a run at the night it turned out to describe (see :mod:`voc.pipeline.night`)."""

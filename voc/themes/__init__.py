@@ -1,10 +1,12 @@
 """Themes: several per record, one across languages, stable night to night, editable by analysts.
 
-:func:`update_themes` is the nightly step (model, registry, curation, labels); :class:`ThemeModel`
-discovers themes; :func:`split_units` cuts records into sentences; :mod:`voc.themes.curation` holds
-the analysts' edits and :data:`voc.themes.cli.themes_app` the ``voc themes`` commands;
-:func:`label_problems` says why a theme label is unfit for a reader. Modules load
-on first use, so ``import voc.themes`` (and ``voc --help``) stays quick.
+:mod:`voc.themes.pipeline` holds the nightly step's pure jobs (fit or assign, curate, label,
+settle) over a loaded :class:`~voc.themes.state.ThemeState`, and :func:`update_themes` runs them
+against a store in one call; :class:`ThemeModel` discovers themes; :func:`split_units` cuts
+records into sentences; :mod:`voc.themes.curation` holds the analysts' edits and
+:data:`voc.themes.cli.themes_app` the ``voc themes`` commands; :func:`label_problems` says why a
+theme label is unfit for a reader. Modules load on first use, so ``import voc.themes`` (and
+``voc --help``) stays quick.
 """
 
 from __future__ import annotations

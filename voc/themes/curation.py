@@ -194,7 +194,11 @@ def replay_curation(
 
 # -- the edit log -----------------------------------------------------------------------------
 def load_edits(store: Store) -> list[dict[str, Any]]:
-    frame = store.query("SELECT edit_id, edited_at, action, payload FROM curation_edits ORDER BY edit_id")
+    return edits_from_rows(store.curation_edit_rows())
+
+
+def edits_from_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Edits (``edit_id``, ``at``, ``action``, ``payload``) from ``curation_edits`` rows, in order."""
     return [
         {"edit_id": int(r.edit_id), "at": r.edited_at, "action": r.action, "payload": json.loads(r.payload)}
         for r in frame.itertuples(index=False)
@@ -204,12 +208,9 @@ def load_edits(store: Store) -> list[dict[str, Any]]:
 def record_edit(store: Store, action: str, payload: Mapping[str, Any], *, at: datetime | None = None) -> int:
     if action not in ACTIONS:
         raise CurationError(f"unknown curation action {action!r}; expected one of {ACTIONS}")
-    edit_id = int(store.query("SELECT coalesce(max(edit_id), 0) AS e FROM curation_edits")["e"].iloc[0]) + 1
-    store.execute(
-        "INSERT INTO curation_edits (edit_id, edited_at, action, payload) VALUES (?, ?, ?, ?)",
-        [edit_id, at or _utcnow(), action, json.dumps(dict(payload), ensure_ascii=False)],
+    return store.append_curation_edit(
+        at=at or _utcnow(), action=action, payload=json.dumps(dict(payload), ensure_ascii=False)
     )
-    return edit_id
 
 
 def _commit_edit(
@@ -469,7 +470,7 @@ def import_curation(store: Store, path: str | Path, *, replace: bool = True) -> 
             )
     with store.transaction():
         if replace:
-            store.execute("DELETE FROM curation_edits")
+            store.clear_curation_edits()
         for action, payload, at in edits:
             record_edit(store, action, payload, at=at)
         if split_rows:

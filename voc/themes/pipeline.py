@@ -1,14 +1,20 @@
-"""The nightly themes step: model, registry, curation and labels in one call.
+"""The nightly themes step as four pure jobs over a loaded :class:`~voc.themes.state.ThemeState`.
 
-:func:`update_themes` is what the nightly flow calls once per run. It decides whether the model is
-refitted, keeps theme ids stable (:mod:`voc.themes.tracking`), replays the analysts' edits
-(:mod:`voc.themes.curation`), labels what changed (:mod:`voc.themes.labels`) and writes all of it to
-the store in one transaction, so a failed night leaves the registry as it was.
+1. :func:`fit_or_assign` refits the model when due, else assigns only new units, keeping theme ids
+   stable (:mod:`voc.themes.tracking`);
+2. :func:`curate` replays the analysts' edits (:mod:`voc.themes.curation`);
+3. :func:`label` labels what changed (:mod:`voc.themes.labels`);
+4. :func:`settle` hands later steps a :class:`ThemeUpdate` and the store a
+   :class:`~voc.themes.state.ThemeChanges`.
+
+None of them touches the store: the nightly pipeline loads the state and saves the changes through
+its data catalogue, inside the night's one transaction, so a failed night leaves the registry as it
+was. :func:`update_themes` runs all of it against a store in one call (scripts, tests).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,16 +29,16 @@ from voc.themes.curation import load_edits, recount, replay_curation
 from voc.themes.labels import describe_themes
 from voc.themes.registry import (
     EVENT_COLUMNS,
-    append_events,
+    StoredModel,
     load_assignments,
     load_model_state,
     load_themes,
     normalise_registry,
     public_themes,
     save_assignments,
-    save_model_state,
     save_themes,
 )
+from voc.themes.state import ThemeChanges, ThemeState, load_theme_state, save_theme_changes
 from voc.themes.tracking import EMERGING_MIN_UNITS, Tracked, assign_night, refit_registry, unit_rows
 
 REQUIRED_UNIT_COLUMNS = ("unit_id", "record_id", "text", "language")
@@ -99,7 +105,7 @@ def _check_units(units: pd.DataFrame, embeddings: np.ndarray) -> None:
         raise ValueError(f"unit_id must be unique; repeated: {dupes}")
 
 
-def refit_due(stored: Any, *, now: datetime, every_days: int, model_id: str | None) -> bool:
+def refit_due(stored: StoredModel | None, *, now: datetime, every_days: int, model_id: str | None) -> bool:
     """A refit is due without a model, after ``every_days``, or when the embedder changed."""
     if stored is None:
         return True
@@ -108,8 +114,54 @@ def refit_due(stored: Any, *, now: datetime, every_days: int, model_id: str | No
     return _naive_utc(now) - stored.created_at >= timedelta(days=every_days)
 
 
-def update_themes(
-    store: Store,
+@dataclass(frozen=True)
+class ThemeFit:
+    """The model's view of tonight's units, before the analysts' edits (step 1 of the themes step).
+
+    Attributes
+    ----------
+    tracked : Tracked
+        Registry, model-level theme and similarity of each unit, events, themes to relabel.
+    vectors : ndarray, shape (n, d)
+        The units in the model's corrected space (unit length).
+    refitted : bool
+        Whether the model was refitted tonight.
+    model : StoredModel or None
+        Tonight's fitted model (to store), None when the stored one was reused.
+    is_new : ndarray of bool, shape (n,)
+        Units no earlier night assigned.
+    previous_runs : ndarray of object, shape (n,)
+        The run that last assigned each unit (None for new units).
+    """
+
+    tracked: Tracked
+    vectors: np.ndarray
+    refitted: bool
+    model: StoredModel | None
+    is_new: np.ndarray
+    previous_runs: np.ndarray
+
+
+@dataclass(frozen=True)
+class CuratedThemes:
+    """The registry and the units' themes after every analyst's edit was replayed (step 2).
+
+    Attributes
+    ----------
+    registry : DataFrame (``REGISTRY_COLUMNS``)
+    theme_ids : ndarray of int, shape (n,)
+        Each unit's theme after curation (-1 unassigned).
+    similarity : ndarray of float, shape (n,)
+        Cosine of each unit to its (curated) theme's centroid.
+    """
+
+    registry: pd.DataFrame
+    theme_ids: np.ndarray
+    similarity: np.ndarray
+
+
+def fit_or_assign(
+    state: ThemeState,
     units: pd.DataFrame,
     embeddings: np.ndarray,
     *,
@@ -119,20 +171,18 @@ def update_themes(
     refit: bool | None = None,
     model_id: str | None = None,
     model_cls: type[Any] | None = None,
-) -> ThemeUpdate:
-    """Assign themes to units, keeping theme ids stable, and store the result.
+) -> ThemeFit:
+    """Refit the model when due, else assign only units never seen before; keep theme ids stable.
 
-    Pass **all** units of the history (tonight's and earlier ones, ``UNIT_COLUMNS``) with their
-    embeddings: a refit is fitted on all of them, and on other nights the stored assignment of
-    earlier units is kept while only units never seen before are assigned (embeddings come from the
-    store's cache, so passing the history costs little).
+    Pure: the same state, units and embeddings give the same result (the model is seeded).
 
     Parameters
     ----------
-    store : Store
+    state : ThemeState
+        The registry as the previous night left it.
     units : DataFrame
-        At least ``unit_id``, ``record_id``, ``text``, ``language`` (n rows); ``text_hash`` kept
-        when present (lets ``voc themes split`` find the vectors later).
+        At least ``unit_id``, ``record_id``, ``text``, ``language`` (n rows), all units of the
+        history: a refit is fitted on all of them.
     embeddings : ndarray, shape (n, d)
         Raw embeddings of the units, row-aligned.
     settings : ThemeSettings
@@ -146,10 +196,6 @@ def update_themes(
         The embedder's ``model_id``, stored with the model.
     model_cls : type, optional
         The theme model class; :class:`voc.themes.model.ThemeModel` by default.
-
-    Returns
-    -------
-    ThemeUpdate
     """
     _check_units(units, embeddings)
     units = units.reset_index(drop=True)
@@ -159,9 +205,8 @@ def update_themes(
     languages = units["language"].fillna("und").astype(str).to_numpy()
     texts = units["text"].astype(str).tolist()
 
-    stored = load_model_state(store)
-    themes = load_themes(store)
-    previous = load_assignments(store, units["unit_id"].tolist()).set_index("unit_id").reindex(units["unit_id"])
+    stored, themes = state.model, state.registry
+    previous = state.assignments.set_index("unit_id").reindex(units["unit_id"])
     is_new = previous["model_theme_id"].isna().to_numpy()
     prev_model = previous["model_theme_id"].fillna(UNASSIGNED_THEME).to_numpy(dtype=np.int64)
     prev_curated = previous["theme_id"].fillna(UNASSIGNED_THEME).to_numpy(dtype=np.int64)
@@ -184,87 +229,75 @@ def update_themes(
             run_id=run_id,
             now=now,
         )
+        fitted = StoredModel(version=0, run_id=run_id, created_at=now, model_id=model_id, state=model.get_state())
     else:
         assert stored is not None  # a refit is always due without a stored model
         model = model_cls.from_state(stored.state)
         vectors = unit_rows(model.correct(embeddings, languages=languages))
-        # a new theme must be as big as the fitted model's smallest allowed theme, which grows
-        # with the data, so a handful of leftovers in a large history does not make a theme
-        min_units = max(EMERGING_MIN_UNITS, int(getattr(model, "min_size_", 0) or 0))
-
-        def discover(rows: np.ndarray) -> np.ndarray:
-            # Cluster the leftovers in tonight's aligned space with no alignment of their own:
-            # centring a small pool that is mostly one new theme would erase that very theme.
-            fresh = model_cls(
-                min_theme_size=min_units, seed=settings.seed, merge_threshold=settings.merge_threshold, align="none"
-            )
-            try:
-                fresh.fit(vectors[rows], languages=languages[rows], texts=[texts[i] for i in rows])
-            except ValueError:  # too few units to find anything
-                return np.full(len(rows), UNASSIGNED_THEME)
-            return np.asarray(fresh.labels_)
-
-        tracked = assign_night(
-            themes,
-            vectors,
-            prev_model,
-            prev_sim,
-            is_new=is_new,
-            discover=discover,
-            assign_ceiling=settings.assign_threshold,
-            base_threshold=getattr(model, "threshold_", None),
-            min_units=min_units,
-            run_id=run_id,
-            now=now,
+        tracked = _assign_new_units(
+            model, model_cls, themes, vectors, languages, texts, prev_model, prev_sim, is_new, settings, run_id, now
         )
-
-    curated, theme_ids, similarity = _curate(store, tracked, vectors)
-    curated = _label(curated, units, theme_ids, similarity, tracked, refitted=due, settings=settings)
-    assignments = pd.DataFrame(
-        {
-            "unit_id": units["unit_id"],
-            "record_id": units["record_id"],
-            "language": languages,
-            "text_hash": units["text_hash"] if "text_hash" in units.columns else None,
-            "model_theme_id": tracked.model_theme_ids,
-            "theme_id": theme_ids,
-            "similarity": similarity,
-            "run_id": np.where(is_new | due, run_id, previous["run_id"].to_numpy()),
-        }
-    )
-    curated = recount(curated, assignments)
-    events = pd.DataFrame(tracked.events, columns=list(EVENT_COLUMNS))
-    with store.transaction():
-        save_themes(store, curated)
-        save_assignments(store, assignments)
-        append_events(store, events)
-        if due:
-            save_model_state(store, model.get_state(), run_id=run_id, at=now, model_id=model_id)
-    out_units = assignments[["unit_id", "record_id", "theme_id"]].assign(theme_similarity=similarity)
-    visible = public_themes(curated)
-    return ThemeUpdate(
-        units=out_units,
-        themes=visible,
-        record_themes=record_themes(out_units),
-        events=events,
+        fitted = None
+    return ThemeFit(
+        tracked=tracked,
+        vectors=vectors,
         refitted=bool(due),
-        centroids=theme_centroids(curated, only=visible["theme_id"]),
+        model=fitted,
+        is_new=is_new,
+        previous_runs=previous["run_id"].to_numpy(dtype=object),
     )
 
 
-def theme_centroids(registry: pd.DataFrame, *, only: Iterable[int]) -> dict[int, np.ndarray]:
-    """Unit-length centroid per theme id in ``only`` (themes without one are left out)."""
-    wanted = {int(t) for t in only}
-    return {
-        int(t): unit_rows(np.asarray(c, dtype=np.float32))
-        for t, c in zip(registry["theme_id"], registry["centroid"])
-        if int(t) in wanted and c is not None and len(c)
-    }
+def _assign_new_units(
+    model: Any,
+    model_cls: type[Any],
+    themes: pd.DataFrame,
+    vectors: np.ndarray,
+    languages: np.ndarray,
+    texts: list[str],
+    prev_model: np.ndarray,
+    prev_sim: np.ndarray,
+    is_new: np.ndarray,
+    settings: ThemeSettings,
+    run_id: str,
+    now: datetime,
+) -> Tracked:
+    """A night between refits: new units join known themes; leftovers may form emerging ones."""
+    # a new theme must be as big as the fitted model's smallest allowed theme, which grows
+    # with the data, so a handful of leftovers in a large history does not make a theme
+    min_units = max(EMERGING_MIN_UNITS, int(getattr(model, "min_size_", 0) or 0))
+
+    def discover(rows: np.ndarray) -> np.ndarray:
+        # Cluster the leftovers in tonight's aligned space with no alignment of their own:
+        # centring a small pool that is mostly one new theme would erase that very theme.
+        fresh = model_cls(
+            min_theme_size=min_units, seed=settings.seed, merge_threshold=settings.merge_threshold, align="none"
+        )
+        try:
+            fresh.fit(vectors[rows], languages=languages[rows], texts=[texts[i] for i in rows])
+        except ValueError:  # too few units to find anything
+            return np.full(len(rows), UNASSIGNED_THEME)
+        return np.asarray(fresh.labels_)
+
+    return assign_night(
+        themes,
+        vectors,
+        prev_model,
+        prev_sim,
+        is_new=is_new,
+        discover=discover,
+        assign_ceiling=settings.assign_threshold,
+        base_threshold=getattr(model, "threshold_", None),
+        min_units=min_units,
+        run_id=run_id,
+        now=now,
+    )
 
 
-def _curate(store: Store, tracked: Tracked, vectors: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+def curate(fit: ThemeFit, edits: Sequence[Mapping[str, Any]]) -> CuratedThemes:
     """Replay every analyst's edit; units moved by an edit get their similarity to the new theme."""
-    themes, theme_ids = replay_curation(tracked.themes, tracked.model_theme_ids, load_edits(store), vectors=vectors)
+    tracked, vectors = fit.tracked, fit.vectors
+    themes, theme_ids = replay_curation(tracked.themes, tracked.model_theme_ids, edits, vectors=vectors)
     similarity = tracked.similarity.copy()
     moved = np.flatnonzero((theme_ids != tracked.model_theme_ids) & (theme_ids != UNASSIGNED_THEME))
     if len(moved):
@@ -273,27 +306,25 @@ def _curate(store: Store, tracked: Tracked, vectors: np.ndarray) -> tuple[pd.Dat
             centroid = centroids.get(int(theme_ids[row]))
             if centroid is not None:
                 similarity[row] = float(vectors[row] @ unit_rows(np.asarray(centroid)))
-    return themes, theme_ids, similarity
+    return CuratedThemes(registry=themes, theme_ids=theme_ids, similarity=similarity)
 
 
-def _label(
-    themes: pd.DataFrame,
-    units: pd.DataFrame,
-    theme_ids: np.ndarray,
-    similarity: np.ndarray,
-    tracked: Tracked,
-    *,
-    refitted: bool,
-    settings: ThemeSettings,
-) -> pd.DataFrame:
+def label(curated: CuratedThemes, fit: ThemeFit, units: pd.DataFrame, *, settings: ThemeSettings) -> pd.DataFrame:
     """(Re)label themes: all of them after a refit, else the new ones and those never labelled.
 
     Labels stay put between refits on purpose: a theme's name changing every night would make the
     report harder to follow than a slightly stale keyword list.
+
+    Returns
+    -------
+    DataFrame, the curated registry with ``generated_label``, ``keywords``, ``verbatims`` set.
     """
+    themes, theme_ids, similarity = curated.registry, curated.theme_ids, curated.similarity
+    units = units.reset_index(drop=True)
+    refitted, changed = fit.refitted, fit.tracked.changed
     unlabelled = set(themes.loc[themes["generated_label"].isna(), "theme_id"].astype(int))
     present = set(np.unique(theme_ids[theme_ids != UNASSIGNED_THEME]).tolist())
-    wanted = present if refitted else present & (tracked.changed | unlabelled)
+    wanted = present if refitted else present & (changed | unlabelled)
     leaf = describe_themes(
         units,
         theme_ids,
@@ -305,7 +336,7 @@ def _label(
     parent_of = {int(t): p for t, p in zip(themes["theme_id"], themes["parent_id"]) if pd.notna(p)}
     parent_ids = np.array([int(parent_of.get(int(t), UNASSIGNED_THEME)) for t in theme_ids], dtype=np.int64)
     parents = set(themes.loc[themes["kind"].eq("parent"), "theme_id"].astype(int))
-    wanted_parents = (parents if refitted else parents & (unlabelled | tracked.changed)) & set(parent_ids.tolist())
+    wanted_parents = (parents if refitted else parents & (unlabelled | changed)) & set(parent_ids.tolist())
     described = [leaf]
     if wanted_parents:
         # a parent's verbatims: its units ranked by the similarity to their own theme
@@ -325,6 +356,101 @@ def _label(
     for column in ("generated_label", "keywords", "verbatims"):
         themes.loc[common, column] = labels.loc[common, column].to_numpy()
     return normalise_registry(themes.reset_index(drop=True))
+
+
+def settle(
+    labelled: pd.DataFrame, curated: CuratedThemes, fit: ThemeFit, units: pd.DataFrame, *, run_id: str
+) -> tuple[ThemeUpdate, ThemeChanges]:
+    """What later steps read (:class:`ThemeUpdate`) and what the store keeps (:class:`ThemeChanges`)."""
+    units = units.reset_index(drop=True)
+    theme_ids, similarity = curated.theme_ids, curated.similarity
+    assignments = pd.DataFrame(
+        {
+            "unit_id": units["unit_id"],
+            "record_id": units["record_id"],
+            "language": units["language"].fillna("und").astype(str).to_numpy(),
+            "text_hash": units["text_hash"] if "text_hash" in units.columns else None,
+            "model_theme_id": fit.tracked.model_theme_ids,
+            "theme_id": theme_ids,
+            "similarity": similarity,
+            "run_id": np.where(fit.is_new | fit.refitted, run_id, fit.previous_runs),
+        }
+    )
+    registry = recount(labelled, assignments)
+    events = pd.DataFrame(fit.tracked.events, columns=list(EVENT_COLUMNS))
+    out_units = assignments[["unit_id", "record_id", "theme_id"]].assign(theme_similarity=similarity)
+    visible = public_themes(registry)
+    update = ThemeUpdate(
+        units=out_units,
+        themes=visible,
+        record_themes=record_themes(out_units),
+        events=events,
+        refitted=fit.refitted,
+        centroids=theme_centroids(registry, only=visible["theme_id"]),
+    )
+    return update, ThemeChanges(registry=registry, assignments=assignments, events=events, model=fit.model)
+
+
+def update_themes(
+    store: Store,
+    units: pd.DataFrame,
+    embeddings: np.ndarray,
+    *,
+    settings: ThemeSettings,
+    run_id: str,
+    now: datetime,
+    refit: bool | None = None,
+    model_id: str | None = None,
+    model_cls: type[Any] | None = None,
+) -> ThemeUpdate:
+    """Load the registry, run the themes step's four jobs, store the result (one transaction).
+
+    A convenience for scripts and the curation tests; the nightly pipeline runs the same jobs as
+    nodes over the data catalogue. Options as :func:`fit_or_assign`.
+
+    Returns
+    -------
+    ThemeUpdate
+    """
+    state = load_theme_state(store)
+    fit = fit_or_assign(
+        state,
+        units,
+        embeddings,
+        settings=settings,
+        run_id=run_id,
+        now=now,
+        refit=refit,
+        model_id=model_id,
+        model_cls=model_cls,
+    )
+    curated = curate(fit, state.edits)
+    labelled = label(curated, fit, units, settings=settings)
+    update, changes = settle(labelled, curated, fit, units, run_id=run_id)
+    save_theme_changes(store, changes)
+    return update
+
+
+def split_theme_levels(theme_update: ThemeUpdate) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Leaf themes (what is ranked and counted) and the whole two-level hierarchy (for outputs).
+
+    Parent themes group leaves; ranking them beside their own children would count every
+    mention twice.
+    """
+    hierarchy = theme_update.themes
+    if "level" not in hierarchy.columns:
+        return hierarchy, hierarchy.assign(level=1)
+    return hierarchy[hierarchy["level"] == 1].reset_index(drop=True), hierarchy
+
+
+def theme_centroids(registry: pd.DataFrame, *, only: Iterable[int]) -> dict[int, np.ndarray]:
+    """Unit-length centroid per theme id in ``only`` (themes without one are left out)."""
+    wanted = {int(t) for t in only}
+    return {
+        int(t): unit_rows(np.asarray(c, dtype=np.float32))
+        for t, c in zip(registry["theme_id"], registry["centroid"])
+        if int(t) in wanted and c is not None and len(c)
+    }
 
 
 def record_themes(units: pd.DataFrame) -> pd.DataFrame:
@@ -397,7 +523,7 @@ def load_unit_vectors(
 
 def unit_texts(store: Store, assignments: pd.DataFrame) -> pd.DataFrame:
     """``record_id``, ``text``, ``language`` of stored units in ``assignments`` order ("" when unknown)."""
-    texts = store.query("SELECT unit_id, text FROM units")
+    texts = store.unit_text_rows()
     merged = assignments[["unit_id", "record_id", "language"]].merge(texts, on="unit_id", how="left")
     return merged.assign(text=merged["text"].fillna(""))
 

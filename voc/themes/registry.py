@@ -128,8 +128,8 @@ class StoredModel:
     state: dict[str, Any]
 
 
-def load_model_state(store: Store) -> StoredModel | None:
-    frame = store.query("SELECT * FROM theme_model_state ORDER BY version DESC LIMIT 1")
+def model_from_row(frame: pd.DataFrame) -> StoredModel | None:
+    """The :class:`StoredModel` of a ``theme_model_state`` row (None for no row)."""
     if frame.empty:
         return None
     row = frame.iloc[0]
@@ -142,21 +142,27 @@ def load_model_state(store: Store) -> StoredModel | None:
     )
 
 
-def save_model_state(store: Store, state: dict[str, Any], *, run_id: str, at: datetime, model_id: str | None) -> int:
+def load_model_state(store: Store) -> StoredModel | None:
+    return model_from_row(store.latest_theme_model())
+
+
+def save_model_state(
+    store: Store, state: dict[str, Any], *, run_id: str | None, at: datetime, model_id: str | None
+) -> int:
     """Append a new model version (older ones stay for audit); returns its version."""
-    version = int(store.query("SELECT coalesce(max(version), 0) AS v FROM theme_model_state")["v"].iloc[0]) + 1
-    store.execute(
-        "INSERT INTO theme_model_state (version, run_id, created_at, model_id, state) VALUES (?, ?, ?, ?, ?)",
-        [version, run_id, at, model_id, encode_state(state)],
-    )
-    return version
+    return store.append_theme_model(run_id=run_id, at=at, model_id=model_id, state=encode_state(state))
 
 
 # -- themes, assignments, events ---------------------------------------------------------------
 def load_themes(store: Store) -> pd.DataFrame:
-    frame = store.query("SELECT * FROM themes ORDER BY theme_id")
+    return registry_from_rows(store.theme_rows())
+
+
+def registry_from_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """A registry frame from the ``themes`` table's rows (centroids as float32 arrays)."""
     if frame.empty:
         return empty_registry()
+    frame = frame.copy()
     frame["centroid"] = [_vector(c) for c in frame["centroid"]]
     return normalise_registry(frame)
 
@@ -170,41 +176,43 @@ def _vector(value: Any) -> np.ndarray | None:
 
 def save_themes(store: Store, themes: pd.DataFrame) -> None:
     """Replace the whole registry (it holds hundreds of rows, not millions)."""
+    with store.transaction():
+        store.replace_theme_rows(registry_rows(themes))
+
+
+def registry_rows(themes: pd.DataFrame) -> pd.DataFrame:
+    """The ``themes`` table's rows of a registry frame (centroids as plain lists)."""
     frame = normalise_registry(themes)
     frame["centroid"] = [None if (v := _vector(c)) is None else v.tolist() for c in frame["centroid"]]
-    with store.transaction():
-        store.execute("DELETE FROM themes")
-        store.insert("themes", frame)
+    return frame
 
 
 def load_assignments(store: Store, unit_ids: Sequence[str] | None = None) -> pd.DataFrame:
     """Stored unit assignments, all of them or those of ``unit_ids``."""
-    if unit_ids is None:
-        return store.query("SELECT * FROM unit_themes ORDER BY unit_id")
-    view = pd.DataFrame({"unit_id": pd.Series(list(unit_ids), dtype=object)})
-    store.con.register("_wanted_units", view)
-    try:
-        return store.query("SELECT t.* FROM unit_themes t JOIN _wanted_units w USING (unit_id) ORDER BY unit_id")
-    finally:
-        store.con.unregister("_wanted_units")
+    return store.unit_theme_rows(unit_ids)
 
 
 def save_assignments(store: Store, assignments: pd.DataFrame) -> None:
     """Insert or replace the given units' assignments."""
+    store.upsert_unit_themes(assignment_rows(assignments))
+
+
+def assignment_rows(assignments: pd.DataFrame) -> pd.DataFrame:
+    """``ASSIGNMENT_COLUMNS`` of ``assignments`` (missing ones as NULL), in the table's order."""
     frame = assignments.copy()
     for column in ASSIGNMENT_COLUMNS:
         if column not in frame.columns:
             frame[column] = None
-    store.insert("unit_themes", frame[list(ASSIGNMENT_COLUMNS)], on_conflict="replace")
+    return frame[list(ASSIGNMENT_COLUMNS)]
 
 
 def append_events(store: Store, events: pd.DataFrame) -> None:
     if events is not None and not events.empty:
-        store.insert("theme_events", events)
+        store.append_theme_events(events)
 
 
 def load_events(store: Store) -> pd.DataFrame:
-    return store.query("SELECT * FROM theme_events ORDER BY happened_at, theme_id")
+    return store.theme_event_rows()
 
 
 def event_row(

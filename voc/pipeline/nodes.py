@@ -28,6 +28,8 @@ from voc.config import (
     ImpactSettings,
     IngestSettings,
     MetricsSettings,
+    ProgressMode,
+    ReportSettings,
     SentimentSettings,
     Settings,
     SourceSettings,
@@ -136,15 +138,20 @@ def load_embedder(embedding: EmbeddingSettings) -> Embedder:
     return get_embedder(embedding)
 
 
-def embed_units(units: pd.DataFrame, embedder: Embedder, embedding_cache: EmbeddingCache) -> np.ndarray:
-    """Embed every unit, computing only texts missing from the cache. Shape (n_units, dim)."""
+def embed_units(
+    units: pd.DataFrame, embedder: Embedder, embedding_cache: EmbeddingCache, progress: ProgressMode = "auto"
+) -> np.ndarray:
+    """Embed every unit, computing only texts missing from the cache. Shape (n_units, dim).
+
+    ``progress`` is the settings' ``progress`` (a bar on a terminal, or never).
+    """
     from voc.embed import embed_with_cache
     from voc.pipeline.progress import progress_bar
 
     texts = units["text"].tolist()
     unique = list(dict.fromkeys(units["text_hash"]))
     to_do = len(unique) - len(embedding_cache.cached(unique, embedder.model_id))  # sized for the bar only
-    with progress_bar("embedding", total=to_do) as advance:
+    with progress_bar("embedding", total=to_do, mode=progress) as advance:
         return embed_with_cache(
             texts, embedder, lookup=embedding_cache.lookup, save=embedding_cache.put, progress=advance
         )
@@ -195,12 +202,16 @@ def curate_themes(theme_fit: ThemeFit, theme_state: ThemeState) -> CuratedThemes
 
 
 def label_themes(
-    curated_themes: CuratedThemes, theme_fit: ThemeFit, theme_units: pd.DataFrame, themes: ThemeSettings
+    curated_themes: CuratedThemes,
+    theme_fit: ThemeFit,
+    theme_units: pd.DataFrame,
+    themes: ThemeSettings,
+    report: ReportSettings,
 ) -> pd.DataFrame:
-    """Label new and changed themes (all of them after a refit)."""
+    """Label new and changed themes (all of them after a refit), in the report's language."""
     from voc.themes.pipeline import label
 
-    return label(curated_themes, theme_fit, theme_units, settings=themes)
+    return label(curated_themes, theme_fit, theme_units, settings=themes, language=report.language)
 
 
 def settle_themes(
@@ -379,12 +390,15 @@ def find_unsaid(
 
 
 def map_cx_taxonomy(
-    themes: pd.DataFrame, record_themes: pd.DataFrame, records: pd.DataFrame, embedder: Embedder
+    themes: pd.DataFrame, record_themes: pd.DataFrame, records: pd.DataFrame, embedder: Embedder, cache_dir: Path
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Each theme's CX area, pillar and journey stage, and a percentage score per area/pillar."""
+    """Each theme's CX area, pillar and journey stage, and a percentage score per area/pillar.
+
+    The taxonomy's reference phrases are embedded once per encoder and kept under ``cache_dir``.
+    """
     from voc.impact import map_taxonomy, score_cx_areas
 
-    theme_map = map_taxonomy(themes, embedder=embedder)
+    theme_map = map_taxonomy(themes, embedder=embedder, cache_dir=cache_dir)
     return theme_map, score_cx_areas(theme_map, record_themes, records)
 
 

@@ -41,7 +41,7 @@ NIGHTLY: tuple[Node, ...] = (
     # transform
     Node("units", nodes.build_units, ("history", "params:themes"), ("units",)),
     Node("embedder", nodes.load_embedder, ("params:embedding",), ("embedder",), description="the night's one encoder"),
-    Node("embed", nodes.embed_units, ("units", "embedder", "embedding_cache"), ("embeddings",)),
+    Node("embed", nodes.embed_units, ("units", "embedder", "embedding_cache", "params:progress"), ("embeddings",)),
     Node("theme_units", nodes.content_units, ("units", "embeddings"), ("theme_units", "theme_embeddings")),
     Node(
         "fit_themes",
@@ -54,7 +54,7 @@ NIGHTLY: tuple[Node, ...] = (
     Node(
         "label_themes",
         nodes.label_themes,
-        ("curated_themes", "theme_fit", "theme_units", "params:themes"),
+        ("curated_themes", "theme_fit", "theme_units", "params:themes", "params:report"),
         ("labelled_themes",),
     ),
     Node(
@@ -79,7 +79,7 @@ NIGHTLY: tuple[Node, ...] = (
     Node(
         "taxonomy",
         nodes.map_cx_taxonomy,
-        ("themes", "record_themes", "records", "embedder"),
+        ("themes", "record_themes", "records", "embedder", "cache_dir"),
         ("theme_map", "cx_scores"),
     ),
     Node(

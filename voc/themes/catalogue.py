@@ -241,16 +241,18 @@ class CatalogueMatcher:
         self.top_k = top_k
         self.calibration = calibration
 
-    def fit(self, catalogue: Catalogue, embedder: TextEncoder) -> CatalogueMatcher:
+    def fit(self, catalogue: Catalogue, embedder: TextEncoder, *, cache_dir: Path | None = None) -> CatalogueMatcher:
         """Embed every catalogue example once (with the units' embedder) and keep the vectors.
 
-        The vectors are cached on disk per model and example text (as the taxonomy phrases are), so
-        a night does not re-embed a thousand examples.
+        The vectors are cached on disk per model and example text in ``cache_dir`` (the settings'
+        ``cache_dir``; as the taxonomy phrases are), so a night does not re-embed a thousand examples.
         """
+        from voc.config import default_cache_dir
         from voc.impact.taxonomy import phrase_vectors
 
         texts, _, _ = catalogue.examples()
-        return self.fit_vectors(catalogue, phrase_vectors(texts, embedder))
+        vectors = phrase_vectors(texts, embedder, cache_dir=cache_dir or default_cache_dir())
+        return self.fit_vectors(catalogue, vectors)
 
     def fit_vectors(self, catalogue: Catalogue, vectors: np.ndarray) -> CatalogueMatcher:
         """Fit on example vectors already computed, in the order of :meth:`Catalogue.examples`.

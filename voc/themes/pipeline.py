@@ -309,8 +309,13 @@ def curate(fit: ThemeFit, edits: Sequence[Mapping[str, Any]]) -> CuratedThemes:
     return CuratedThemes(registry=themes, theme_ids=theme_ids, similarity=similarity)
 
 
-def label(curated: CuratedThemes, fit: ThemeFit, units: pd.DataFrame, *, settings: ThemeSettings) -> pd.DataFrame:
+def label(
+    curated: CuratedThemes, fit: ThemeFit, units: pd.DataFrame, *, settings: ThemeSettings, language: str = "en"
+) -> pd.DataFrame:
     """(Re)label themes: all of them after a refit, else the new ones and those never labelled.
+
+    Labels are in ``language`` (the report's) where a theme has enough units in it. A parent
+    never repeats the label of one of its own themes: it names what they share.
 
     Labels stay put between refits on purpose: a theme's name changing every night would make the
     report harder to follow than a slightly stale keyword list.
@@ -332,6 +337,7 @@ def label(curated: CuratedThemes, fit: ThemeFit, units: pd.DataFrame, *, setting
         only=sorted(wanted),
         n_keywords=settings.n_keywords,
         n_verbatims=settings.n_verbatims,
+        language=language,
     )
     parent_of = {int(t): p for t, p in zip(themes["theme_id"], themes["parent_id"]) if pd.notna(p)}
     parent_ids = np.array([int(parent_of.get(int(t), UNASSIGNED_THEME)) for t in theme_ids], dtype=np.int64)
@@ -348,6 +354,8 @@ def label(curated: CuratedThemes, fit: ThemeFit, units: pd.DataFrame, *, setting
                 only=sorted(wanted_parents),
                 n_keywords=settings.n_keywords,
                 n_verbatims=settings.n_verbatims,
+                language=language,
+                avoid_labels=_leaf_labels(themes, leaf),
             )
         )
     labels = pd.concat(described, ignore_index=True).set_index("theme_id")
@@ -356,6 +364,13 @@ def label(curated: CuratedThemes, fit: ThemeFit, units: pd.DataFrame, *, setting
     for column in ("generated_label", "keywords", "verbatims"):
         themes.loc[common, column] = labels.loc[common, column].to_numpy()
     return normalise_registry(themes.reset_index(drop=True))
+
+
+def _leaf_labels(registry: pd.DataFrame, fresh: pd.DataFrame) -> list[str]:
+    """Every leaf theme's label after tonight's labelling (fresh ones win over stored ones)."""
+    stored = registry.loc[registry["kind"].ne("parent")].set_index("theme_id")["generated_label"]
+    labels = {**stored.dropna().to_dict(), **fresh.set_index("theme_id")["generated_label"].dropna().to_dict()}
+    return [str(label) for label in labels.values()]
 
 
 def settle(

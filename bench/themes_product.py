@@ -176,7 +176,9 @@ def _copy_embeddings(store_path: Path, *, into_store: bool) -> None:
         con.close()
 
 
-def run_night(frame: pd.DataFrame, folder: Path, *, backend: str) -> dict[str, object]:
+def run_night(
+    frame: pd.DataFrame, folder: Path, *, backend: str, overrides: dict[str, dict[str, object]] | None = None
+) -> dict[str, object]:
     """One night of the product on ``frame``; returns its output files read back and its store path."""
     from voc.config import ColumnMapping, EmbeddingSettings, SourceSettings, load_settings
     from voc.pipeline import run_pipeline
@@ -194,6 +196,7 @@ def run_night(frame: pd.DataFrame, folder: Path, *, backend: str) -> dict[str, o
         out_dir=folder / "out",
         embedding=EmbeddingSettings(backend=backend).model_dump(),
         progress="off",
+        **(overrides or {}),
     )
     with Store(settings.db_path) as store:
         store.migrate()  # the tables exist before the night, so the cache can be copied in
@@ -291,6 +294,18 @@ def bertopic_row(frame: pd.DataFrame, night: dict[str, object], *, seed: int = 4
     return row
 
 
+def parse_overrides(pairs: list[str]) -> dict[str, dict[str, object]]:
+    """``["themes.erase_tone=true"]`` -> ``{"themes": {"erase_tone": True}}`` (values read as YAML)."""
+    import yaml
+
+    sections: dict[str, dict[str, object]] = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        section, _, field = key.partition(".")
+        sections.setdefault(section, {})[field] = yaml.safe_load(value)
+    return sections
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default="banking77,sib200,airline,semeval16,demo")
@@ -298,6 +313,13 @@ def main() -> None:
     parser.add_argument("--no-bertopic", action="store_true")
     parser.add_argument("--limit", type=int, default=0, help="first N rows of each set (a quick smoke run)")
     parser.add_argument("--keep", type=Path, help="keep each night's folder (store, outputs) under this folder")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="a settings value, e.g. themes.erase_tone=true",
+    )
     args = parser.parse_args()
     pd.set_option("display.width", 200)
     rows = []
@@ -314,7 +336,7 @@ def main() -> None:
             folder.mkdir(parents=True, exist_ok=True)
             for old in ("voc.duckdb", "voc.duckdb.wal"):
                 (folder / old).unlink(missing_ok=True)
-            night = run_night(frame, folder, backend=args.backend)
+            night = run_night(frame, folder, backend=args.backend, overrides=parse_overrides(args.set))
             frame.to_csv(folder / "truth.csv", index=False)
             rows.append({"dataset": name, "truth": frame["truth"].nunique(), **product_row(frame, night)})
             if not args.no_bertopic:

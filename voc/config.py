@@ -133,6 +133,9 @@ class ThemeSettings(_Section):
     n_verbatims: int = 3
     #: split records into sentences so one record can raise several themes
     split_sentences: bool = True
+    #: remove the tone axis (the sentiment model's direction) before clustering, so a theme
+    #: gathers praise and complaints about the same subject rather than one feeling
+    erase_tone: bool = False
 
 
 class SentimentSettings(_Section):

@@ -178,8 +178,18 @@ def fit_themes(
     clock: AnalysisClock,
     refit: bool,
 ) -> ThemeFit:
-    """Assign units to known themes, find emerging ones, refit on schedule (ids persist)."""
+    """Assign units to known themes, find emerging ones, refit on schedule (ids persist).
+
+    With ``themes.erase_tone`` the tone axis of this encoder's sentiment model is removed before
+    clustering (the shipped head for the bundled encoder, the anchor model for any other).
+    """
     from voc.themes.pipeline import fit_or_assign
+
+    tone = None
+    if themes.erase_tone:
+        from voc.sentiment import default_model_for
+
+        tone = np.asarray(default_model_for(embedder).coef_, dtype=np.float32)
 
     # the model id makes a change of embedding model trigger a refit (old centroids are meaningless)
     return fit_or_assign(
@@ -191,6 +201,7 @@ def fit_themes(
         now=clock.starts,
         refit=refit or None,
         model_id=embedder.model_id,
+        tone_directions=tone,
     )
 
 

@@ -171,6 +171,7 @@ def fit_or_assign(
     refit: bool | None = None,
     model_id: str | None = None,
     model_cls: type[Any] | None = None,
+    tone_directions: np.ndarray | None = None,
 ) -> ThemeFit:
     """Refit the model when due, else assign only units never seen before; keep theme ids stable.
 
@@ -196,6 +197,10 @@ def fit_or_assign(
         The embedder's ``model_id``, stored with the model.
     model_cls : type, optional
         The theme model class; :class:`voc.themes.model.ThemeModel` by default.
+    tone_directions : ndarray, shape (r, d), optional
+        Directions of tone in the embedding space (the night's sentiment head), projected out
+        before a refit clusters, so themes gather what customers talk about rather than how they
+        feel (``settings.erase_tone``). Saved with the model, so nightly assignment uses them too.
     """
     _check_units(units, embeddings)
     units = units.reset_index(drop=True)
@@ -217,7 +222,8 @@ def fit_or_assign(
     )
     due = due or stored is None
     if due:
-        model = _make_model(model_cls, settings).fit(embeddings, languages=languages, texts=texts)
+        extra = {} if tone_directions is None else {"erase_tone": np.atleast_2d(tone_directions)}
+        model = _make_model(model_cls, settings, **extra).fit(embeddings, languages=languages, texts=texts)
         vectors = unit_rows(model.correct(embeddings, languages=languages))
         tracked = refit_registry(
             themes,

@@ -47,28 +47,13 @@ import pandas as pd
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from bench.common import shared_data
+from bench.themes_quality import load_banking77, load_clinc150
 
 NIGHT = date(2026, 11, 30)
 SIB_LANGUAGES = {"pol_Latn": "pl", "fin_Latn": "fi", "ukr_Cyrl": "uk", "deu_Latn": "de", "eng_Latn": "en"}
 
 
 # --- data sets: frames of id, text, language, truth ---------------------------------------------
-def load_banking77() -> pd.DataFrame | None:
-    path = shared_data("banking77", "test.csv")
-    if path is None:
-        return None
-    df = pd.read_csv(path)
-    return pd.DataFrame({"text": df["text"], "language": "en", "truth": df["category"]})
-
-
-def load_clinc150() -> pd.DataFrame | None:
-    path = shared_data("clinc150", "data_full.json")
-    if path is None:
-        return None
-    rows = json.loads(path.read_text(encoding="utf-8"))["test"]
-    return pd.DataFrame({"text": [r[0] for r in rows], "language": "en", "truth": [r[1] for r in rows]})
-
-
 def load_sib200(seed: int = 0) -> pd.DataFrame | None:
     """Non-parallel: every sentence id goes to one language only (drawn at random, fixed seed)."""
     folder = shared_data("sib200")

@@ -133,6 +133,11 @@ class ThemeSettings(_Section):
     n_verbatims: int = 3
     #: split records into sentences so one record can raise several themes
     split_sentences: bool = True
+    #: catalogue of recurring CX issues that names themes: "builtin" (the shipped
+    #: voc/themes/catalogue.yaml), a path to your own file, or null for keyphrase labels only
+    catalogue: str | None = "builtin"
+    #: share of a theme's units that must take one catalogue theme for the theme to carry its name
+    catalogue_min_share: float = Field(0.5, gt=0, le=1)
     #: remove the tone axis (the sentiment model's direction) before clustering, so a theme
     #: gathers praise and complaints about the same subject rather than one feeling
     erase_tone: bool = False

@@ -187,3 +187,33 @@ def test_match_units_returns_one_joinable_row_per_unit():
     assert pd.isna(out.loc[1, "catalogue_id"]) and out.loc[0, "catalogue_similarity"] > 0.99
     with pytest.raises(InputError, match="language"):
         match_units(units.drop(columns="language"), unit_vectors, matcher=matcher, catalogue=catalogue)
+
+
+def test_name_themes_names_only_themes_mostly_about_one_issue():
+    from voc.themes.catalogue import NO_MATCH, name_themes
+
+    theme_ids = np.array([0] * 6 + [1] * 6 + [2] * 3 + [-1] * 4)
+    catalogue_index = np.array(
+        [3, 3, 3, 3, NO_MATCH, 5]  # theme 0: 4 of 6 units take issue 3
+        + [3, 5, 7, NO_MATCH, NO_MATCH, NO_MATCH]  # theme 1: no issue reaches half of its units
+        + [4, 4, 4]  # theme 2: all match, but too small to be named
+        + [3, 3, 3, 3]  # unassigned units name nothing
+    )
+    names = [f"issue {i}" for i in range(8)]
+
+    named = name_themes(theme_ids, catalogue_index, names=names, min_share=0.5, min_units=5)
+
+    assert named == {0: "issue 3"}
+    assert name_themes(theme_ids, catalogue_index, names=names, min_share=0.7, min_units=5) == {}
+    with pytest.raises(ValueError):
+        name_themes(theme_ids[:3], catalogue_index, names=names)
+
+
+def test_display_names_follow_the_report_language():
+    from voc.themes.catalogue import display_names
+
+    catalogue = load_catalogue()
+    english = display_names(catalogue, language="en")
+    polish = display_names(catalogue, language="pl")
+    assert english == [t.name for t in catalogue.themes]
+    assert polish != english and all(isinstance(n, str) and n for n in polish)

@@ -113,3 +113,16 @@ def test_saved_changes_load_back_as_the_same_state(store):
         _fit(loaded, tonight).tracked.model_theme_ids, _fit(in_memory, tonight).tracked.model_theme_ids
     )
     assert update.refitted and set(update.themes["theme_id"]) <= set(loaded.registry["theme_id"])
+
+
+def test_catalogue_names_replace_keyphrases_and_stay_unique():
+    from voc.themes.pipeline import _apply_catalogue_names
+
+    described = pd.DataFrame({"theme_id": [0, 1, 2], "generated_label": ["parcel late", "courier / days", "app crash"]})
+    theme_ids = np.array([0] * 9 + [1] * 4 + [2] * 6 + [-1] * 3)
+    names = {0: "Delivery speed", 1: "Delivery speed"}
+
+    labelled = _apply_catalogue_names(described, names, theme_ids)
+
+    assert labelled["generated_label"].tolist() == ["Delivery speed", "Delivery speed: courier / days", "app crash"]
+    assert described["generated_label"].tolist()[0] == "parcel late"  # the input is left as it was

@@ -212,17 +212,54 @@ def curate_themes(theme_fit: ThemeFit, theme_state: ThemeState) -> CuratedThemes
     return curate(theme_fit, theme_state.edits)
 
 
+def catalogue_names(
+    curated_themes: CuratedThemes,
+    theme_units: pd.DataFrame,
+    theme_embeddings: np.ndarray,
+    embedder: Embedder,
+    themes: ThemeSettings,
+    report: ReportSettings,
+    cache_dir: Path,
+) -> dict[int, str]:
+    """Names from the catalogue of CX issues for themes most of whose units match one issue.
+
+    The catalogue's examples are embedded once per encoder (kept in ``cache_dir``); without a
+    catalogue (``themes.catalogue: null``) every theme keeps its keyphrase label.
+    """
+    if not themes.catalogue:
+        return {}
+    from voc.themes.catalogue import CatalogueMatcher, display_names, load_catalogue, name_themes
+
+    catalogue = load_catalogue(None if themes.catalogue == "builtin" else themes.catalogue)
+    matcher = CatalogueMatcher().fit(catalogue, embedder, cache_dir=cache_dir)
+    index, _ = matcher.match(theme_embeddings, theme_units["language"].astype(str).tolist())
+    return name_themes(
+        curated_themes.theme_ids,
+        index,
+        names=display_names(catalogue, language=report.language),
+        min_share=themes.catalogue_min_share,
+    )
+
+
 def label_themes(
     curated_themes: CuratedThemes,
     theme_fit: ThemeFit,
     theme_units: pd.DataFrame,
+    catalogue_names: dict[int, str],
     themes: ThemeSettings,
     report: ReportSettings,
 ) -> pd.DataFrame:
     """Label new and changed themes (all of them after a refit), in the report's language."""
     from voc.themes.pipeline import label
 
-    return label(curated_themes, theme_fit, theme_units, settings=themes, language=report.language)
+    return label(
+        curated_themes,
+        theme_fit,
+        theme_units,
+        settings=themes,
+        language=report.language,
+        catalogue_names=catalogue_names,
+    )
 
 
 def settle_themes(

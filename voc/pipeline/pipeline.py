@@ -52,9 +52,24 @@ NIGHTLY: tuple[Node, ...] = (
     ),
     Node("curate_themes", nodes.curate_themes, ("theme_fit", "theme_state"), ("curated_themes",)),
     Node(
+        "catalogue_names",
+        nodes.catalogue_names,
+        (
+            "curated_themes",
+            "theme_units",
+            "theme_embeddings",
+            "embedder",
+            "params:themes",
+            "params:report",
+            "cache_dir",
+        ),
+        ("catalogue_names",),
+        description="themes named after recurring CX issues",
+    ),
+    Node(
         "label_themes",
         nodes.label_themes,
-        ("curated_themes", "theme_fit", "theme_units", "params:themes", "params:report"),
+        ("curated_themes", "theme_fit", "theme_units", "catalogue_names", "params:themes", "params:report"),
         ("labelled_themes",),
     ),
     Node(

@@ -387,3 +387,57 @@ def match_units(
         },
         columns=list(MATCH_COLUMNS),
     )
+
+
+def name_themes(
+    theme_ids: np.ndarray,
+    catalogue_index: np.ndarray,
+    *,
+    names: Sequence[str],
+    min_share: float = 0.5,
+    min_units: int = 5,
+) -> dict[int, str]:
+    """Catalogue names for the discovered themes most of whose units take one catalogue theme.
+
+    A theme is named after the catalogue theme that at least ``min_share`` of *all* its units take
+    (units the matcher leaves alone count against it), so a theme named "Late delivery" is mostly
+    about late delivery, not a mix in which a few sentences happen to match. Measured on real
+    feedback through the product's nights (``bench/themes_product.py`` stores, labels mapped onto the
+    catalogue by hand in ``bench/catalogue_data.py``): at a share of 0.5, 3 of 32 airline and 6 of 37
+    restaurant themes were named, every one of them rightly; at 0.3 three in four were right.
+
+    Parameters
+    ----------
+    theme_ids : ndarray of int, shape (n,)
+        Each unit's theme (-1 unassigned).
+    catalogue_index : ndarray of int, shape (n,)
+        Each unit's catalogue theme from :meth:`CatalogueMatcher.match` (``NO_MATCH`` = none).
+    names : sequence of str
+        Display name of each catalogue theme, in the matcher's order.
+    min_share, min_units : float, int
+        Share of a theme's units and fewest units needed to give it a catalogue name.
+
+    Returns
+    -------
+    dict of theme id to catalogue name (themes without a clear match are left out).
+    """
+    theme_ids = np.asarray(theme_ids)
+    catalogue_index = np.asarray(catalogue_index)
+    if theme_ids.shape != catalogue_index.shape:
+        raise ValueError(f"{len(theme_ids)} theme ids but {len(catalogue_index)} catalogue matches")
+    named: dict[int, str] = {}
+    for theme in np.unique(theme_ids[theme_ids >= 0]):
+        members = catalogue_index[theme_ids == theme]
+        matched = members[members != NO_MATCH]
+        if len(members) < min_units or not len(matched):
+            continue
+        values, counts = np.unique(matched, return_counts=True)
+        best = int(np.argmax(counts))
+        if counts[best] / len(members) >= min_share:
+            named[int(theme)] = names[int(values[best])]
+    return named
+
+
+def display_names(catalogue: Catalogue, *, language: str) -> list[str]:
+    """Each catalogue theme's name in ``language`` (the English name where it has none)."""
+    return [theme.names.get(language, theme.name) if language != "en" else theme.name for theme in catalogue.themes]

@@ -316,12 +316,21 @@ def curate(fit: ThemeFit, edits: Sequence[Mapping[str, Any]]) -> CuratedThemes:
 
 
 def label(
-    curated: CuratedThemes, fit: ThemeFit, units: pd.DataFrame, *, settings: ThemeSettings, language: str = "en"
+    curated: CuratedThemes,
+    fit: ThemeFit,
+    units: pd.DataFrame,
+    *,
+    settings: ThemeSettings,
+    language: str = "en",
+    catalogue_names: Mapping[int, str] | None = None,
 ) -> pd.DataFrame:
     """(Re)label themes: all of them after a refit, else the new ones and those never labelled.
 
-    Labels are in ``language`` (the report's) where a theme has enough units in it. A parent
-    never repeats the label of one of its own themes: it names what they share.
+    Labels are in ``language`` (the report's) where a theme has enough units in it. A theme most of
+    whose units match one issue of the CX catalogue carries that issue's name (``catalogue_names``,
+    see :func:`voc.themes.catalogue.name_themes`); when several do, the largest keeps the plain name
+    and the others add their own keyphrase after it. A parent never repeats the label of one of its
+    own themes: it names what they share.
 
     Labels stay put between refits on purpose: a theme's name changing every night would make the
     report harder to follow than a slightly stale keyword list.
@@ -345,6 +354,7 @@ def label(
         n_verbatims=settings.n_verbatims,
         language=language,
     )
+    leaf = _apply_catalogue_names(leaf, catalogue_names or {}, theme_ids)
     parent_of = {int(t): p for t, p in zip(themes["theme_id"], themes["parent_id"]) if pd.notna(p)}
     parent_ids = np.array([int(parent_of.get(int(t), UNASSIGNED_THEME)) for t in theme_ids], dtype=np.int64)
     parents = set(themes.loc[themes["kind"].eq("parent"), "theme_id"].astype(int))
@@ -370,6 +380,24 @@ def label(
     for column in ("generated_label", "keywords", "verbatims"):
         themes.loc[common, column] = labels.loc[common, column].to_numpy()
     return normalise_registry(themes.reset_index(drop=True))
+
+
+def _apply_catalogue_names(described: pd.DataFrame, names: Mapping[int, str], theme_ids: np.ndarray) -> pd.DataFrame:
+    """Put catalogue names on the described themes that have one; larger themes keep a plain name."""
+    if described.empty or not names:
+        return described
+    sizes = pd.Series(theme_ids[theme_ids != UNASSIGNED_THEME]).value_counts()
+    out = described.copy()
+    order = sorted((int(t) for t in out["theme_id"] if int(t) in names), key=lambda t: (-int(sizes.get(t, 0)), t))
+    used: set[str] = set()
+    position = {int(t): i for i, t in enumerate(out["theme_id"])}
+    for theme in order:
+        name = names[theme]
+        row = position[theme]
+        keyphrase = str(out.at[row, "generated_label"])
+        out.at[row, "generated_label"] = name if name not in used else f"{name}: {keyphrase}"
+        used.add(name)
+    return out
 
 
 def _leaf_labels(registry: pd.DataFrame, fresh: pd.DataFrame) -> list[str]:

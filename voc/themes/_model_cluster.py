@@ -175,6 +175,10 @@ def reduce_umap(
         n_jobs=1,
         low_memory=True,
         n_epochs=n_epochs,
+        # UMAP's default spectral start (ARPACK) is not reproducible from one process to the next
+        # (layouts of the same units differed by up to 9 units of distance, and the themes with
+        # them); a PCA start is, so the same units and seed give the same themes
+        init="pca",
         **kwargs,
     )
     import warnings

@@ -206,22 +206,38 @@ def _truth_of(records: pd.DataFrame, frame: pd.DataFrame) -> pd.Series:
     return pd.Series(frame["truth"].to_numpy()[index], index=records.index)
 
 
+def score_row(
+    method: str,
+    records: pd.DataFrame,
+    truth: pd.Series,
+    found: pd.Series,
+    *,
+    ranked: float,
+    leaves: int,
+    seconds: float,
+) -> dict[str, object]:
+    """One table row: agreement of each record's theme (``found``, -1 unassigned) with the truth."""
+    return {
+        "method": method,
+        "records": len(records),
+        "NMI": normalized_mutual_info_score(truth, found),
+        "ARI": adjusted_rand_score(truth, found),
+        "unassigned": float((found < 0).mean()),
+        "ranked": ranked,
+        "leaves": leaves,
+        "seconds": seconds,
+    }
+
+
 def product_row(frame: pd.DataFrame, night: dict[str, object]) -> dict[str, object]:
     records: pd.DataFrame = night["records"]  # type: ignore[assignment]
     themes: pd.DataFrame = night["themes"]  # type: ignore[assignment]
     priorities: pd.DataFrame = night["priorities"]  # type: ignore[assignment]
     truth = _truth_of(records, frame)
     found = records["theme_id"].fillna(-1).astype(int)
-    row: dict[str, object] = {
-        "method": "voc run",
-        "records": len(records),
-        "NMI": normalized_mutual_info_score(truth, found),
-        "ARI": adjusted_rand_score(truth, found),
-        "unassigned": float((found < 0).mean()),
-        "ranked": len(priorities),
-        "leaves": int((themes["level"] == 1).sum()) if "level" in themes else len(themes),
-        "seconds": night["seconds"],
-    }
+    leaves = int((themes["level"] == 1).sum()) if "level" in themes else len(themes)
+    seconds = float(night["seconds"])  # type: ignore[arg-type]
+    row = score_row("voc run", records, truth, found, ranked=len(priorities), leaves=leaves, seconds=seconds)
     row.update(language_rows(records, found, priorities))
     return row
 
@@ -265,16 +281,15 @@ def bertopic_row(frame: pd.DataFrame, night: dict[str, object], *, seed: int = 4
     found = pd.Series(-1, index=records.index)
     found[keep] = topics
     truth = _truth_of(records, frame)
-    row: dict[str, object] = {
-        "method": "BERTopic defaults",
-        "records": len(records),
-        "NMI": normalized_mutual_info_score(truth, found),
-        "ARI": adjusted_rand_score(truth, found),
-        "unassigned": float((found < 0).mean()),
-        "ranked": np.nan,
-        "leaves": int(len(set(found[found >= 0]))),
-        "seconds": time.perf_counter() - start,
-    }
+    row = score_row(
+        "BERTopic defaults",
+        records,
+        truth,
+        found,
+        ranked=np.nan,
+        leaves=int(len(set(found[found >= 0]))),
+        seconds=time.perf_counter() - start,
+    )
     row.update(language_rows(records, found, pd.DataFrame({"theme_id": sorted(set(found[found >= 0]))})))
     return row
 

@@ -98,11 +98,16 @@ class LoraSentiment:
         ``base`` is modified in place (adapters injected): pass a dedicated embedder, not one
         shared with the embedding step.
         """
+        folder = Path(folder)
+        if not (folder / "adapter_config.json").is_file():
+            from voc.errors import InputError
+
+            # a name that is not a local folder would send peft to a model hub, which is never reached
+            raise InputError(f"{folder}: no LoRA adapter here (adapter_config.json missing); give the adapter's folder")
         import torch
         from peft import PeftModel
         from safetensors.torch import load_file
 
-        folder = Path(folder)
         base = base or E5TorchEmbedder(device="cpu")
         self = cls.__new__(cls)
         self.base = base

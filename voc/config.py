@@ -141,6 +141,25 @@ class ThemeSettings(_Section):
     #: remove the tone axis (the sentiment model's direction) before clustering, so a theme
     #: gathers praise and complaints about the same subject rather than one feeling
     erase_tone: bool = False
+    #: what the priority list, the report and the exports rank: "analyst" (groups of themes, as
+    #: many as the data holds distinct issues, each with its sub-themes) or "leaf" (every theme)
+    rank_level: Literal["analyst", "leaf"] = "leaf"
+    #: target range of the number of analyst-level themes; the most stable grouping within it wins
+    analyst_min_themes: int = Field(5, ge=2)
+    analyst_max_themes: int = Field(25, ge=2)
+    #: a theme raised on its own (as a record's only theme) less often than this share of the
+    #: median theme is context (purchase details, sign-offs, route lines): shown, never ranked,
+    #: never a record's primary theme; 0 turns it off
+    context_solo_ratio: float = Field(0.1, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _analyst_range(self) -> ThemeSettings:
+        if self.analyst_min_themes > self.analyst_max_themes:
+            raise ValueError(
+                f"themes.analyst_min_themes ({self.analyst_min_themes}) must not exceed "
+                f"themes.analyst_max_themes ({self.analyst_max_themes})"
+            )
+        return self
 
 
 class SentimentSettings(_Section):

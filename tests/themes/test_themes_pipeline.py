@@ -18,7 +18,7 @@ from sklearn.cluster import AgglomerativeClustering
 
 from voc.config import ThemeSettings
 from voc.store import Store
-from voc.themes.hierarchy import fit_parents
+from voc.themes.hierarchy import choose_n_parents, fit_parents
 from voc.themes.pipeline import record_themes, update_themes
 from voc.themes.registry import load_themes
 
@@ -206,7 +206,15 @@ class StandInModel:
     """
 
     def __init__(
-        self, *, min_theme_size="auto", seed=42, merge_threshold=0.92, align="centre", distance=0.9, threshold=0.35
+        self,
+        *,
+        min_theme_size="auto",
+        seed=42,
+        merge_threshold=0.92,
+        align="centre",
+        distance=0.9,
+        threshold=0.35,
+        analyst_themes=None,
     ):
         self.min_theme_size = min_theme_size
         self.align = align
@@ -214,6 +222,7 @@ class StandInModel:
         self.merge_threshold = merge_threshold
         self.distance = distance
         self.threshold = threshold
+        self.analyst_themes = analyst_themes
 
     def fit(self, embeddings, *, languages, texts=None):
         x = np.asarray(embeddings, dtype=np.float32)
@@ -234,7 +243,12 @@ class StandInModel:
         self.centroids_ = (cents / np.linalg.norm(cents, axis=1, keepdims=True)).astype(np.float32) if kept else cents
         self.threshold_ = self.threshold
         self.labels_, _ = self.transform(x, languages=languages)
-        self.parents_ = fit_parents(self.centroids_)
+        n_parents = None
+        if self.analyst_themes is not None:
+            n_parents = choose_n_parents(
+                z, self.labels_, min_groups=self.analyst_themes[0], max_groups=self.analyst_themes[1]
+            )
+        self.parents_ = fit_parents(self.centroids_, n_parents=n_parents)
         return self
 
     def correct(self, embeddings, *, languages):

@@ -173,6 +173,7 @@ def fit_themes(
     theme_units: pd.DataFrame,
     theme_embeddings: np.ndarray,
     embedder: Embedder,
+    catalogue_matches: np.ndarray | None,
     themes: ThemeSettings,
     run_id: str,
     clock: AnalysisClock,
@@ -202,6 +203,7 @@ def fit_themes(
         refit=refit or None,
         model_id=embedder.model_id,
         tone_directions=tone,
+        anchors=catalogue_matches,
     )
 
 
@@ -212,33 +214,53 @@ def curate_themes(theme_fit: ThemeFit, theme_state: ThemeState) -> CuratedThemes
     return curate(theme_fit, theme_state.edits)
 
 
-def catalogue_names(
-    curated_themes: CuratedThemes,
+def match_catalogue(
     theme_units: pd.DataFrame,
     theme_embeddings: np.ndarray,
     embedder: Embedder,
     themes: ThemeSettings,
-    report: ReportSettings,
     cache_dir: Path,
-) -> dict[int, str]:
-    """Names from the catalogue of CX issues for themes most of whose units match one issue.
+) -> np.ndarray | None:
+    """Each unit's issue from the catalogue of CX issues (-1 none); None without a catalogue.
 
-    The catalogue's examples are embedded once per encoder (kept in ``cache_dir``); without a
-    catalogue (``themes.catalogue: null``) every theme keeps its keyphrase label.
+    The catalogue's examples are embedded once per encoder (kept in ``cache_dir``). The matches
+    anchor the analyst level (themes taking one issue are one group) and name themes.
     """
     if not themes.catalogue:
-        return {}
-    from voc.themes.catalogue import CatalogueMatcher, display_names, load_catalogue, name_themes
+        return None
+    from voc.themes.catalogue import CatalogueMatcher, load_catalogue
 
     catalogue = load_catalogue(None if themes.catalogue == "builtin" else themes.catalogue)
     matcher = CatalogueMatcher().fit(catalogue, embedder, cache_dir=cache_dir)
     index, _ = matcher.match(theme_embeddings, theme_units["language"].astype(str).tolist())
-    return name_themes(
-        curated_themes.theme_ids,
-        index,
-        names=display_names(catalogue, language=report.language),
-        min_share=themes.catalogue_min_share,
-    )
+    return np.asarray(index, dtype=np.int64)
+
+
+def catalogue_names(
+    curated_themes: CuratedThemes,
+    catalogue_matches: np.ndarray | None,
+    themes: ThemeSettings,
+    report: ReportSettings,
+) -> dict[int, str]:
+    """Names from the catalogue of CX issues for themes most of whose units match one issue.
+
+    Without a catalogue (``themes.catalogue: null``) every theme keeps its keyphrase label.
+    """
+    if catalogue_matches is None or not themes.catalogue:
+        return {}
+    from voc.themes.catalogue import display_names, load_catalogue, name_themes
+
+    catalogue = load_catalogue(None if themes.catalogue == "builtin" else themes.catalogue)
+    names = display_names(catalogue, language=report.language)
+    leaf_ids = curated_themes.theme_ids
+    # parents (the analyst level) are named from all their leaves' units the same way
+    registry = curated_themes.registry
+    parent_of = {int(t): int(p) for t, p in zip(registry["theme_id"], registry["parent_id"]) if pd.notna(p)}
+    parent_ids = np.array([parent_of.get(int(t), UNASSIGNED_THEME) for t in leaf_ids], dtype=np.int64)
+    return {
+        **name_themes(leaf_ids, catalogue_matches, names=names, min_share=themes.catalogue_min_share),
+        **name_themes(parent_ids, catalogue_matches, names=names, min_share=themes.catalogue_min_share),
+    }
 
 
 def label_themes(
@@ -268,11 +290,12 @@ def settle_themes(
     theme_fit: ThemeFit,
     theme_units: pd.DataFrame,
     run_id: str,
+    themes: ThemeSettings,
 ) -> tuple[ThemeUpdate, ThemeChanges]:
-    """What later steps read, and what the registry keeps."""
+    """What later steps read (themes at the ranked level), and what the registry keeps."""
     from voc.themes.pipeline import settle
 
-    return settle(labelled_themes, curated_themes, theme_fit, theme_units, run_id=run_id)
+    return settle(labelled_themes, curated_themes, theme_fit, theme_units, run_id=run_id, settings=themes)
 
 
 def score_feedback(

@@ -46,7 +46,7 @@ import numpy as np
 from voc.themes import _model_cluster as steps
 from voc.themes.crosslingual import POOLED, LanguageAligner, normalise_rows
 from voc.themes.erasure import ERASERS, DirectionEraser, LeaceEraser, LinearEraser, make_eraser
-from voc.themes.hierarchy import fit_parents
+from voc.themes.hierarchy import choose_n_parents, fit_parents
 
 STATE_VERSION = 1
 
@@ -113,7 +113,12 @@ class ThemeModel:
     min_size_factor, min_size_floor : float, int
         Factor and floor of the "auto" minimum size.
     n_parents : int, optional
-        Parent groups; default about sqrt(number of themes).
+        Parent groups; default about sqrt(number of themes), or chosen from the data when
+        ``analyst_themes`` is given.
+    analyst_themes : (int, int), optional
+        Target range of the number of analyst-level themes (parents plus themes without one):
+        the number of parents is the most stable grouping within it
+        (:func:`voc.themes.hierarchy.choose_n_parents`).
 
     Attributes
     ----------
@@ -153,6 +158,7 @@ class ThemeModel:
         min_size_factor: float = 0.25,
         min_size_floor: int = 10,
         n_parents: int | None = None,
+        analyst_themes: tuple[int, int] | None = None,
     ):
         self.min_theme_size = min_theme_size
         self.seed = seed
@@ -176,6 +182,7 @@ class ThemeModel:
         self.min_size_factor = min_size_factor
         self.min_size_floor = min_size_floor
         self.n_parents = n_parents
+        self.analyst_themes = analyst_themes
 
     # --- fitting ---------------------------------------------------------------------------
     def fit(
@@ -320,7 +327,11 @@ class ThemeModel:
         present.sort(key=lambda r: (-int(np.sum(rows == r)), int(np.argmax(rows == r))))
         self.centroids_ = cents[present] if present else np.zeros((0, aligned.shape[1]), dtype=np.float32)
         self.labels_, self.similarities_ = steps.nearest_centroid(aligned, self.centroids_, self.threshold_)
-        self.parents_ = fit_parents(self.centroids_, n_parents=self.n_parents)
+        n_parents = self.n_parents
+        if n_parents is None and self.analyst_themes is not None:
+            low, high = self.analyst_themes
+            n_parents = choose_n_parents(aligned, self.labels_, min_groups=low, max_groups=high, seed=self.seed)
+        self.parents_ = fit_parents(self.centroids_, n_parents=n_parents)
 
     def fit_predict(self, embeddings: np.ndarray, *, languages: Sequence[str], texts: Sequence[str] | None = None):
         return self.fit(embeddings, languages=languages, texts=texts).labels_

@@ -26,7 +26,9 @@ from voc.config import ThemeSettings
 from voc.schemas import UNASSIGNED_THEME
 from voc.store import Store
 from voc.themes.curation import load_edits, recount, replay_curation
+from voc.themes.hierarchy import anchored_parents
 from voc.themes.labels import describe_themes
+from voc.themes.levels import find_context_themes, rank_themes, ranked_units, record_themes, recount_ranked
 from voc.themes.registry import (
     EVENT_COLUMNS,
     StoredModel,
@@ -84,7 +86,11 @@ def _default_model_cls() -> type[Any]:
 
 def _make_model(model_cls: type[Any], settings: ThemeSettings, **extra: Any) -> Any:
     return model_cls(
-        min_theme_size=settings.min_theme_size, seed=settings.seed, merge_threshold=settings.merge_threshold, **extra
+        min_theme_size=settings.min_theme_size,
+        seed=settings.seed,
+        merge_threshold=settings.merge_threshold,
+        analyst_themes=(settings.analyst_min_themes, settings.analyst_max_themes),
+        **extra,
     )
 
 
@@ -172,6 +178,7 @@ def fit_or_assign(
     model_id: str | None = None,
     model_cls: type[Any] | None = None,
     tone_directions: np.ndarray | None = None,
+    anchors: np.ndarray | None = None,
 ) -> ThemeFit:
     """Refit the model when due, else assign only units never seen before; keep theme ids stable.
 
@@ -201,6 +208,10 @@ def fit_or_assign(
         Directions of tone in the embedding space (the night's sentiment head), projected out
         before a refit clusters, so themes gather what customers talk about rather than how they
         feel (``settings.erase_tone``). Saved with the model, so nightly assignment uses them too.
+    anchors : ndarray of int, shape (n,), optional
+        Each unit's issue in the catalogue of CX issues (-1 none). On a refit, themes most of whose
+        units take one issue become one analyst-level group (:func:`voc.themes.hierarchy.anchored_parents`);
+        the other themes are grouped from the data.
     """
     _check_units(units, embeddings)
     units = units.reset_index(drop=True)
@@ -225,6 +236,16 @@ def fit_or_assign(
         extra = {} if tone_directions is None else {"erase_tone": np.atleast_2d(tone_directions)}
         model = _make_model(model_cls, settings, **extra).fit(embeddings, languages=languages, texts=texts)
         vectors = unit_rows(model.correct(embeddings, languages=languages))
+        if anchors is not None and len(getattr(model, "centroids_", ())):
+            model.parents_ = anchored_parents(
+                vectors,
+                np.asarray(model.labels_),
+                np.asarray(anchors),
+                min_share=settings.catalogue_min_share,
+                min_groups=settings.analyst_min_themes,
+                max_groups=settings.analyst_max_themes,
+                seed=settings.seed,
+            )
         tracked = refit_registry(
             themes,
             model,
@@ -354,7 +375,6 @@ def label(
         n_verbatims=settings.n_verbatims,
         language=language,
     )
-    leaf = _apply_catalogue_names(leaf, catalogue_names or {}, theme_ids)
     parent_of = {int(t): p for t, p in zip(themes["theme_id"], themes["parent_id"]) if pd.notna(p)}
     parent_ids = np.array([int(parent_of.get(int(t), UNASSIGNED_THEME)) for t in theme_ids], dtype=np.int64)
     parents = set(themes.loc[themes["kind"].eq("parent"), "theme_id"].astype(int))
@@ -374,7 +394,11 @@ def label(
                 avoid_labels=_leaf_labels(themes, leaf),
             )
         )
-    labels = pd.concat(described, ignore_index=True).set_index("theme_id")
+    # catalogue names over both levels at once: the larger theme (a parent before its own leaf)
+    # keeps the plain name, the others add their keyphrase
+    sizes = np.concatenate([theme_ids, parent_ids])
+    labels = _apply_catalogue_names(pd.concat(described, ignore_index=True), catalogue_names or {}, sizes)
+    labels = labels.set_index("theme_id")
     themes = themes.set_index("theme_id", drop=False)
     common = labels.index.intersection(themes.index)
     for column in ("generated_label", "keywords", "verbatims"):
@@ -408,9 +432,21 @@ def _leaf_labels(registry: pd.DataFrame, fresh: pd.DataFrame) -> list[str]:
 
 
 def settle(
-    labelled: pd.DataFrame, curated: CuratedThemes, fit: ThemeFit, units: pd.DataFrame, *, run_id: str
+    labelled: pd.DataFrame,
+    curated: CuratedThemes,
+    fit: ThemeFit,
+    units: pd.DataFrame,
+    *,
+    run_id: str,
+    settings: ThemeSettings | None = None,
 ) -> tuple[ThemeUpdate, ThemeChanges]:
-    """What later steps read (:class:`ThemeUpdate`) and what the store keeps (:class:`ThemeChanges`)."""
+    """What later steps read (:class:`ThemeUpdate`) and what the store keeps (:class:`ThemeChanges`).
+
+    The store keeps every unit's leaf theme; later steps read the units at the ranked level
+    (``settings.rank_level``, :mod:`voc.themes.levels`): context themes set aside, and, at the
+    analyst level, leaves counted for their parent.
+    """
+    settings = settings or ThemeSettings()
     units = units.reset_index(drop=True)
     theme_ids, similarity = curated.theme_ids, curated.similarity
     assignments = pd.DataFrame(
@@ -427,8 +463,19 @@ def settle(
     )
     registry = recount(labelled, assignments)
     events = pd.DataFrame(fit.tracked.events, columns=list(EVENT_COLUMNS))
-    out_units = assignments[["unit_id", "record_id", "theme_id"]].assign(theme_similarity=similarity)
-    visible = public_themes(registry)
+    leaf_units = assignments[["unit_id", "record_id", "theme_id"]].assign(theme_similarity=similarity)
+    if "unit_index" in units.columns:
+        leaf_units["unit_index"] = units["unit_index"].to_numpy()
+    context = find_context_themes(leaf_units, solo_ratio=settings.context_solo_ratio)
+    visible, ranked_of = rank_themes(public_themes(registry), rank_level=settings.rank_level, context=context)
+    # a group of themes can be context as a whole (a parent of purchase details): judged again
+    # at the ranked level, its leaves join the context
+    grouped_context = find_context_themes(ranked_units(leaf_units, ranked_of), solo_ratio=settings.context_solo_ratio)
+    if grouped_context:
+        context |= {leaf for leaf, ranked in ranked_of.items() if ranked in grouped_context}
+        visible, ranked_of = rank_themes(public_themes(registry), rank_level=settings.rank_level, context=context)
+    out_units = ranked_units(leaf_units, ranked_of)
+    visible = recount_ranked(visible, leaf_units, out_units)
     update = ThemeUpdate(
         units=out_units,
         themes=visible,
@@ -475,20 +522,22 @@ def update_themes(
     )
     curated = curate(fit, state.edits)
     labelled = label(curated, fit, units, settings=settings)
-    update, changes = settle(labelled, curated, fit, units, run_id=run_id)
+    update, changes = settle(labelled, curated, fit, units, run_id=run_id, settings=settings)
     save_theme_changes(store, changes)
     return update
 
 
 def split_theme_levels(theme_update: ThemeUpdate) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Leaf themes (what is ranked and counted) and the whole two-level hierarchy (for outputs).
+    """The ranked themes (what is ranked and counted) and the whole two-level hierarchy (outputs).
 
-    Parent themes group leaves; ranking them beside their own children would count every
-    mention twice.
+    Ranked themes are one level of the hierarchy (:func:`voc.themes.levels.rank_themes`): ranking
+    a parent beside its own children would count every mention twice.
     """
     hierarchy = theme_update.themes
     if "level" not in hierarchy.columns:
-        return hierarchy, hierarchy.assign(level=1)
+        hierarchy = hierarchy.assign(level=1)
+    if "ranked" in hierarchy.columns:
+        return hierarchy[hierarchy["ranked"]].reset_index(drop=True), hierarchy
     return hierarchy[hierarchy["level"] == 1].reset_index(drop=True), hierarchy
 
 
@@ -500,41 +549,6 @@ def theme_centroids(registry: pd.DataFrame, *, only: Iterable[int]) -> dict[int,
         for t, c in zip(registry["theme_id"], registry["centroid"])
         if int(t) in wanted and c is not None and len(c)
     }
-
-
-def record_themes(units: pd.DataFrame) -> pd.DataFrame:
-    """Long table of each record's themes with one primary.
-
-    Parameters
-    ----------
-    units : DataFrame
-        ``record_id``, ``theme_id``, ``theme_similarity``.
-
-    Returns
-    -------
-    DataFrame ``record_id``, ``theme_id``, ``is_primary``, ``n_units`` (``RECORD_THEME_COLUMNS``
-    without ``sentiment``, which the sentiment step adds).
-    """
-    assigned = units[units["theme_id"] != UNASSIGNED_THEME]
-    if assigned.empty:
-        return pd.DataFrame(
-            {
-                "record_id": pd.Series(dtype=object),
-                "theme_id": pd.Series(dtype="int64"),
-                "is_primary": pd.Series(dtype=bool),
-                "n_units": pd.Series(dtype="int64"),
-            }
-        )
-    grouped = (
-        assigned.groupby(["record_id", "theme_id"], sort=False)
-        .agg(n_units=("theme_id", "size"), mean_similarity=("theme_similarity", "mean"))
-        .reset_index()
-        .sort_values(["record_id", "n_units", "mean_similarity", "theme_id"], ascending=[True, False, False, True])
-    )
-    grouped["is_primary"] = ~grouped["record_id"].duplicated()
-    grouped["theme_id"] = grouped["theme_id"].astype("int64")
-    grouped["n_units"] = grouped["n_units"].astype("int64")
-    return grouped[["record_id", "theme_id", "is_primary", "n_units"]].reset_index(drop=True)
 
 
 # -- helpers for curation outside a run (CLI) -------------------------------------------------

@@ -112,7 +112,7 @@ def trend_windows(dates: pd.Series, *, now: datetime, settings: ImpactSettings) 
     """
     if settings.trend_period == "days":
         return Windows(now, settings.current_days, settings.baseline_days)
-    grain = settings.trend_period
+    grain: str = settings.trend_period
     if grain == "auto":
         when = naive_utc(pd.to_datetime(dates, errors="coerce"))
         grain = choose_period(when[when < pd.Timestamp(now)], min_n=settings.min_period_n, candidates=TREND_PERIODS)

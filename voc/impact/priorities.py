@@ -188,6 +188,8 @@ def complaint_cost(records: pd.DataFrame, mentions: pd.DataFrame) -> pd.Series:
     total, n = float(values.sum()), len(values)
     negative = mentions.loc[mentions["sentiment"] < NEGATIVE_BELOW, ["theme_id", "record_id"]].drop_duplicates()
     negative = negative.assign(value=negative["record_id"].map(values)).dropna(subset=["value"])
+    if negative.empty:  # no scored complaint (or no mention sentiment at all): nothing to cost
+        return pd.Series(dtype=float)
     inside = negative.groupby("theme_id")["value"].agg(["sum", "count"])
     inside = inside.loc[inside["count"] < n]
     return (total - inside["sum"]) / (n - inside["count"]) - total / n

@@ -171,11 +171,17 @@ class SentimentSettings(_Section):
 
 
 class MetricsSettings(_Section):
-    period: Literal["day", "week", "month"] = "week"
+    #: time grain of the score and volume series; ``auto`` takes the finest at which most periods
+    #: hold ``min_period_n`` answers (voc.metrics.periods)
+    period: Literal["auto", "day", "week", "month", "quarter"] = "auto"
+    min_period_n: int = Field(30, ge=1)
     confidence: float = Field(0.95, gt=0.5, lt=1)
     #: groups with fewer answers are flagged, not shown as a bare number
     min_sample: int = 30
     bootstrap: int = 1000
+    #: the metric impact and the priority `why` are measured on; ``auto``: the score type with
+    #: the most answers, sentiment when no record has a score
+    impact_metric: Literal["auto", "nps", "csat", "ces", "stars", "sentiment"] = "auto"
 
 
 class ImpactWeights(_Section):
@@ -198,7 +204,14 @@ class ImpactSettings(_Section):
     weights: ImpactWeights = Field(default_factory=ImpactWeights)
     cost_per_contact: float = 6.0
     currency: str = "EUR"
-    #: days of the current period compared with the baseline before it
+    #: the trend's current period: ``auto`` takes the finest of week, month and quarter at which
+    #: most periods hold ``min_period_n`` records; ``days`` uses current_days / baseline_days
+    trend_period: Literal["auto", "week", "month", "quarter", "days"] = "auto"
+    #: baseline: the ``baseline_periods`` periods before, or the same period a year earlier
+    trend_baseline: Literal["previous", "last_year"] = "previous"
+    baseline_periods: int = Field(4, ge=1)
+    min_period_n: int = Field(30, ge=1)
+    #: days of the current period compared with the baseline before it (``trend_period: days``)
     current_days: int = 7
     baseline_days: int = 28
     min_volume: int = 5

@@ -160,7 +160,7 @@ def run_plain(
             night=night,
             out_dir=out_dir,
             refit=refit,
-            on_node=lambda node: status(f"{node.name}: {node.description or node.name}"),
+            on_status=status,
         )
     except Exception as exc:
         handle_failed_night(settings, night=night, out_dir=out_dir, error=f"{type(exc).__name__}: {exc}", since=started)

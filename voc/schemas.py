@@ -132,6 +132,8 @@ PRIORITY_COLUMNS: Final[tuple[str, ...]] = (
     "revenue_at_risk",
     "cost_to_serve",
     "why",  # plain-language reason for the rank
+    "impact_metric",  # the metric `impact` is measured on: nps | csat | ces | stars | sentiment
+    "impact",  # what the theme costs on impact_metric's own scale (negative = cost; see voc.metrics.drivers)
 )
 
 #: Tables checked where one step hands them to the next (``voc.pipeline.core.run_nodes``), by the

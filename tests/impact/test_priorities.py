@@ -6,11 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from impact_frames import NOW, make_drivers
+from long_history import rated_records
 
 from voc.config import ImpactSettings, ImpactWeights
 from voc.impact import rank_priorities
 from voc.impact._frames import theme_mentions
 from voc.impact.priorities import complaint_cost, rank_normalise
+from voc.metrics import key_drivers
 from voc.schemas import PRIORITY_COLUMNS
 
 
@@ -160,3 +162,60 @@ def test_themes_outside_the_windows_have_no_trend(frames):
     out = rank_priorities(records, rt, themes, pd.DataFrame(), settings=ImpactSettings(), now=later)
     assert out["trend_pct"].isna().all() and out["trend_p_value"].isna().all()
     assert not out["why"].str.contains("growing|falling|new:").any()
+
+
+def _with_dates(records: pd.DataFrame) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    return records.assign(
+        created_at=[NOW - timedelta(days=float(d)) for d in rng.uniform(1, 60, len(records))], text="a comment"
+    )
+
+
+def test_star_ratings_rank_by_their_own_impact_and_say_so():
+    records, rt = rated_records("stars", [1, 2], [4, 5])
+    records = _with_dates(records)
+    only_impact = ImpactSettings(
+        weights=ImpactWeights(volume=0, trend=0, negativity=0, nps_impact=1, churn=0, revenue=0, cost=0)
+    )
+    drivers = key_drivers(records, rt, n_boot=0)
+    out = rank_priorities(records, rt, pd.DataFrame(), drivers, settings=only_impact, now=NOW).set_index("theme_id")
+    assert (out["impact_metric"] == "stars").all()
+    assert out["nps_impact"].isna().all()  # NPS points stay NPS points: there are none here
+    expected = drivers.set_index("theme_id")["impact"]
+    assert out["impact"].to_dict() == pytest.approx(expected.to_dict())
+    assert out.loc[3, "rank"] == 1 and out.loc[3, "impact"] < 0
+    assert f"stars impact {out.loc[3, 'impact']:+.2f} stars" in out.loc[3, "why"]
+
+
+def test_a_complaints_file_without_scores_gets_an_explained_impact_ranking():
+    rng = np.random.default_rng(2)
+    n = 500
+    ids = np.array([f"c{i}" for i in range(n)])
+    harsh = rng.random(n) < 0.3
+    records = _with_dates(
+        pd.DataFrame(
+            {
+                "record_id": ids,
+                "score": np.nan,
+                "score_type": None,
+                "sentiment": np.where(harsh, -0.8, 0.1),
+                "source_type": "complaint",
+            }
+        )
+    )
+    rt = pd.concat(
+        [
+            pd.DataFrame({"record_id": ids[harsh], "theme_id": 1, "sentiment": -0.8}),
+            pd.DataFrame({"record_id": ids[~harsh], "theme_id": 2, "sentiment": 0.1}),
+        ]
+    )
+    only_impact = ImpactSettings(
+        weights=ImpactWeights(volume=0, trend=0, negativity=0, nps_impact=1, churn=0, revenue=0, cost=0)
+    )
+    out = rank_priorities(
+        records, rt, pd.DataFrame(), key_drivers(records, rt, n_boot=0), settings=only_impact, now=NOW
+    ).set_index("theme_id")
+    assert (out["impact_metric"] == "sentiment").all()
+    assert out.loc[1, "rank"] == 1 and out.loc[1, "priority_score"] > out.loc[2, "priority_score"]
+    assert out.loc[1, "impact"] == pytest.approx(100 * (records["sentiment"].mean() - 0.1))
+    assert "sentiment impact" in out.loc[1, "why"]

@@ -4,8 +4,10 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
+from long_history import END, long_history
 
-from voc.impact.trend import Windows, rate_change_test, theme_trends
+from voc.config import ImpactSettings
+from voc.impact.trend import Windows, rate_change_test, theme_trends, trend_windows
 
 NOW = datetime(2024, 3, 31)
 
@@ -72,3 +74,48 @@ def test_no_trend_without_a_baseline_and_a_short_one_is_a_rate_over_the_days_it_
     # a night a week after the data end: the current period is empty, which is not a -100 % fall
     later = theme_trends(steady, Windows(NOW + timedelta(days=8), 7, 28), min_volume=5)
     assert later["trend_pct"].isna().all()
+
+
+def test_a_long_sparse_history_gets_trends_at_a_grain_that_fits():
+    """Seven years of a few reviews a day: a 7-day window claimed nothing; quarters against the
+    four quarters before find the planted rise of theme 3 and give every theme a trend."""
+    records = long_history()
+    now = pd.Timestamp(END).normalize().to_pydatetime()
+    windows = trend_windows(records["created_at"], now=now, settings=ImpactSettings())
+    assert (windows.grain, windows.current_days, windows.baseline_days) == ("quarter", 91, 364)
+    table = theme_trends(records[["theme_id", "record_id", "created_at"]], windows, min_volume=5)
+    assert table["trend_pct"].notna().all()
+    assert table.loc[3, "trend_pct"] > 50 and table.loc[3, "trend_p_value"] < 0.05
+    fixed = Windows(now, 7, 28)
+    assert (
+        theme_trends(records[["theme_id", "record_id", "created_at"]], fixed, min_volume=5)["trend_pct"].isna().sum()
+        >= 3
+    )
+    assert "quarter" in windows.describe()
+
+
+def test_same_period_last_year_when_asked_and_the_history_reaches_back():
+    records = long_history()
+    now = pd.Timestamp(END).normalize().to_pydatetime()
+    settings = ImpactSettings(trend_baseline="last_year", trend_period="quarter")
+    windows = trend_windows(records["created_at"], now=now, settings=settings)
+    assert windows.baseline_days == windows.current_days == 91
+    assert windows.baseline_end == pd.Timestamp(now) - pd.Timedelta(days=364)
+    assert windows.describe() == "against the same quarter last year"
+    labels = windows.label(records["created_at"])
+    baseline = records.loc[labels == "baseline", "created_at"]
+    assert baseline.min() > pd.Timestamp(now) - pd.Timedelta(days=455) and baseline.max() <= windows.baseline_end
+    # a history of a few months cannot compare with last year: the periods before stand in
+    short = records.loc[records["created_at"] > pd.Timestamp(now) - pd.Timedelta(days=200), "created_at"]
+    assert trend_windows(short, now=now, settings=settings).lag_days == 0
+
+
+def test_dense_weeks_keep_week_on_week():
+    rng = np.random.default_rng(0)
+    stamps = pd.Series([NOW - timedelta(days=float(d)) for d in rng.uniform(0, 60, 3000)])
+    windows = trend_windows(stamps, now=NOW, settings=ImpactSettings())
+    assert (windows.current_days, windows.baseline_days) == (7, 28)
+    assert windows.describe() == "week on week"
+    assert (
+        trend_windows(stamps, now=NOW, settings=ImpactSettings(trend_period="days", current_days=3)).current_days == 3
+    )

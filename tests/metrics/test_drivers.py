@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from long_history import rated_records
 
-from voc.metrics import DRIVER_COLUMNS, theme_drivers
+from voc.metrics import DRIVER_COLUMNS, IMPACT_DEFINITIONS, impact_metric, key_drivers, theme_drivers
+from voc.metrics import drivers as drivers_module
 
 
 def test_hand_computed_contrast():
@@ -95,3 +97,70 @@ def test_p_value_of_a_small_all_detractor_theme_stays_honest():
     # a constant group that scores like the rest on average is not significant
     same = records.assign(score=np.r_[np.full(20, 8.0), rng.choice([0.0, 10.0], n_rest)])  # passives vs a 50:50 crowd
     assert theme_drivers(same, record_themes, n_boot=0).set_index("theme_id").loc[1, "p_value"] > 0.05
+
+
+@pytest.mark.parametrize(
+    ("score_type", "bad", "good"),
+    [("stars", [1, 2], [4, 5]), ("csat", [1, 2, 3], [4, 5]), ("ces", [1, 2, 3], [5, 6, 7])],
+)
+def test_every_score_type_drives_on_its_own_scale(score_type, bad, good):
+    records, record_themes = rated_records(score_type, bad, good)
+    assert impact_metric(records) == score_type
+    table = key_drivers(records, record_themes, n_boot=0).set_index("theme_id")
+    assert set(table["metric"]) == {score_type}
+    # the impact is overall minus the mean without the theme, in the metric's own unit
+    value = records["score"] if score_type != "csat" else 100.0 * (records["score"] >= 4)
+    without = ~records["record_id"].isin(record_themes.loc[record_themes["theme_id"] == 3, "record_id"])
+    assert table.loc[3, "impact"] == pytest.approx(value.mean() - value[without].mean())
+    assert table.loc[3, "impact"] < 0 and table.loc[3, "derived_rank"] == 1
+    assert IMPACT_DEFINITIONS[score_type]
+
+
+def test_a_file_without_scores_is_driven_by_sentiment():
+    rng = np.random.default_rng(5)
+    n = 600
+    ids = np.array([f"c{i}" for i in range(n)])
+    complains = rng.random(n) < 0.25
+    sentiment = np.where(complains, rng.uniform(-0.9, -0.3, n), rng.uniform(-0.5, 0.8, n))
+    records = pd.DataFrame({"record_id": ids, "score": np.nan, "score_type": None, "sentiment": sentiment})
+    record_themes = pd.concat(
+        [
+            pd.DataFrame({"record_id": ids[complains], "theme_id": 1}),
+            pd.DataFrame({"record_id": ids[~complains][:200], "theme_id": 2}),
+        ]
+    )
+    assert impact_metric(records) == "sentiment"
+    table = key_drivers(records, record_themes, n_boot=50).set_index("theme_id")
+    assert set(table["metric"]) == {"sentiment"}
+    assert table.loc[1, "impact"] < 0 < table.loc[2, "impact"]
+    assert table.loc[1, "impact"] == pytest.approx(100 * (sentiment.mean() - sentiment[~complains].mean()))
+    assert table.loc[1, "importance_lo"] > 0
+    # neither a score nor a sentiment: no metric, no table, no error
+    assert impact_metric(records.drop(columns="sentiment")) is None
+    assert key_drivers(records.drop(columns="sentiment"), record_themes).empty
+
+
+def test_mixed_scores_put_the_most_answered_type_first_and_keep_nps_rows():
+    stars, themes = rated_records("stars", [1, 2], [4, 5], n=600)
+    nps = stars.assign(record_id="n" + stars["record_id"], score=(stars["score"] * 2).clip(0, 10), score_type="nps")
+    records = pd.concat([stars, nps.iloc[:200]], ignore_index=True)
+    record_themes = pd.concat([themes, themes.assign(record_id="n" + themes["record_id"])], ignore_index=True)
+    table = key_drivers(records, record_themes, n_boot=0)
+    assert list(dict.fromkeys(table["metric"])) == ["stars", "nps"]
+    assert impact_metric(records, prefer="nps") == "nps"
+    assert list(dict.fromkeys(key_drivers(records, record_themes, prefer="nps", n_boot=0)["metric"])) == [
+        "nps",
+        "stars",
+    ]
+
+
+def test_the_draws_fitted_together_equal_one_newton_fit_per_draw():
+    records, record_themes = _planted(n=1500, seed=4)
+    X = drivers_module._mention_matrix(record_themes).reindex(records["record_id"], fill_value=False).to_numpy(bool)
+    bad = (records["score"] <= 6).to_numpy().astype(int)
+    cells, outcome, counts = drivers_module._collapse(X, bad)
+    rng = np.random.default_rng(0)
+    weights = rng.multinomial(len(bad), counts / counts.sum(), size=40).astype(float)
+    one_by_one = np.array([drivers_module._relative_importance(cells, outcome, w) for w in weights])
+    together = drivers_module._importance_draws(cells, outcome, weights)
+    np.testing.assert_allclose(together, one_by_one, atol=1e-7)

@@ -8,14 +8,18 @@ reporting period; the trend uses the windows before ``now``):
   The volume *component* of the score counts the customers with a negative mention (all customers
   when no sentiment is known): a topic praised by thousands is not a problem to fix, while one
   complained about by hundreds is, even if it is praised as often.
-- **trend**: see :mod:`voc.impact.trend` (exact Poisson-rate test, minimum-volume guard).
+- **trend**: see :mod:`voc.impact.trend` (exact Poisson-rate test, minimum-volume guard, the
+  current week, month or quarter against like periods, chosen from the history's volume).
 - **negativity**: share of its mentions with sentiment below -0.15; ``mean_sentiment``. Its score
   component shrinks the share towards the all-theme share by 20 pseudo-mentions, so a theme with
   three negative mentions out of three does not outrank one with 300 out of 400 by chance.
-- **nps_impact**: taken from the key drivers table (NPS points the theme costs; negative = cost),
-  shown as is. Its score *component* is the theme's complaint cost (:func:`complaint_cost`): the
-  net-score points the theme's negative mentions cost, over every score type, so that praise of a
-  topic does not hide the complaints about it; without sentiment it falls back to ``-nps_impact``.
+- **impact**: taken from the key drivers table (:func:`voc.metrics.key_drivers`) of the night's
+  impact metric, ``impact_metric`` (nps, csat, ces, stars, or sentiment when no record has a
+  score): what the theme costs on that metric's own scale (negative = cost). ``nps_impact`` keeps
+  its meaning, NPS points, and is NaN on a night without NPS answers. The score *component* is
+  the theme's complaint cost (:func:`complaint_cost`): the net-score points the theme's negative
+  mentions cost, over every score type, so that praise of a topic does not hide the complaints
+  about it; without scored complaints it falls back to ``-impact``.
 - **churn_uplift**: churn rate among customers who raised it / churn rate among customers with
   known churn who did not. NaN without churn data or with fewer than ``min_volume`` such customers.
 - **revenue_at_risk**: ``sum(value of customers who raised it) * max(0, churn_with - churn_without)``:
@@ -53,7 +57,8 @@ from voc.impact._frames import (
     theme_mentions,
     with_record_columns,
 )
-from voc.impact.trend import Windows, theme_trends
+from voc.impact.trend import Windows, theme_trends, trend_windows
+from voc.metrics.drivers import IMPACT_UNITS
 from voc.schemas import PRIORITY_COLUMNS
 
 #: Pseudo-mentions at the overall negativity added to every theme before ranking negativity.
@@ -96,7 +101,9 @@ def rank_priorities(
     themes : DataFrame
         :data:`voc.schemas.THEME_COLUMNS` (``theme_id``, ``label``); may be empty.
     drivers : DataFrame
-        Key drivers, one row per theme with ``theme_id`` and ``nps_impact``; may be empty.
+        Key drivers with ``theme_id`` and ``nps_impact`` (:data:`voc.metrics.DRIVER_COLUMNS`), one
+        block per ``metric``, the impact metric's first (:func:`voc.metrics.key_drivers`); a table
+        without ``metric`` is read as NPS. May be empty.
     settings : ImpactSettings
         Weights, periods, minimum volume and cost per contact.
     now : datetime
@@ -112,11 +119,12 @@ def rank_priorities(
     if mentions.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in PRIORITY_COLUMNS})
     table = _volume_and_tone(mentions, n_commented=int(has_text(records).sum()))
-    windows = Windows(now, settings.current_days, settings.baseline_days)
+    windows = trend_windows(records.loc[has_text(records), "created_at"], now=now, settings=settings)
     table = table.join(theme_trends(mentions, windows, min_volume=settings.min_volume))
     # themes not seen in either window: no trend, not new
     table = table.fillna({"n_current": 0, "n_baseline": 0, "is_new": False}).astype({"is_new": bool})
-    table["nps_impact"] = _driver_column(drivers, table.index, "nps_impact")
+    table["impact_metric"], table["impact"] = _impact_columns(drivers, table.index)
+    table["nps_impact"] = _driver_column(_metric_rows(drivers, "nps"), table.index, "nps_impact")
     table["_complaint_cost"] = complaint_cost(records, mentions).reindex(table.index)
     table = table.join(churn_and_revenue(records, mentions, min_volume=settings.min_volume))
     table["cost_to_serve"] = table["n_contacts"] * settings.cost_per_contact
@@ -180,9 +188,27 @@ def complaint_cost(records: pd.DataFrame, mentions: pd.DataFrame) -> pd.Series:
     total, n = float(values.sum()), len(values)
     negative = mentions.loc[mentions["sentiment"] < NEGATIVE_BELOW, ["theme_id", "record_id"]].drop_duplicates()
     negative = negative.assign(value=negative["record_id"].map(values)).dropna(subset=["value"])
+    if negative.empty:  # no scored complaint (or no mention sentiment at all): nothing to cost
+        return pd.Series(dtype=float)
     inside = negative.groupby("theme_id")["value"].agg(["sum", "count"])
     inside = inside.loc[inside["count"] < n]
     return (total - inside["sum"]) / (n - inside["count"]) - total / n
+
+
+def _metric_rows(drivers: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The drivers rows of one metric (all rows of a table without a ``metric`` column, read as NPS)."""
+    if drivers is None or drivers.empty or "metric" not in drivers:
+        return drivers if metric == "nps" else pd.DataFrame()
+    return drivers.loc[drivers["metric"].astype(str) == metric]
+
+
+def _impact_columns(drivers: pd.DataFrame, index: pd.Index) -> tuple[list[str | None], np.ndarray]:
+    """The impact metric's name and each theme's impact on it (the drivers' first block)."""
+    if drivers is None or drivers.empty or "theme_id" not in drivers:
+        return [None] * len(index), np.full(len(index), np.nan)
+    metric = str(drivers["metric"].iloc[0]) if "metric" in drivers else "nps"
+    column = "impact" if "impact" in drivers else "nps_impact"
+    return [metric] * len(index), _driver_column(_metric_rows(drivers, metric), index, column)
 
 
 def _driver_column(drivers: pd.DataFrame, index: pd.Index, column: str) -> np.ndarray:
@@ -249,7 +275,7 @@ def _score(table: pd.DataFrame, settings: ImpactSettings) -> pd.Series:
             pd.Series(np.where(growth, -np.log10(table["trend_p_value"].clip(lower=1e-300)), 0.0), index=table.index)
         ),
         "negativity": rank_normalise(_shrunk_negativity(table)),
-        "nps_impact": rank_normalise(-table["nps_impact"]),
+        "nps_impact": rank_normalise(-table["impact"]),
         "churn": rank_normalise(table["churn_uplift"] - 1.0),
         "revenue": rank_normalise(table["revenue_at_risk"]),
         "cost": rank_normalise(table["cost_to_serve"]),
@@ -264,11 +290,18 @@ def _score(table: pd.DataFrame, settings: ImpactSettings) -> pd.Series:
     return score / total
 
 
+def impact_phrase(metric: str, impact: float) -> str:
+    """E.g. "NPS impact -4.1 pts", "stars impact -0.12 stars", "sentiment impact -3.0 pts"."""
+    digits = 2 if metric in ("ces", "stars") else 1
+    name = {"nps": "NPS", "csat": "CSAT", "ces": "CES"}.get(metric, metric)
+    return f"{name} impact {impact:+.{digits}f} {IMPACT_UNITS.get(metric, 'pts')}"
+
+
 def _why(row, windows: Windows, currency: str) -> str:
     """Plain-language reason, e.g. "3rd: 412 customers, NPS impact -4.1 pts, churn 2.3x baseline"."""
     parts = [f"{ordinal(int(row.rank))}: {int(row.n_customers):,} customer{'s' if row.n_customers != 1 else ''}"]
-    if pd.notna(row.nps_impact):
-        parts.append(f"NPS impact {row.nps_impact:+.1f} pts")
+    if pd.notna(row.impact):
+        parts.append(impact_phrase(row.impact_metric, row.impact))
     if pd.notna(row.churn_uplift):
         parts.append(f"churn {row.churn_uplift:.1f}x baseline")
     if pd.notna(row.revenue_at_risk) and row.revenue_at_risk > 0:

@@ -1,4 +1,11 @@
-"""Is a theme growing? Counts in the current period against the baseline period before it.
+"""Is a theme growing? Counts in the current period against a baseline of like periods.
+
+The periods fit the data (:func:`trend_windows`): the current period is one week, month or
+quarter, whichever grain gives most periods of the history the minimum sample, and the baseline
+is the periods right before it (``impact.baseline_periods`` of them), or the same period a year
+earlier (``impact.trend_baseline: last_year``) when the history reaches back that far. On seven
+years of a few reviews a day a fixed 7-day window held too few mentions of any theme to claim a
+direction, and every trend was empty.
 
 Method: the exact conditional test for two Poisson rates. If a theme's mentions arrive at the
 same daily rate in both periods, then given the total ``c + b`` the current count ``c`` is
@@ -22,24 +29,43 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from voc.config import ImpactSettings
 from voc.impact._frames import naive_utc
+from voc.metrics.periods import PERIOD_DAYS, choose_period
+
+#: grains a trend may compare; a day of feedback is too noisy to call a direction
+TREND_PERIODS: tuple[str, ...] = ("week", "month", "quarter")
+#: days one year back, for "the same period last year"
+YEAR_DAYS = 364
 
 
 @dataclass(frozen=True)
 class Windows:
-    """The current period ``(now - current_days, now]`` and the baseline right before it."""
+    """The current period ``(now - current_days, now]`` and its baseline.
+
+    The baseline is the ``baseline_days`` right before the current period, or, with ``lag_days``,
+    the ``baseline_days`` ending that many days before it (``lag_days = 364 - current_days`` and
+    ``baseline_days = current_days``: the same period one year earlier). ``grain`` names the
+    period for the reader ("month"); None for a window given in days.
+    """
 
     now: datetime
     current_days: int
     baseline_days: int
+    lag_days: int = 0
+    grain: str | None = None
 
     @property
     def current_start(self) -> pd.Timestamp:
         return pd.Timestamp(self.now) - timedelta(days=self.current_days)
 
     @property
+    def baseline_end(self) -> pd.Timestamp:
+        return self.current_start - timedelta(days=self.lag_days)
+
+    @property
     def baseline_start(self) -> pd.Timestamp:
-        return self.current_start - timedelta(days=self.baseline_days)
+        return self.baseline_end - timedelta(days=self.baseline_days)
 
     def label(self, when: pd.Series) -> pd.Series:
         """ "current", "baseline" or None per timestamp (shape (n,))."""
@@ -47,16 +73,56 @@ class Windows:
         now = pd.Timestamp(self.now)
         out = pd.Series(None, index=when.index, dtype=object)
         out[(when > self.current_start) & (when <= now)] = "current"
-        out[(when > self.baseline_start) & (when <= self.current_start)] = "baseline"
+        out[(when > self.baseline_start) & (when <= self.baseline_end)] = "baseline"
         return out
 
     def describe(self) -> str:
-        """Plain words for the comparison, e.g. "week on week"."""
+        """Plain words for the comparison, e.g. "week on week", "against the same quarter last year"."""
+        if self.lag_days:
+            return f"against the same {self.grain or f'{self.current_days} days'} last year"
+        if self.grain in ("month", "quarter"):
+            n = round(self.baseline_days / self.current_days)
+            return f"{self.grain} on the {n} {self.grain}s before" if n > 1 else f"{self.grain} on {self.grain}"
         if self.current_days == 7:
             return "week on week"
         if self.current_days == 1:
             return "day on day"
         return f"over the last {self.current_days} days against the {self.baseline_days} before"
+
+
+def trend_windows(dates: pd.Series, *, now: datetime, settings: ImpactSettings) -> Windows:
+    """The current period and its baseline for a night, fitted to the history's volume.
+
+    Parameters
+    ----------
+    dates : Series of datetime, shape (n,)
+        When each record with a comment was written (the volume trends are counted on).
+    now : datetime
+        End of the current period (the night's cutoff).
+    settings : ImpactSettings
+        ``trend_period`` (``auto``: the finest of week, month, quarter at which most periods hold
+        ``min_period_n`` records; ``days``: ``current_days`` against the ``baseline_days``
+        before, as given), ``baseline_periods`` and ``trend_baseline``.
+
+    Returns
+    -------
+    Windows
+        With ``trend_baseline: last_year``, the same period a year earlier when the history
+        reaches back to it, else the periods right before.
+    """
+    if settings.trend_period == "days":
+        return Windows(now, settings.current_days, settings.baseline_days)
+    grain: str = settings.trend_period
+    if grain == "auto":
+        when = naive_utc(pd.to_datetime(dates, errors="coerce"))
+        grain = choose_period(when[when < pd.Timestamp(now)], min_n=settings.min_period_n, candidates=TREND_PERIODS)
+    days = PERIOD_DAYS[grain]
+    if settings.trend_baseline == "last_year":
+        year_ago = Windows(now, days, days, lag_days=YEAR_DAYS - days, grain=grain)
+        oldest = naive_utc(pd.to_datetime(dates, errors="coerce")).min()
+        if pd.notna(oldest) and oldest <= year_ago.baseline_start:
+            return year_ago
+    return Windows(now, days, days * settings.baseline_periods, grain=grain)
 
 
 def rate_change_test(
@@ -122,7 +188,7 @@ def theme_trends(mentions: pd.DataFrame, windows: Windows, *, min_volume: int) -
     when = naive_utc(pd.to_datetime(frame["created_at"])).dropna()
     baseline_days = 0.0
     if len(when) and when.max() > windows.current_start:
-        covered = (windows.current_start - max(when.min(), windows.baseline_start)) / timedelta(days=1)
+        covered = (windows.baseline_end - max(when.min(), windows.baseline_start)) / timedelta(days=1)
         baseline_days = float(min(windows.baseline_days, max(covered, 0.0)))
     covered = baseline_days >= 1.0
     frame["period"] = windows.label(frame["created_at"]).to_numpy()

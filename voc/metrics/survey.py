@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from voc.metrics.intervals import mean_interval, nps_interval, wilson_interval
+from voc.metrics.periods import period_start
 
 METRIC_COLUMNS: tuple[str, ...] = (
     "metric",
@@ -29,10 +30,10 @@ METRIC_COLUMNS: tuple[str, ...] = (
     "ci_low",
     "ci_high",
     "small_sample",
+    "period",
 )
 #: which ``score_type`` each metric is computed from
 METRIC_SOURCE: dict[str, str] = {"nps": "nps", "csat": "csat", "ces": "ces", "ces_easy": "ces", "stars": "stars"}
-PERIOD_FREQ: dict[str, str] = {"day": "D", "week": "W-SUN", "month": "M"}
 ALL = "all"
 
 
@@ -74,14 +75,6 @@ METRICS: dict[str, Callable[..., tuple[float, float, float]]] = {
 }
 
 
-def period_start(created_at: pd.Series, period: str) -> pd.Series:
-    """Start of the day, ISO week (Monday) or month of each timestamp."""
-    if period not in PERIOD_FREQ:
-        raise ValueError(f"period must be one of {sorted(PERIOD_FREQ)} or None, got {period!r}")
-    stamps = pd.to_datetime(created_at)
-    return stamps.dt.to_period(PERIOD_FREQ[period]).dt.start_time
-
-
 def compute_survey_metrics(
     records: pd.DataFrame,
     *,
@@ -105,9 +98,10 @@ def compute_survey_metrics(
         Dimensions to break down by, each on its own, e.g. ``("segment", "channel",
         "journey_stage", "theme")``; empty gives the overall rows (dimension and group "all").
         ``"theme"`` needs ``record_themes``; a record counts once in every theme it mentions.
-    period : {"day", "week", "month"} or None
+    period : {"day", "week", "month", "quarter"} or None
         Time grain: one row per period, or, with None, one row for the whole range
-        (``period_start`` NaT).
+        (``period_start`` NaT). :func:`voc.metrics.periods.choose_period` picks one that fits
+        the data.
     confidence : float
         Two-sided level of every interval.
     min_sample : int
@@ -121,8 +115,9 @@ def compute_survey_metrics(
     DataFrame with columns :data:`METRIC_COLUMNS`: ``metric`` (nps | csat | ces | ces_easy | stars),
     ``period_start`` (datetime64, NaT for the whole range), ``dimension`` ("all" or the ``by``
     column), ``group`` (str; "all" for the overall row), ``n`` (answers), ``value``, ``ci_low``,
-    ``ci_high`` (units in the module docstring) and ``small_sample`` (bool). Metrics without any
-    answer are left out.
+    ``ci_high`` (units in the module docstring), ``small_sample`` (bool: a point to draw as such
+    and never to quote as a headline) and ``period`` (the grain, None for the whole range).
+    Metrics without any answer are left out.
     """
     _check_columns(records, ["score", "score_type"] + ([] if period is None else ["created_at"]), "records")
     scored = records[records["score"].notna() & records["score_type"].notna()].copy()
@@ -140,6 +135,7 @@ def compute_survey_metrics(
         return pd.DataFrame({c: pd.Series(dtype=object) for c in METRIC_COLUMNS})
     out = pd.DataFrame(rows, columns=list(METRIC_COLUMNS))
     out["period_start"] = pd.to_datetime(out["period_start"])
+    out["period"] = period
     return out.astype({"n": "int64", "small_sample": bool, "group": object, "dimension": object})
 
 
@@ -154,7 +150,7 @@ def _metric_rows(
         start = key[1] if per_period else pd.NaT
         value, low, high = func(part["score"].to_numpy(dtype=float), confidence=confidence)
         n = len(part)
-        rows.append((metric, start, part["_dimension"].iat[0], str(group), n, value, low, high, n < min_sample))
+        rows.append((metric, start, part["_dimension"].iat[0], str(group), n, value, low, high, n < min_sample, None))
     return rows
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from voc.metrics.survey import period_start
+from voc.metrics.periods import period_start
 from voc.schemas import UNASSIGNED_THEME
 
 VOLUME_COLUMNS: tuple[str, ...] = ("theme_id", "period_start", "n_records", "share", "mean_sentiment")
@@ -20,7 +20,7 @@ def theme_volumes(record_themes: pd.DataFrame, records: pd.DataFrame, *, period:
         read, and ``sentiment`` when present. The unassigned theme (-1) is left out.
     records : DataFrame
         Canonical records with ``record_id``, ``created_at`` and ``text``.
-    period : {"day", "week", "month"}
+    period : {"day", "week", "month", "quarter"}
 
     Returns
     -------

@@ -391,22 +391,31 @@ def _mean_vectors(groups: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, 
 def measure_surveys(
     records: pd.DataFrame, record_themes: pd.DataFrame, metrics: MetricsSettings
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """NPS/CSAT/CES overall and by period, segment, channel, journey stage and theme; drivers; volumes."""
-    from voc.metrics import compute_survey_metrics, theme_drivers, theme_volumes
+    """NPS/CSAT/CES overall and by period, segment, channel, journey stage and theme; drivers; volumes.
+
+    The period fits the data (``metrics.period: auto``); drivers run for every score type, or for
+    sentiment when there is no score (:func:`voc.metrics.key_drivers`).
+    """
+    from voc.metrics import compute_survey_metrics, impact_metric, key_drivers, resolve_period, theme_volumes
 
     cfg = metrics
+    counted = impact_metric(records, prefer=cfg.impact_metric)
+    scored = records["score_type"].astype(str).str.lower().eq(counted) & records["score"].notna()
+    period = resolve_period(
+        cfg.period, records.loc[scored if scored.any() else records.index, "created_at"], min_n=cfg.min_period_n
+    )
     frames = [
         compute_survey_metrics(
             records,
             by=by,
-            period=period,
+            period=grain,
             record_themes=record_themes if by == ("theme",) else None,
             confidence=cfg.confidence,
             min_sample=cfg.min_sample,
         )
-        for by, period in [
+        for by, grain in [
             ((), None),
-            ((), cfg.period),
+            ((), period),
             (("segment",), None),
             (("channel",), None),
             (("journey_stage",), None),
@@ -418,8 +427,9 @@ def measure_surveys(
     filled = [f for f in frames if not f.empty]
     # no scores at all (a text-only export) is a normal night: the metric sections say so in the report
     table = pd.concat(filled, ignore_index=True) if filled else (frames[0] if frames else pd.DataFrame())
-    drivers = theme_drivers(records, record_themes, metric="nps", n_boot=cfg.bootstrap)
-    volumes = theme_volumes(record_themes, records, period=cfg.period)
+    drivers = key_drivers(records, record_themes, prefer=cfg.impact_metric, n_boot=cfg.bootstrap)
+    volumes = theme_volumes(record_themes, records, period=period).assign(period=period)
+    log.info("step=metrics period=%s impact_metric=%s", period, counted)
     return table, drivers, volumes
 
 

@@ -15,6 +15,7 @@ from voc.pipeline.core import Node, NodeCall, run_nodes
 from voc.pipeline.nodes import summary_json
 from voc.pipeline.outcome import mark_fresh
 from voc.pipeline.pipeline import NIGHTLY
+from voc.pipeline.progress import NightProgress, expected_seconds, logs_progress, plain_progress_output
 from voc.pipeline.run_context import RunContext
 from voc.store import Store
 
@@ -65,6 +66,7 @@ def run_pipeline(
     on_node: Callable[[Node], None] | None = None,
     call: NodeCall | None = None,
     seed_catalog: dict[str, Any] | None = None,
+    on_status: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Run every node of the nightly pipeline in this process.
 
@@ -85,14 +87,36 @@ def run_pipeline(
         Runs one node (the Prefect flow wraps each in a task).
     seed_catalog : dict, optional
         Values held in the catalogue from the start (``voc report`` seeds an empty ``ingested``).
+    on_status : callable(str), optional
+        Receives a status line at every step ("step 12/28 fit_themes: ... · 1m20s elapsed ·
+        about 3m left"); the command line shows it on a terminal. Outside a terminal the same
+        progress goes to the ``voc.progress`` log as one plain line per step
+        (:mod:`voc.pipeline.progress`, the ``progress`` setting).
     """
+    nodes = list(nodes)
     store, catalog = open_run(settings, night, out_dir, refit)
     catalog.update(seed_catalog or {})
+    progress = NightProgress(
+        [(n.name, n.description or n.name) for n in nodes],
+        expected=expected_seconds(store.last_run()),
+        plain=logs_progress(settings.progress),
+    )
+
+    def started(node: Node) -> None:
+        line = progress.start(node.name)
+        if on_status:
+            on_status(line)
+        if on_node:
+            on_node(node)
+
+    def finished(node: Node, seconds: float) -> None:
+        progress.finish(node.name, seconds, {k: v for n in node.outputs for k, v in _size(n, catalog).items()})
+
     try:
         # one transaction for the whole night: a run killed or failing at any step leaves the
         # store exactly as the previous night left it, and its rerun sees the same new records
-        with store.transaction():
-            run_nodes(nodes, catalog, on_start=on_node, call=call)
+        with store.transaction(), plain_progress_output(settings.progress):
+            run_nodes(nodes, catalog, on_start=started, on_end=finished, call=call)
     except BaseException as exc:
         close_run(store, catalog, failed=exc)
         store.close()
@@ -103,6 +127,14 @@ def run_pipeline(
     if held.get("paths"):
         mark_fresh(held["out_dir"], night=held["night"], run_id=held["run_id"], counts=night_counts(held))
     return RunResult(held["run_id"], held["night"], held.get("paths", {}), held["timings"].seconds, held)
+
+
+def _size(name: str, catalog: DataCatalog) -> dict[str, int]:
+    """Rows of one output the catalogue holds, for the step's progress line (nothing for non-tables)."""
+    value = getattr(catalog.get(name), "rows", catalog.get(name))
+    if hasattr(value, "shape") and getattr(value, "ndim", 0) >= 1:
+        return {name: int(value.shape[0])}
+    return {}
 
 
 def night_counts(catalog: Mapping[str, Any]) -> dict[str, int]:

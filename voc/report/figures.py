@@ -17,6 +17,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from voc.metrics.periods import choose_period, period_start
+from voc.report.time_axis import time_ticks
+
 #: Colours shared with the stylesheet (``assets/report.css``).
 NEGATIVE: Final = "#d1495b"
 NEUTRAL: Final = "#9aa5b1"
@@ -105,6 +108,7 @@ def metrics_trend_figure(metrics: pd.DataFrame) -> go.Figure | None:
     fig = make_subplots(
         rows=1, cols=len(names), subplot_titles=[METRIC_LABELS.get(m, m) for m in names], horizontal_spacing=0.07
     )
+    small_any: dict[str, bool] = {}
     for col, name in enumerate(names, start=1):
         part = overall.loc[overall["metric"] == name]
         value = _floats(part["value"])
@@ -113,6 +117,7 @@ def metrics_trend_figure(metrics: pd.DataFrame) -> go.Figure | None:
         small = (
             part["small_sample"].fillna(False).astype(bool).tolist() if "small_sample" in part else [False] * len(part)
         )
+        small_any[name] = any(small)
         lo_b, hi_b = METRIC_BOUNDS.get(name, (-np.inf, np.inf))
         low = [None if x is None else max(x, lo_b) for x in low]
         high = [None if x is None else min(x, hi_b) for x in high]
@@ -150,9 +155,28 @@ def metrics_trend_figure(metrics: pd.DataFrame) -> go.Figure | None:
     fig.update_layout(**_layout(height=280, margin={"l": 40, "r": 16, "t": 40, "b": 40}))
     fig.update_annotations(font={"size": 13, "color": "#1f2933"})
     _grid_axes(fig)
-    # Narrow panels: a few unrotated month ticks read better than many slanted dates.
-    fig.update_xaxes(nticks=4 if len(names) > 3 else 6, tickangle=0, tickformat="%b %d")
+    # Narrow panels: a few unrotated ticks read better than many slanted dates; each names its
+    # year where the axis enters one, so seven years never read as seven "Jan 01".
+    values, labels = time_ticks(overall["period_start"], max_ticks=4 if len(names) > 3 else 6)
+    fig.update_xaxes(tickangle=0, tickmode="array", tickvals=values, ticktext=labels)
+    if any(small_any.values()):
+        fig.add_annotation(
+            text=f"hollow points: fewer answers than the minimum sample ({_grain_words(overall)})",
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=-0.2,
+            showarrow=False,
+            xanchor="left",
+            font={"size": 11, "color": "#52606d"},
+        )
     return fig
+
+
+def _grain_words(overall: pd.DataFrame) -> str:
+    """ "one point per month" from the series' ``period`` column, "one point per period" without it."""
+    grains = overall["period"].dropna().astype(str).unique() if "period" in overall else []
+    return f"one point per {grains[0]}" if len(grains) == 1 else "one point per period"
 
 
 def records_over_time_figure(records: pd.DataFrame, *, by: str | None = None) -> go.Figure | None:
@@ -168,10 +192,14 @@ def records_over_time_figure(records: pd.DataFrame, *, by: str | None = None) ->
     if by is None or by not in records:
         return None
     dates = pd.to_datetime(records["created_at"], errors="coerce")
-    frame = pd.DataFrame({"day": dates.dt.floor("D"), "group": records[by].fillna("unknown").astype(str)})
+    # one bar per day on a few weeks, per week, month or quarter on longer histories: never
+    # thousands of one-record bars
+    grain = choose_period(dates, min_n=1)
+    frame = pd.DataFrame({"day": dates, "group": records[by].fillna("unknown").astype(str)})
     frame = frame.dropna(subset=["day"])
     if frame.empty:
         return None
+    frame["day"] = period_start(frame["day"], grain)
     counts = frame.groupby(["day", "group"]).size().unstack(fill_value=0).sort_index()
     fig = go.Figure()
     order = counts.sum().sort_values(ascending=False).index
@@ -182,7 +210,7 @@ def records_over_time_figure(records: pd.DataFrame, *, by: str | None = None) ->
                 y=counts[group].astype(int).tolist(),
                 name=_safe(group),
                 marker={"color": SERIES[i % len(SERIES)]},
-                hovertemplate=f"%{{x}}<br>{_safe(group)}: %{{y}}<extra></extra>",
+                hovertemplate=f"{grain} of %{{x}}<br>{_safe(group)}: %{{y}}<extra></extra>",
             )
         )
     fig.update_layout(
@@ -191,6 +219,8 @@ def records_over_time_figure(records: pd.DataFrame, *, by: str | None = None) ->
         )
     )
     _grid_axes(fig)
+    values, labels = time_ticks(counts.index)
+    fig.update_xaxes(tickangle=0, tickmode="array", tickvals=values, ticktext=labels)
     return fig
 
 

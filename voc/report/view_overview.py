@@ -6,6 +6,7 @@ from typing import Any, Final
 
 import pandas as pd
 
+from voc.metrics.periods import latest_sufficient
 from voc.report import formatting as fmt
 from voc.report.context import ReportContext
 from voc.report.figures import METRIC_LABELS, OVERALL, overall_metrics
@@ -48,19 +49,28 @@ def _counts(records: pd.DataFrame, column: str, *, label=None) -> list[dict[str,
 
 
 def _headline(metrics: pd.DataFrame) -> list[dict[str, Any]]:
-    """Latest overall value per metric, with its interval and the change from the period before."""
+    """Latest overall value per metric, with its interval and the change from the period before.
+
+    A period flagged ``small_sample`` is never quoted: the newest period with enough answers is
+    (:func:`voc.metrics.latest_sufficient`), and the text says which period it is.
+    """
     overall = overall_metrics(metrics)
     out = []
     for name in [m for m in METRIC_LABELS if m in set(overall["metric"])]:
         part = overall.loc[overall["metric"] == name]
         window = part.loc[part["period_start"].isna()]
         periods = part.loc[part["period_start"].notna()]
-        row = window.iloc[-1] if not window.empty else periods.iloc[-1]
+        sufficient = (
+            periods.loc[~periods["small_sample"].fillna(False).astype(bool)] if "small_sample" in periods else periods
+        )
+        good = latest_sufficient(periods) if "small_sample" in periods else (periods.iloc[-1] if len(periods) else None)
+        row = window.iloc[-1] if not window.empty else (good if good is not None else periods.iloc[-1])
+        grain = str(good.get("period")) if good is not None and isinstance(good.get("period"), str) else "period"
         # The change is shown only next to a period value; beside a whole-window value it would
         # compare two different things. The latest period is then shown as a detail instead.
         delta = None
-        if window.empty and len(periods) >= 2:
-            last, prev = fmt.as_float(periods["value"].iloc[-1]), fmt.as_float(periods["value"].iloc[-2])
+        if window.empty and len(sufficient) >= 2:
+            last, prev = fmt.as_float(sufficient["value"].iloc[-1]), fmt.as_float(sufficient["value"].iloc[-2])
             delta = None if last is None or prev is None else last - prev
         digits = 2 if name in ("ces", "stars") else 1
         out.append(
@@ -77,12 +87,11 @@ def _headline(metrics: pd.DataFrame) -> list[dict[str, Any]]:
                 "small": fmt.truthy(row.get("small_sample")),
                 "delta": fmt.signed(delta, digits) if delta is not None else "",
                 "delta_sign": 0 if delta is None or abs(delta) < 1e-9 else (1 if delta > 0 else -1),
-                "scope": "whole window" if not window.empty else f"period of {fmt.date(row['period_start'])}",
+                "scope": "whole window" if not window.empty else f"{grain} of {fmt.date(row['period_start'])}",
                 "latest": (
-                    f"latest period {fmt.number(periods['value'].iloc[-1], digits)} "
-                    f"(n={fmt.number(periods['n'].iloc[-1])}"
-                    f"{', small sample' if fmt.truthy(periods['small_sample'].iloc[-1]) else ''})"
-                    if not window.empty and not periods.empty and "small_sample" in periods
+                    f"latest {grain} with enough answers ({fmt.date(good['period_start'])}) "
+                    f"{fmt.number(good['value'], digits)} (n={fmt.number(good['n'])})"
+                    if not window.empty and good is not None
                     else ""
                 ),
             }

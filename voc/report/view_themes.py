@@ -6,6 +6,7 @@ from typing import Any, Final
 
 import pandas as pd
 
+from voc.metrics.drivers import IMPACT_DEFINITIONS
 from voc.report import formatting as fmt
 from voc.report.context import ReportContext
 from voc.report.svg import sparkline
@@ -54,6 +55,7 @@ def priorities_view(ctx: ReportContext, currency: str) -> dict[str, Any]:
                 "sentiment": fmt.signed(r.get("mean_sentiment"), 2),
                 "sentiment_class": fmt.sentiment_class(r.get("mean_sentiment")),
                 "nps_impact": fmt.signed(r.get("nps_impact"), 1),
+                "impact": fmt.signed(r.get("impact"), 2 if r.get("impact_metric") in ("ces", "stars") else 1),
                 "churn": fmt.ratio(r.get("churn_uplift")),
                 "revenue": fmt.compact(r.get("revenue_at_risk")),
                 "cost": fmt.compact(r.get("cost_to_serve")),
@@ -71,6 +73,7 @@ def priorities_view(ctx: ReportContext, currency: str) -> dict[str, Any]:
                         "negativity",
                         "mean_sentiment",
                         "nps_impact",
+                        "impact",
                         "churn_uplift",
                         "revenue_at_risk",
                         "cost_to_serve",
@@ -81,10 +84,28 @@ def priorities_view(ctx: ReportContext, currency: str) -> dict[str, Any]:
     # Columns that hold nothing for any row (no churn data, no values) are left out.
     has = {
         k: bool(pr[k].notna().any()) if k in pr else False
-        for k in ("n_customers", "trend_pct", "nps_impact", "churn_uplift", "revenue_at_risk", "cost_to_serve")
+        for k in (
+            "n_customers",
+            "trend_pct",
+            "nps_impact",
+            "impact",
+            "churn_uplift",
+            "revenue_at_risk",
+            "cost_to_serve",
+        )
     }
     areas = sorted({r["area"] for r in rows if r["area"]})
-    return {"rows": rows, "has": has, "areas": areas}
+    metric = next((str(m) for m in pr.get("impact_metric", pd.Series(dtype=object)).dropna()), None)
+    return {
+        "rows": rows,
+        "has": has,
+        "areas": areas,
+        # the impact column is headed by its own metric ("Stars impact"), defined in the method text
+        "impact_label": {"nps": "NPS", "csat": "CSAT", "ces": "CES", "stars": "Stars", "sentiment": "Sentiment"}.get(
+            metric or "", "NPS"
+        ),
+        "impact_definition": IMPACT_DEFINITIONS.get(metric or "", ""),
+    }
 
 
 # --- theme cards -----------------------------------------------------------------------------

@@ -36,9 +36,13 @@ class PartitionRunner(Protocol):
     steps cut their inputs into; ``distributed`` whether partitions leave this process.
     """
 
-    workers: int
     partition_size: int
     distributed: bool
+
+    @property
+    def workers(self) -> int:
+        """How many partitions run at once."""
+        ...
 
     def imap(
         self, fn: Callable[[T], R], parts: Iterable[T], *, resources: Mapping[str, float] | None = None
@@ -95,7 +99,7 @@ class DaskRunner:
     ) -> Iterator[R]:
         resources = dict(resources or {}) or None
         if resources:
-            self._check_resources(resources)
+            check_resources(self.client, resources)
         window = IN_FLIGHT_PER_WORKER * self.workers
         pending: deque[Any] = deque()
         try:
@@ -111,15 +115,6 @@ class DaskRunner:
             for future in pending:  # a failed partition or an abandoned caller: nothing left running
                 future.cancel()
 
-    def _check_resources(self, resources: Mapping[str, float]) -> None:
-        """A task needing a resource no worker has would wait forever: say so instead."""
-        workers = self.client.scheduler_info().get("workers", {}).values()
-        if not any(all(w.get("resources", {}).get(k, 0) >= v for k, v in resources.items()) for w in workers):
-            raise InputError(
-                f"compute.embed_resources asks for {dict(resources)} but no Dask worker offers it; "
-                "start a worker with `dask worker ADDRESS --resources GPU=1` or clear the setting"
-            )
-
     def close(self) -> None:
         """Close the client, and the local cluster when this runner started it."""
         self.client.close()
@@ -128,6 +123,22 @@ class DaskRunner:
 
     def __repr__(self) -> str:
         return f"DaskRunner({self.client.scheduler.address if self.client.scheduler else '?'})"
+
+
+def check_resources(client: Any, resources: Mapping[str, float]) -> None:
+    """A task needing a resource no worker has would wait forever: say so instead.
+
+    Raises
+    ------
+    InputError
+        Naming the resources asked for and how to start a worker that offers them.
+    """
+    workers = client.scheduler_info().get("workers", {}).values()
+    if not any(all(w.get("resources", {}).get(k, 0) >= v for k, v in resources.items()) for w in workers):
+        raise InputError(
+            f"compute.embed_resources asks for {dict(resources)} but no Dask worker offers it; "
+            "start a worker with `dask worker ADDRESS --resources GPU=1` or clear the setting"
+        )
 
 
 _OPEN: dict[str, DaskRunner] = {}

@@ -106,8 +106,10 @@ def ingest_source(
 ) -> Iterator[IngestBatch]:
     """Read, map and clean one configured source, one batch per ``settings.chunk_size`` rows.
 
-    Duplicates are dropped across chunks of the source, and short texts take the majority
-    language seen so far in it. Rows dated at or after ``not_after`` (the end of the night being
+    Duplicates are dropped across chunks of the source, and texts too short to tell their
+    language take the source's majority in their script: the batches are yielded once the
+    source is read (the raw chunks are not kept, only the records), so they are the same
+    whatever ``chunk_size`` is. Rows dated at or after ``not_after`` (the end of the night being
     processed) go to quarantine: they belong to a later night, and storing them now would put
     them in the store but in no night's outputs.
 
@@ -141,19 +143,24 @@ def ingest_source(
         date_format=source.date_format,
         not_after=not_after,
     )
+    settled: list[IngestBatch] = []
     for parsed in (runner or InProcess()).imap(parse, chunks()):
         raw = in_flight.popleft()
-        batch = _settle(
-            raw,
-            parsed,
-            rows=raw.index.to_numpy(dtype=np.int64),
-            id_column=source.columns.id or "",
-            settings=settings,
-            state=state,
-            check_ids=bool(source.columns.id),
+        settled.append(
+            _settle(
+                raw,
+                parsed,
+                rows=raw.index.to_numpy(dtype=np.int64),
+                id_column=source.columns.id or "",
+                settings=settings,
+                state=state,
+                check_ids=bool(source.columns.id),
+            )
         )
-        totals.update(batch.stats)
         log.debug("%s: rows %s-%s done", label, raw.index.min() if len(raw) else 0, raw.index.max() if len(raw) else 0)
+    for part in settled:  # the whole source tallied: short answers take its majority language
+        batch = _finish(part, state)
+        totals.update(batch.stats)
         yield batch
     log.info(
         "%s: %d read, %d kept, %d quarantined, %d duplicates, %d redactions",
@@ -222,9 +229,10 @@ def _ingest(
         not_after=not_after,
         rows=rows,
     )
-    return _settle(
+    settled = _settle(
         raw, parsed, rows=rows, id_column=columns.id or "", settings=settings, state=state, check_ids=check_ids
     )
+    return _finish(settled, state)
 
 
 @dataclass
@@ -237,7 +245,7 @@ class ParsedChunk:
     problems : list of (position in the chunk, column, reason)
     languages : list of str or None, one per row
         Confident detections (None where unsure or for a quarantined row); the source's majority
-        fills the unsure ones when the chunk is settled in order.
+        fills the unsure ones once every chunk is settled.
     field_redactions : int
     source_file : str
     """
@@ -326,19 +334,38 @@ def _settle(
     if settings.drop_duplicates:
         kept, n = drop_duplicates(kept, seen=state.seen)
         dropped += n
-    kept["language"] = _languages(kept, kept.pop("_detected").tolist(), state)
-    records = _typed_records(kept)
+    found = kept.pop("_detected").tolist()
+    state.languages.update(kept["text"].tolist(), found)
+    kept["language"] = pd.Series(found, index=kept.index, dtype=object)
     stats = {
         "rows_read": len(raw),
-        "rows_kept": len(records),
         "quarantined": len(bad),
         "duplicates_dropped": dropped,
-        "redactions": int(records["n_redactions"].sum()),
         "field_redactions": parsed.field_redactions,
+    }
+    return IngestBatch(kept, quarantine, stats)
+
+
+def _finish(settled: IngestBatch, state: _SourceState) -> IngestBatch:
+    """Unsure languages filled from the source's majority in their script; records typed and counted.
+
+    Called once the tally holds every chunk meant to count (the whole source in
+    :func:`ingest_source`), so the language of a short answer does not depend on where the
+    chunks were cut.
+    """
+    kept = settled.records
+    texts = kept["text"].tolist()
+    # a score-only answer (empty text) has no language; guessing one would skew per-language counts
+    kept["language"] = [code or state.languages.fallback(text) for code, text in zip(kept["language"], texts)]
+    records = _typed_records(kept)
+    stats = {
+        **settled.stats,
+        "rows_kept": len(records),
+        "redactions": int(records["n_redactions"].sum()),
         "score_only": int((records["text"] == "").sum()),
     }
     stats.update({f"language_{k}": int(v) for k, v in records["language"].value_counts().items()})
-    return IngestBatch(records, quarantine, stats)
+    return IngestBatch(records, settled.quarantine, stats)
 
 
 def _check_unambiguous(raw: pd.DataFrame, columns: ColumnMapping, source_file: str) -> None:
@@ -437,14 +464,6 @@ def _detect(fields: pd.DataFrame, settings: IngestSettings) -> list[str | None]:
         min_confidence=settings.min_language_confidence,
         hints=fields["language_hint"].tolist(),
     )
-
-
-def _languages(kept: pd.DataFrame, found: list[str | None], state: _SourceState) -> list[str]:
-    """Detected codes; unsure texts take the source's majority so far in their script."""
-    texts = kept["text"].tolist()
-    state.languages.update(texts, found)
-    # a score-only answer (empty text) has no language; guessing one would skew per-language counts
-    return [code or state.languages.fallback(text) for code, text in zip(found, texts)]
 
 
 def _quarantine(

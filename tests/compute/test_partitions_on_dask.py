@@ -151,3 +151,29 @@ def test_a_plain_night_on_dask_equals_the_night_in_process(tmp_path):
     pd.testing.assert_frame_equal(
         on_dask["priorities"][["theme_id", "rank"]], in_process["priorities"][["theme_id", "rank"]]
     )
+
+
+@pytest.mark.slow
+def test_worker_processes_receive_chunks_and_texts_and_return_the_same(tmp_path, embedder):
+    """Two worker processes (the settings' default): partitions and errors travel pickled."""
+    from voc.compute import get_runner
+    from voc.compute.partitioned import PartitionedEmbedder
+    from voc.ingest import IngestError
+
+    source = _export(tmp_path)
+    settings = IngestSettings(chunk_size=10)
+    runner = get_runner(ComputeSettings(cluster="local", workers=2, processes=True, partition_size=16))
+    try:
+        local_records, local_quarantine, _ = _ingest_all(source, settings)
+        dask_records, dask_quarantine, _ = _ingest_all(source, settings, runner=runner)
+        pd.testing.assert_frame_equal(dask_records, local_records)
+        pd.testing.assert_frame_equal(dask_quarantine, local_quarantine)
+        wrong = source.model_copy(update={"columns": ColumnMapping(text="no_such_column")})
+        with pytest.raises(IngestError) as caught:
+            _ingest_all(wrong, settings, runner=runner)
+        assert caught.value.column == "no_such_column"
+        texts = local_records["text"].tolist()
+        remote = PartitionedEmbedder(embedder, settings=EmbeddingSettings(), runner=runner)
+        np.testing.assert_allclose(remote.encode(texts), embedder.encode(texts), atol=1e-5)
+    finally:
+        runner.close()

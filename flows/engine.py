@@ -58,8 +58,9 @@ def run_prefect(
 ) -> dict[str, Path]:
     """Run the night as the ``voc-nightly`` flow (:func:`flows.nightly.voc_nightly`)."""
     prepare_prefect(verbose)
-    from flows.nightly import voc_nightly
+    from flows.nightly import nightly_flow
 
     status("running the voc-nightly flow")
-    paths = voc_nightly(settings=settings.model_dump(mode="json"), night=night, out_dir=str(out_dir), refit=refit)
+    flow = nightly_flow(settings)  # under a DaskTaskRunner when `compute.cluster` is set
+    paths = flow(settings=settings.model_dump(mode="json"), night=night, out_dir=str(out_dir), refit=refit)
     return {name: Path(path) for name, path in paths.items()}

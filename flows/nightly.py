@@ -31,7 +31,17 @@ def only_transient(task_: Any, task_run: Any, state: Any) -> bool:
 
 
 def _as_task(node: Node, catalog: dict[str, Any]) -> dict[str, Any]:
-    """Run one node as a Prefect task (retries only where the node does I/O, only for transient faults)."""
+    """Run one node as a Prefect task (retries only where the node does I/O, only for transient faults).
+
+    Under a ``DaskTaskRunner`` the ``compute`` node gives the steps the flow's own partition
+    runner: their partitions become tasks on that cluster (:mod:`flows.compute`).
+    """
+    if node.outputs == ("compute",):
+        from flows.compute import flow_compute
+
+        runner = flow_compute(catalog["settings"].compute)
+        if runner is not None:
+            return {"compute": runner}
     schedule = catalog["settings"].schedule
     retries = min(node.retries, schedule.retries)
     runner = task(  # type: ignore[call-overload]  # Prefect types retry_delay_seconds narrower than it accepts
@@ -92,6 +102,14 @@ def voc_nightly(
         "step=night night=%s run_id=%s report=%s", result.night.isoformat(), result.run_id, result.paths.get("report")
     )
     return {name: str(path) for name, path in result.paths.items()}
+
+
+def nightly_flow(settings: Settings) -> Any:
+    """``voc_nightly`` under the task runner ``settings.compute`` names (a ``DaskTaskRunner``), else as is."""
+    from flows.compute import dask_task_runner
+
+    runner = dask_task_runner(settings.compute)
+    return voc_nightly if runner is None else voc_nightly.with_options(task_runner=runner)
 
 
 def publish_artifacts(result: RunResult) -> None:

@@ -32,9 +32,10 @@ async def aserve(config: str | None = None) -> None:
     """Register the deployment, run flow runs as the schedule fires, pause it on shutdown."""
     from prefect.runner import Runner
 
-    from flows.nightly import voc_nightly
+    from flows.nightly import nightly_flow
 
     settings = load_settings(config)
+    voc_nightly = nightly_flow(settings)  # under a DaskTaskRunner when `compute.cluster` is set
     options = deployment_options(settings, config)
 
     class _Runner(Runner):

@@ -13,7 +13,7 @@ def test_project_yaml_is_valid_and_documented():
     assert settings.sources[0].columns.text == "text"
     text = (ROOT / "voc.yaml").read_text(encoding="utf-8")
     # every top-level section of the settings object appears in the documented file
-    for section in ("ingest", "embedding", "themes", "sentiment", "metrics", "impact", "alerts", "schedule"):
+    for section in ("ingest", "embedding", "themes", "sentiment", "metrics", "impact", "alerts", "schedule", "compute"):
         assert f"\n{section}:" in text
 
 

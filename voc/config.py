@@ -235,6 +235,42 @@ class ReportSettings(_Section):
     language: str = "en"
 
 
+class ComputeSettings(_Section):
+    """Where the per-record and per-unit steps run: in this process, or over partitions on Dask.
+
+    Ingest parsing (one partition per ``ingest.chunk_size`` rows read), embedding and sentiment
+    scoring (``partition_size`` units or records per partition) go to the workers; they return
+    arrays and frames, and only the process running the night writes the store.
+    """
+
+    #: ``none``: in this process; ``local``: a Dask ``LocalCluster`` started with the run (kept for
+    #: later nights of the same process); else an existing scheduler's address (``tcp://host:8786``)
+    cluster: str = "none"
+    #: workers of a ``local`` cluster (an existing scheduler has its own)
+    workers: int = Field(2, ge=1)
+    threads_per_worker: int = Field(1, ge=1)
+    #: ``local``: one process per worker (true) or threads of this process (false: no start-up cost)
+    processes: bool = True
+    #: units or records per partition of embedding and sentiment scoring
+    partition_size: int = Field(2_000, gt=0)
+    #: Dask worker resources an embedding partition needs, e.g. ``{GPU: 1}`` sends embedding only to
+    #: workers started with ``--resources GPU=1`` (with ``embedding.device: auto`` they use the GPU)
+    embed_resources: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("cluster")
+    @classmethod
+    def _known_cluster(cls, value: str) -> str:
+        value = value.strip()
+        if value in ("none", "local") or "://" in value or ":" in value:
+            return value
+        raise ValueError(f"expected none, local or a scheduler address such as tcp://host:8786, got {value!r}")
+
+    @property
+    def distributed(self) -> bool:
+        """Whether partitions go to Dask workers (``cluster`` is not ``none``)."""
+        return self.cluster != "none"
+
+
 class ScheduleSettings(_Section):
     cron: str = "0 2 * * *"
     timezone: str = "UTC"
@@ -266,6 +302,7 @@ class Settings(BaseSettings):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
+    compute: ComputeSettings = Field(default_factory=ComputeSettings)
     #: optional SQL URL + table that receives the priority list each night
     export_sql_url: str | None = None
     export_sql_table: str = "voc_priorities"

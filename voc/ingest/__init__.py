@@ -10,9 +10,10 @@ Public entry points: :func:`ingest_source` (a configured source, streamed in chu
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from voc.compute.runners import InProcess, PartitionRunner
 from voc.config import ColumnMapping, IngestSettings, SourceSettings
 from voc.ingest.dedup import drop_duplicates, text_hashes
 from voc.ingest.errors import IngestError
@@ -32,7 +34,16 @@ from voc.ingest.pii import redact_text, redact_texts
 from voc.ingest.readers import read_source, source_label, to_raw_frame
 from voc.schemas import QUARANTINE_COLUMNS, RECORD_COLUMNS
 
-__all__ = ["IngestBatch", "IngestError", "ingest_frame", "ingest_source", "empty_records", "empty_quarantine"]
+__all__ = [
+    "IngestBatch",
+    "IngestError",
+    "ParsedChunk",
+    "empty_quarantine",
+    "empty_records",
+    "ingest_frame",
+    "ingest_source",
+    "parse_chunk",
+]
 
 log = logging.getLogger(__name__)
 log.addHandler(logging.NullHandler())
@@ -87,14 +98,24 @@ class _SourceState:
 
 
 def ingest_source(
-    source: SourceSettings, *, settings: IngestSettings | None = None, not_after: datetime | None = None
+    source: SourceSettings,
+    *,
+    settings: IngestSettings | None = None,
+    not_after: datetime | None = None,
+    runner: PartitionRunner | None = None,
 ) -> Iterator[IngestBatch]:
     """Read, map and clean one configured source, one batch per ``settings.chunk_size`` rows.
 
-    Duplicates are dropped across chunks of the source, and short texts take the majority
-    language seen so far in it. Rows dated at or after ``not_after`` (the end of the night being
+    Duplicates are dropped across chunks of the source, and texts too short to tell their
+    language take the source's majority in their script: the batches are yielded once the
+    source is read (the raw chunks are not kept, only the records), so they are the same
+    whatever ``chunk_size`` is. Rows dated at or after ``not_after`` (the end of the night being
     processed) go to quarantine: they belong to a later night, and storing them now would put
     them in the store but in no night's outputs.
+
+    With a ``runner`` (:mod:`voc.compute`) the chunks are parsed on its workers
+    (:func:`parse_chunk`) while this process reads ahead and settles them in input order, so
+    the batches are the same as without one; a bounded window of chunks is in flight at a time.
 
     Raises
     ------
@@ -105,21 +126,41 @@ def ingest_source(
     state = _SourceState()
     label = source_label(source)
     totals: Counter = Counter()
-    for raw in read_source(source, chunk_size=settings.chunk_size):
-        batch = _ingest(
-            raw,
-            columns=source.columns,
-            source_name=source.display_name,
-            source_file=label,
-            rows=raw.index.to_numpy(dtype=np.int64),
-            settings=settings,
-            date_format=source.date_format,
-            state=state,
-            not_after=not_after,
-            check_ids=bool(source.columns.id),
+    in_flight: deque[pd.DataFrame] = deque()
+
+    def chunks() -> Iterator[pd.DataFrame]:
+        for raw in read_source(source, chunk_size=settings.chunk_size):
+            _check_unambiguous(raw, source.columns, raw.attrs.get("source_file", label))
+            in_flight.append(raw)
+            yield raw
+
+    parse = functools.partial(
+        parse_chunk,
+        columns=source.columns,
+        source_name=source.display_name,
+        source_file=label,
+        settings=settings,
+        date_format=source.date_format,
+        not_after=not_after,
+    )
+    settled: list[IngestBatch] = []
+    for parsed in (runner or InProcess()).imap(parse, chunks()):
+        raw = in_flight.popleft()
+        settled.append(
+            _settle(
+                raw,
+                parsed,
+                rows=raw.index.to_numpy(dtype=np.int64),
+                id_column=source.columns.id or "",
+                settings=settings,
+                state=state,
+                check_ids=bool(source.columns.id),
+            )
         )
-        totals.update(batch.stats)
         log.debug("%s: rows %s-%s done", label, raw.index.min() if len(raw) else 0, raw.index.max() if len(raw) else 0)
+    for part in settled:  # the whole source tallied: short answers take its majority language
+        batch = _finish(part, state)
+        totals.update(batch.stats)
         yield batch
     log.info(
         "%s: %d read, %d kept, %d quarantined, %d duplicates, %d redactions",
@@ -178,6 +219,64 @@ def _ingest(
     """The per-chunk pipeline: map -> clean text -> quarantine -> hash -> dedup -> language."""
     source_file = raw.attrs.get("source_file", source_file)
     _check_unambiguous(raw, columns, source_file)
+    parsed = parse_chunk(
+        raw,
+        columns=columns,
+        source_name=source_name,
+        source_file=source_file,
+        settings=settings,
+        date_format=date_format,
+        not_after=not_after,
+        rows=rows,
+    )
+    settled = _settle(
+        raw, parsed, rows=rows, id_column=columns.id or "", settings=settings, state=state, check_ids=check_ids
+    )
+    return _finish(settled, state)
+
+
+@dataclass
+class ParsedChunk:
+    """One chunk mapped and cleaned, before anything that depends on earlier chunks.
+
+    Attributes
+    ----------
+    fields : DataFrame, one row per input row of the chunk (mapped fields, clean text, text_hash)
+    problems : list of (position in the chunk, column, reason)
+    languages : list of str or None, one per row
+        Confident detections (None where unsure or for a quarantined row); the source's majority
+        fills the unsure ones once every chunk is settled.
+    field_redactions : int
+    source_file : str
+    """
+
+    fields: pd.DataFrame
+    problems: list[tuple[int, str, str]]
+    languages: list[str | None]
+    field_redactions: int
+    source_file: str
+
+
+def parse_chunk(
+    raw: pd.DataFrame,
+    *,
+    columns: ColumnMapping,
+    source_name: str,
+    source_file: str,
+    settings: IngestSettings,
+    date_format: str | None = None,
+    not_after: datetime | None = None,
+    rows: np.ndarray | None = None,
+) -> ParsedChunk:
+    """Map, clean, redact, hash and detect the language of one chunk of raw strings.
+
+    A function of the chunk alone (no state from earlier chunks), so chunks may be parsed on
+    Dask workers in any order; :func:`ingest_source` settles them in input order (duplicates
+    across chunks, repeated ids, the majority language of unsure texts). This is where the time
+    of ingest goes: parsing dates and scores, PII patterns, language detection.
+    """
+    rows = raw.index.to_numpy(dtype=np.int64) if rows is None else rows
+    source_file = raw.attrs.get("source_file", source_file)
     read_problems = _read_problems(raw, rows)
     if read_problems and len(read_problems) == len(raw):
         # every row of the chunk was unreadable: the mapped columns may never have been seen
@@ -202,29 +301,71 @@ def _ingest(
     problems = [p for p in problems if p[0] not in read_problems]
     problems += [(pos, column, reason) for pos, (column, reason) in read_problems.items()]
     fields["text_hash"] = text_hashes(fields["text"].tolist())
+    bad = {pos for pos, _, _ in problems}
+    good = [i for i in range(len(fields)) if i not in bad]
+    detected = _detect(fields.iloc[good], settings)
+    languages: list[str | None] = [None] * len(fields)
+    for pos, code in zip(good, detected):
+        languages[pos] = code
+    return ParsedChunk(fields, problems, languages, int(field_redactions), source_file)
+
+
+def _settle(
+    raw: pd.DataFrame,
+    parsed: ParsedChunk,
+    *,
+    rows: np.ndarray,
+    id_column: str,
+    settings: IngestSettings,
+    state: _SourceState,
+    check_ids: bool,
+) -> IngestBatch:
+    """What depends on the chunks before: repeated ids, duplicates, the majority language; in input order."""
+    fields, problems = parsed.fields, list(parsed.problems)
     repeated: set[int] = set()
     if check_ids:
-        repeated = _repeated_ids(fields, {p[0] for p in problems}, columns.id or "", problems, state)
+        repeated = _repeated_ids(fields, {p[0] for p in problems}, id_column, problems, state)
     bad = {pos for pos, _, _ in problems}
-    quarantine = _quarantine(raw, problems, rows, source_file, redact=settings.redact)
-    kept = fields.iloc[[i for i in range(len(fields)) if i not in bad and i not in repeated]].copy()
+    quarantine = _quarantine(raw, problems, rows, parsed.source_file, redact=settings.redact)
+    keep = [i for i in range(len(fields)) if i not in bad and i not in repeated]
+    kept = fields.iloc[keep].copy()
+    kept["_detected"] = pd.Series([parsed.languages[i] for i in keep], index=kept.index, dtype=object)
     dropped = len(repeated)
     if settings.drop_duplicates:
         kept, n = drop_duplicates(kept, seen=state.seen)
         dropped += n
-    kept["language"] = _languages(kept, settings, state)
-    records = _typed_records(kept)
+    found = kept.pop("_detected").tolist()
+    state.languages.update(kept["text"].tolist(), found)
+    kept["language"] = pd.Series(found, index=kept.index, dtype=object)
     stats = {
         "rows_read": len(raw),
-        "rows_kept": len(records),
         "quarantined": len(bad),
         "duplicates_dropped": dropped,
+        "field_redactions": parsed.field_redactions,
+    }
+    return IngestBatch(kept, quarantine, stats)
+
+
+def _finish(settled: IngestBatch, state: _SourceState) -> IngestBatch:
+    """Unsure languages filled from the source's majority in their script; records typed and counted.
+
+    Called once the tally holds every chunk meant to count (the whole source in
+    :func:`ingest_source`), so the language of a short answer does not depend on where the
+    chunks were cut.
+    """
+    kept = settled.records
+    texts = kept["text"].tolist()
+    # a score-only answer (empty text) has no language; guessing one would skew per-language counts
+    kept["language"] = [code or state.languages.fallback(text) for code, text in zip(kept["language"], texts)]
+    records = _typed_records(kept)
+    stats = {
+        **settled.stats,
+        "rows_kept": len(records),
         "redactions": int(records["n_redactions"].sum()),
-        "field_redactions": int(field_redactions),
         "score_only": int((records["text"] == "").sum()),
     }
     stats.update({f"language_{k}": int(v) for k, v in records["language"].value_counts().items()})
-    return IngestBatch(records, quarantine, stats)
+    return IngestBatch(records, settled.quarantine, stats)
 
 
 def _check_unambiguous(raw: pd.DataFrame, columns: ColumnMapping, source_file: str) -> None:
@@ -314,19 +455,15 @@ def _repeated_ids(fields: pd.DataFrame, bad: set[int], column: str, problems: li
     return repeats
 
 
-def _languages(kept: pd.DataFrame, settings: IngestSettings, state: _SourceState) -> list[str]:
-    """Detected codes; unsure texts take the source's majority so far in their script."""
-    texts = kept["text"].tolist()
-    found = detect_confident(
-        texts,
+def _detect(fields: pd.DataFrame, settings: IngestSettings) -> list[str | None]:
+    """Confident language codes of ``fields["text"]`` (None where the detector is unsure)."""
+    return detect_confident(
+        fields["text"].tolist(),
         languages=tuple(getattr(settings, "languages", None) or DEFAULT_LANGUAGES),
         min_chars=settings.min_chars_for_language,
         min_confidence=settings.min_language_confidence,
-        hints=kept["language_hint"].tolist(),
+        hints=fields["language_hint"].tolist(),
     )
-    state.languages.update(texts, found)
-    # a score-only answer (empty text) has no language; guessing one would skew per-language counts
-    return [code or state.languages.fallback(text) for code, text in zip(found, texts)]
 
 
 def _quarantine(

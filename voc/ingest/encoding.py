@@ -160,7 +160,7 @@ def _is_utf8(path: Path) -> bool:
     decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
     try:
         with path.open("rb") as fh:
-            while block := fh.read(1 << 20):
+            while block := fh.read(1 << 16):  # small blocks: memory stays flat on a large file
                 decoder.decode(block)
             decoder.decode(b"", final=True)
     except UnicodeDecodeError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from voc.errors import InputError
 
 
@@ -20,6 +22,17 @@ class IngestError(InputError):
         ]
         prefix = ", ".join(w for w in where if w)
         super().__init__(f"{prefix}: {message}" if prefix else message)
+        self.message = message
         self.file = file
         self.row = row
         self.column = column
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # raised on a Dask worker (a chunk parsed there), it must arrive whole: file, row, column
+        return _rebuild, (type(self), self.message, self.file, self.row, self.column)
+
+
+def _rebuild(
+    cls: type[IngestError], message: str, file: str | None, row: int | None, column: str | None
+) -> IngestError:
+    return cls(message, file=file, row=row, column=column)

@@ -534,8 +534,16 @@ def _read_json(source: SourceSettings, chunk_size: int) -> Iterator[pd.DataFrame
 
 
 def _read_jsonl(source: SourceSettings, chunk_size: int) -> Iterator[pd.DataFrame]:
-    """One object per line; a line that is not a JSON object goes to quarantine, the rest is read."""
+    """One object per line; a line that is not a JSON object goes to quarantine, the rest is read.
+
+    Keys may first appear deep in the file (exports leave out null fields), so every chunk carries
+    the mapped columns, empty where not seen yet, and a mapped column absent from the whole file
+    is reported once the file is read: chunks of any size give the same records.
+    """
+    from voc.ingest.mapping import check_columns, mapped_columns
+
     fh, encoding = _open_text(source)
+    mapped = [name for _, name in mapped_columns(source.columns)]
     columns: dict[str, None] = {}
     batch: list[dict[str, Any]] = []
     lines: list[int] = []
@@ -565,10 +573,17 @@ def _read_jsonl(source: SourceSettings, chunk_size: int) -> Iterator[pd.DataFram
             batch.append(item)
             lines.append(line_no)
             if len(batch) == chunk_size:
-                yield _jsonl_frame(batch, columns, lines, problems)
+                yield _jsonl_frame(batch, _with_mapped(columns, mapped), lines, problems)
                 yielded, batch, lines, problems = True, [], [], {}
+    if columns:
+        check_columns(list(columns), source.columns, file=source_label(source))
     if batch or not yielded:
-        yield _jsonl_frame(batch, columns, lines, problems)
+        yield _jsonl_frame(batch, _with_mapped(columns, mapped), lines, problems)
+
+
+def _with_mapped(columns: dict[str, None], mapped: list[str]) -> dict[str, None]:
+    """The keys seen so far plus the mapped ones not seen yet (none while no line was an object)."""
+    return {**columns, **dict.fromkeys(mapped)} if columns else columns
 
 
 #: Where a broken JSON line keeps its text until the quarantine stores it.
@@ -591,7 +606,9 @@ def _jsonl_frame(
 def _read_parquet(source: SourceSettings, chunk_size: int) -> Iterator[pd.DataFrame]:
     import pyarrow.parquet as pq
 
-    file = pq.ParquetFile(source.path or "")
+    # no pre-buffering, a 64 KiB read buffer per column: a row group is decoded page by page as batches are
+    # taken, so memory follows ``chunk_size`` even for a file written as one huge row group
+    file = pq.ParquetFile(source.path or "", pre_buffer=False, buffer_size=1 << 16)
     first = 1
     yielded = False
     for batch in file.iter_batches(batch_size=chunk_size):

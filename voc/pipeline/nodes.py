@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from voc.compute.runners import InProcess, PartitionRunner
 from voc.config import (
     AlertSettings,
+    ComputeSettings,
     EmbeddingSettings,
     ImpactSettings,
     IngestSettings,
@@ -63,10 +65,16 @@ def empty_ingest() -> Ingested:
 
 
 # --- extract ------------------------------------------------------------------------------
-def read_sources(sources: list[SourceSettings], ingest: IngestSettings, night: date | None = None) -> Ingested:
+def read_sources(
+    sources: list[SourceSettings],
+    ingest: IngestSettings,
+    night: date | None = None,
+    compute: PartitionRunner | None = None,
+) -> Ingested:
     """Read every configured source in chunks, map, clean, redact and dedup it.
 
-    With ``night``, rows dated after it go to quarantine (a later night reads them).
+    With ``night``, rows dated after it go to quarantine (a later night reads them). With a
+    distributed ``compute`` runner the chunks are parsed on its workers (same records).
     """
     from voc.errors import InputError
     from voc.ingest import ingest_source
@@ -78,7 +86,7 @@ def read_sources(sources: list[SourceSettings], ingest: IngestSettings, night: d
     quarantine: list[pd.DataFrame] = []
     stats: dict[str, int] = {}
     for source in sources:
-        for batch in ingest_source(source, settings=ingest, not_after=not_after):
+        for batch in ingest_source(source, settings=ingest, not_after=not_after, runner=compute):
             records.append(batch.records)
             quarantine.append(batch.quarantine)
             for key, value in batch.stats.items():
@@ -131,6 +139,13 @@ def build_units(history: pd.DataFrame, themes: ThemeSettings) -> pd.DataFrame:
     return split_units(history, split_sentences=themes.split_sentences)
 
 
+def open_compute(compute: ComputeSettings) -> PartitionRunner:
+    """Where the per-record and per-unit steps run: this process, or a Dask cluster's workers."""
+    from voc.compute import get_runner
+
+    return get_runner(compute)
+
+
 def load_embedder(embedding: EmbeddingSettings) -> Embedder:
     """The night's one encoder, loaded once and handed to every step that needs it."""
     from voc.embed import get_embedder
@@ -139,21 +154,42 @@ def load_embedder(embedding: EmbeddingSettings) -> Embedder:
 
 
 def embed_units(
-    units: pd.DataFrame, embedder: Embedder, embedding_cache: EmbeddingCache, progress: ProgressMode = "auto"
+    units: pd.DataFrame,
+    embedder: Embedder,
+    embedding_cache: EmbeddingCache,
+    progress: ProgressMode = "auto",
+    compute: PartitionRunner | None = None,
+    embedding: EmbeddingSettings | None = None,
+    compute_settings: ComputeSettings | None = None,
 ) -> np.ndarray:
     """Embed every unit, computing only texts missing from the cache. Shape (n_units, dim).
 
-    ``progress`` is the settings' ``progress`` (a bar on a terminal, or never).
+    ``progress`` is the settings' ``progress`` (a bar on a terminal, or never). With a
+    distributed ``compute`` runner the missing texts are embedded in partitions on its workers,
+    each with its own encoder built from ``embedding``; this process looks up and saves the cache.
     """
     from voc.embed import embed_with_cache
     from voc.pipeline.progress import progress_bar
+
+    batch_size = 512
+    if compute is not None and compute.distributed and embedding is not None:
+        from voc.compute.partitioned import PartitionedEmbedder
+
+        resources = compute_settings.embed_resources if compute_settings else None
+        embedder = PartitionedEmbedder(embedder, settings=embedding, runner=compute, resources=resources)
+        batch_size = compute.partition_size * compute.workers  # one saved batch keeps every worker busy
 
     texts = units["text"].tolist()
     unique = list(dict.fromkeys(units["text_hash"]))
     to_do = len(unique) - len(embedding_cache.cached(unique, embedder.model_id))  # sized for the bar only
     with progress_bar("embedding", total=to_do, mode=progress) as advance:
         return embed_with_cache(
-            texts, embedder, lookup=embedding_cache.lookup, save=embedding_cache.put, progress=advance
+            texts,
+            embedder,
+            lookup=embedding_cache.lookup,
+            save=embedding_cache.put,
+            batch_size=batch_size,
+            progress=advance,
         )
 
 
@@ -305,8 +341,12 @@ def score_feedback(
     theme_update: ThemeUpdate,
     embedder: Embedder,
     sentiment: SentimentSettings,
+    compute: PartitionRunner | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Sentiment per unit and record, effort/churn cues, and the joined record/theme tables.
+
+    With a distributed ``compute`` runner, unit and record scores and cues are computed in
+    partitions on its workers (the same rows); the head is learned here, once.
 
     Returns
     -------
@@ -315,7 +355,10 @@ def score_feedback(
     record_themes : RECORD_THEME_COLUMNS, with the mean sentiment of the record's units per theme
     sentiment_info : which head scored (default or learned from ratings) and its cross-validated AUC
     """
-    from voc.sentiment import detect_cues, fit_from_ratings, score_sentiment
+    from voc.compute.partitioned import detect_cues_partitioned, score_sentiment_partitioned
+    from voc.sentiment import fit_from_ratings
+
+    runner = compute or InProcess()
 
     record_vectors, record_index = _mean_vectors(units["record_id"].to_numpy(), embeddings)
     scored = history.set_index("record_id")
@@ -323,7 +366,7 @@ def score_feedback(
     has_vec = scored.index.isin(record_index)
     model, info = _sentiment_model(scored[has_vec], record_vectors, vec_of, embedder, sentiment, fit_from_ratings)
 
-    unit_sent = score_sentiment(embeddings, model=model, neutral_band=sentiment.neutral_band)
+    unit_sent = score_sentiment_partitioned(embeddings, model=model, neutral_band=sentiment.neutral_band, runner=runner)
     units = units.reset_index(drop=True).copy()
     assigned = theme_update.units.set_index("unit_id")[["theme_id", "theme_similarity"]]
     units = units.join(assigned, on="unit_id")
@@ -331,10 +374,14 @@ def score_feedback(
     units[["sentiment", "sentiment_label"]] = unit_sent[["sentiment", "sentiment_label"]].to_numpy()
     units["sentiment"] = units["sentiment"].astype(float)
 
-    rec_sent = score_sentiment(record_vectors, model=model, neutral_band=sentiment.neutral_band)
+    rec_sent = score_sentiment_partitioned(
+        record_vectors, model=model, neutral_band=sentiment.neutral_band, runner=runner
+    )
     rec_sent.index = record_index
     scored = scored.join(rec_sent)
-    cues = detect_cues(scored["text"].fillna("").tolist(), scored["language"].fillna("und").tolist())
+    cues = detect_cues_partitioned(
+        scored["text"].fillna("").tolist(), scored["language"].fillna("und").tolist(), runner=runner
+    )
     cues.index = scored.index
     scored = scored.join(cues)
 

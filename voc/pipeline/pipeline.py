@@ -17,11 +17,12 @@ from voc.themes.pipeline import split_theme_levels
 __all__ = ["ANALYSIS", "NIGHTLY", "empty_ingest"]
 
 NIGHTLY: tuple[Node, ...] = (
+    Node("compute", nodes.open_compute, ("params:compute",), ("compute",), description="this process or Dask"),
     # extract
     Node(
         "ingest",
         nodes.read_sources,
-        ("params:sources", "params:ingest", "night"),
+        ("params:sources", "params:ingest", "night", "compute"),
         ("ingested",),
         retries=2,
         description="read and clean sources",
@@ -41,7 +42,12 @@ NIGHTLY: tuple[Node, ...] = (
     # transform
     Node("units", nodes.build_units, ("history", "params:themes"), ("units",)),
     Node("embedder", nodes.load_embedder, ("params:embedding",), ("embedder",), description="the night's one encoder"),
-    Node("embed", nodes.embed_units, ("units", "embedder", "embedding_cache", "params:progress"), ("embeddings",)),
+    Node(
+        "embed",
+        nodes.embed_units,
+        ("units", "embedder", "embedding_cache", "params:progress", "compute", "params:embedding", "params:compute"),
+        ("embeddings",),
+    ),
     Node("theme_units", nodes.content_units, ("units", "embeddings"), ("theme_units", "theme_embeddings")),
     Node(
         "match_catalogue",
@@ -91,7 +97,7 @@ NIGHTLY: tuple[Node, ...] = (
     Node(
         "sentiment",
         nodes.score_feedback,
-        ("history", "units", "embeddings", "theme_update", "embedder", "params:sentiment"),
+        ("history", "units", "embeddings", "theme_update", "embedder", "params:sentiment", "compute"),
         ("records", "scored_units", "record_themes", "sentiment_info"),
     ),
     Node(

@@ -58,6 +58,12 @@ def test_equal_content_gives_equal_fingerprints_and_any_change_another():
     assert len({base, *(fingerprint(*values) for values in others)}) == len(others) + 1
 
 
+def test_text_columns_read_back_as_another_string_dtype_keep_their_fingerprint():
+    read_back = frame().astype({"record_id": "string"})
+    assert fingerprint(read_back) == fingerprint(frame())
+    assert fingerprint(read_back.assign(record_id=["a", "b", "d"])) != fingerprint(frame())
+
+
 def test_encoders_are_fingerprinted_by_model_id_and_unknown_objects_refused():
     @dataclasses.dataclass
     class Encoder:

@@ -72,12 +72,12 @@ def _feed(digest: Any, value: Any) -> None:
     if value is None or isinstance(value, (bool, int, float, str, date, datetime, Path, np.generic)):
         update(f"{type(value).__name__}:{value!r};".encode())
     elif isinstance(value, pd.DataFrame):
-        update(f"frame{value.shape}{list(map(str, value.columns))}{list(map(str, value.dtypes))};".encode())
+        update(f"frame{value.shape}{list(map(str, value.columns))}{list(map(_kind, value.dtypes))};".encode())
         _feed(digest, pd.Series(value.index.to_numpy()))
         for column in value.columns:
             _feed(digest, value[column])
     elif isinstance(value, pd.Series):
-        update(f"series{len(value)}{value.dtype};".encode())
+        update(f"series{len(value)}{_kind(value.dtype)};".encode())
         try:
             hashed = pd.util.hash_pandas_object(value, index=False).to_numpy()
         except TypeError:  # cells holding lists or arrays
@@ -116,6 +116,12 @@ def _feed(digest: Any, value: Any) -> None:
         update(f"encoder:{value.model_id};".encode())
     else:
         raise NotFingerprintable(f"cannot fingerprint a {type(value).__name__}")
+
+
+def _kind(dtype: Any) -> str:
+    """A dtype's name, text dtypes as one: a frame read back from the store holds the same strings as
+    ``str`` where the night built them as ``object``, and a step sees no difference."""
+    return "text" if pd.api.types.is_string_dtype(dtype) else str(dtype)
 
 
 @functools.cache

@@ -127,6 +127,11 @@ class ThemeSettings(_Section):
     assign_threshold: float = Field(0.80, ge=-1, le=1)
     #: refit the model from all history every N days (new themes are still found nightly)
     refit_every_days: int = Field(7, ge=1)
+    #: above this many units a refit fits on a sample stratified by language, source and week and
+    #: assigns every other unit to the fitted themes; None always fits on all units
+    fit_sample_size: int | None = Field(50_000, gt=0)
+    #: units assigned to the fitted themes at once after a sampled fit (bounds that step's memory)
+    assign_batch_size: int = Field(50_000, gt=0)
     #: centroid similarity above which two themes are merged as near duplicates
     merge_threshold: float = Field(0.92, ge=-1, le=1)
     n_keywords: int = 8

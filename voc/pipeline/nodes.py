@@ -214,6 +214,7 @@ def fit_themes(
     run_id: str,
     clock: AnalysisClock,
     refit: bool,
+    history: pd.DataFrame | None = None,
 ) -> ThemeFit:
     """Assign units to known themes, find emerging ones, refit on schedule (ids persist).
 
@@ -228,6 +229,10 @@ def fit_themes(
 
         tone = np.asarray(default_model_for(embedder).coef_, dtype=np.float32)
 
+    if history is not None and themes.fit_sample_size is not None and len(theme_units) > themes.fit_sample_size:
+        from voc.themes.sampling import with_record_strata
+
+        theme_units = with_record_strata(theme_units, history)  # a sampled refit keeps sources and weeks
     # the model id makes a change of embedding model trigger a refit (old centroids are meaningless)
     return fit_or_assign(
         theme_state,
@@ -395,6 +400,23 @@ def score_feedback(
     return scored.reset_index(), units, record_themes, info
 
 
+def score_feedback_reads(
+    history: pd.DataFrame,
+    units: pd.DataFrame,
+    embeddings: np.ndarray,
+    theme_update: ThemeUpdate,
+    embedder: Embedder,
+    sentiment: SentimentSettings,
+    compute: PartitionRunner | None = None,
+) -> tuple[Any, ...]:
+    """What :func:`score_feedback` reads: the theme update's tables, not tonight's events.
+
+    Where the work runs (``compute``) does not change the result, so it is not part of the key.
+    """
+    tables = (theme_update.units, theme_update.themes, theme_update.record_themes)
+    return history, units, embeddings, tables, embedder, sentiment
+
+
 def _sentiment_model(
     scored: pd.DataFrame,
     record_vectors: np.ndarray,
@@ -518,13 +540,24 @@ def find_unsaid(
 
 
 def map_cx_taxonomy(
-    themes: pd.DataFrame, record_themes: pd.DataFrame, records: pd.DataFrame, embedder: Embedder, cache_dir: Path
+    themes: pd.DataFrame,
+    record_themes: pd.DataFrame,
+    records: pd.DataFrame,
+    embedder: Embedder,
+    cache_dir: Path,
+    embedding_cache: EmbeddingCache | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each theme's CX area, pillar and journey stage, and a percentage score per area/pillar.
 
-    The taxonomy's reference phrases are embedded once per encoder and kept under ``cache_dir``.
+    The taxonomy's reference phrases are embedded once per encoder and kept under ``cache_dir``;
+    the themes' label texts go through the embedding cache, so only a new or relabelled theme's
+    text is embedded on a night.
     """
     from voc.impact import map_taxonomy, score_cx_areas
+    from voc.pipeline.fingerprint import CachedEncoder
+
+    if embedding_cache is not None:
+        embedder = CachedEncoder(embedder, lookup=embedding_cache.lookup, save=embedding_cache.put)
 
     theme_map = map_taxonomy(themes, embedder=embedder, cache_dir=cache_dir)
     return theme_map, score_cx_areas(theme_map, record_themes, records)

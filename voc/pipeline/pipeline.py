@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from voc.pipeline import assemble, nodes
 from voc.pipeline.core import Node
+from voc.pipeline.fingerprint import memoised
 from voc.pipeline.night import AnalysisClock, resolve_night
 from voc.pipeline.nodes import empty_ingest
 from voc.themes.pipeline import split_theme_levels
@@ -69,6 +70,7 @@ NIGHTLY: tuple[Node, ...] = (
             "run_id",
             "clock",
             "refit",
+            "history",
         ),
         ("theme_fit",),
         description="assign to the registry, refit on schedule",
@@ -96,32 +98,41 @@ NIGHTLY: tuple[Node, ...] = (
     Node("theme_table", split_theme_levels, ("theme_update",), ("themes", "theme_hierarchy")),
     Node(
         "sentiment",
-        nodes.score_feedback,
-        ("history", "units", "embeddings", "theme_update", "embedder", "params:sentiment", "compute"),
+        memoised(nodes.score_feedback, reads=nodes.score_feedback_reads),  # a rerun reuses unchanged steps
+        (
+            "history",
+            "units",
+            "embeddings",
+            "theme_update",
+            "embedder",
+            "params:sentiment",
+            "compute",
+            "cache_dir",
+        ),
         ("records", "scored_units", "record_themes", "sentiment_info"),
     ),
     Node(
         "metrics",
-        nodes.measure_surveys,
-        ("records", "record_themes", "params:metrics"),
+        memoised(nodes.measure_surveys),
+        ("records", "record_themes", "params:metrics", "cache_dir"),
         ("metrics", "drivers", "volumes"),
     ),
     Node(
         "taxonomy",
-        nodes.map_cx_taxonomy,
-        ("themes", "record_themes", "records", "embedder", "cache_dir"),
+        memoised(nodes.map_cx_taxonomy, reads=lambda *inputs: inputs[:5]),
+        ("themes", "record_themes", "records", "embedder", "cache_dir", "embedding_cache", "cache_dir"),
         ("theme_map", "cx_scores"),
     ),
     Node(
         "priorities",
-        nodes.rank_issues,
-        ("records", "record_themes", "themes", "drivers", "params:impact", "clock"),
+        memoised(nodes.rank_issues),
+        ("records", "record_themes", "themes", "drivers", "params:impact", "clock", "cache_dir"),
         ("priorities",),
     ),
     Node(
         "signals",
-        nodes.find_unsaid,
-        ("records", "record_themes", "themes", "drivers", "customers", "params:impact", "clock"),
+        memoised(nodes.find_unsaid),
+        ("records", "record_themes", "themes", "drivers", "customers", "params:impact", "clock", "cache_dir"),
         ("signals",),
     ),
     Node(

@@ -40,6 +40,7 @@ from voc.themes.registry import (
     save_assignments,
     save_themes,
 )
+from voc.themes.sampling import fit_on_sample
 from voc.themes.state import ThemeChanges, ThemeState, load_theme_state, save_theme_changes
 from voc.themes.tracking import EMERGING_MIN_UNITS, Tracked, assign_night, refit_registry, unit_rows
 
@@ -234,7 +235,14 @@ def fit_or_assign(
     due = due or stored is None
     if due:
         extra = {} if tone_directions is None else {"erase_tone": np.atleast_2d(tone_directions)}
-        model = _make_model(model_cls, settings, **extra).fit(embeddings, languages=languages, texts=texts)
+        model = fit_on_sample(  # above fit_sample_size: a stratified sample, the rest assigned in batches
+            _make_model(model_cls, settings, **extra),
+            embeddings,
+            units=units,
+            sample_size=settings.fit_sample_size,
+            seed=settings.seed,
+            batch_size=settings.assign_batch_size,
+        )
         vectors = unit_rows(model.correct(embeddings, languages=languages))
         if anchors is not None and len(getattr(model, "centroids_", ())):
             model.parents_ = anchored_parents(
@@ -261,8 +269,22 @@ def fit_or_assign(
         assert stored is not None  # a refit is always due without a stored model
         model = model_cls.from_state(stored.state)
         vectors = unit_rows(model.correct(embeddings, languages=languages))
+        # leftovers the last refit judged noise are not clustered again, nor anything on a night with nothing new
+        recent = (is_new | (previous["run_id"].to_numpy(dtype=object) != stored.run_id)) & bool(is_new.any())
         tracked = _assign_new_units(
-            model, model_cls, themes, vectors, languages, texts, prev_model, prev_sim, is_new, settings, run_id, now
+            model,
+            model_cls,
+            themes,
+            vectors,
+            languages,
+            texts,
+            prev_model,
+            prev_sim,
+            is_new,
+            settings,
+            run_id,
+            now,
+            recent=recent,
         )
         fitted = None
     return ThemeFit(
@@ -288,23 +310,32 @@ def _assign_new_units(
     settings: ThemeSettings,
     run_id: str,
     now: datetime,
+    recent: np.ndarray | None = None,
 ) -> Tracked:
-    """A night between refits: new units join known themes; leftovers may form emerging ones."""
+    """A night between refits: new units join known themes; recent leftovers may form emerging ones."""
     # a new theme must be as big as the fitted model's smallest allowed theme, which grows
     # with the data, so a handful of leftovers in a large history does not make a theme
     min_units = max(EMERGING_MIN_UNITS, int(getattr(model, "min_size_", 0) or 0))
 
-    def discover(rows: np.ndarray) -> np.ndarray:
+    def discover(pool: np.ndarray) -> np.ndarray:
         # Cluster the leftovers in tonight's aligned space with no alignment of their own:
         # centring a small pool that is mostly one new theme would erase that very theme.
         fresh = model_cls(
             min_theme_size=min_units, seed=settings.seed, merge_threshold=settings.merge_threshold, align="none"
         )
+        labels, keep = (
+            np.full(len(pool), UNASSIGNED_THEME),
+            np.ones(len(pool), bool) if recent is None else recent[pool],
+        )
+        rows = pool[keep]
+        if len(rows) < 2 * min_units:
+            return labels
         try:
             fresh.fit(vectors[rows], languages=languages[rows], texts=[texts[i] for i in rows])
         except ValueError:  # too few units to find anything
-            return np.full(len(rows), UNASSIGNED_THEME)
-        return np.asarray(fresh.labels_)
+            return labels
+        labels[keep] = fresh.labels_
+        return labels
 
     return assign_night(
         themes,

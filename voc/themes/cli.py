@@ -195,6 +195,22 @@ def export(file: Path = typer.Argument(..., help="YAML file to write."), db: Pat
     typer.echo(f"curation written to {file}")
 
 
+@themes_app.command("bertopic")
+def bertopic(
+    folder: Path = typer.Argument(..., file_okay=False, help="Folder to write the BERTopic model to."),
+    db: Path | None = DbOption,
+) -> None:
+    """Write the latest night's themes as a BERTopic model (`BERTopic.load(folder)` reads it)."""
+    from voc.themes.bertopic_export import ExportError, export_bertopic
+
+    with _open(db) as store:
+        try:
+            export_bertopic(store, folder)
+        except ExportError as error:
+            _fail(error)
+    typer.echo(f"BERTopic model written to {folder} (topic ids and voc theme ids: {folder / 'voc_themes.csv'})")
+
+
 @themes_app.command("import")
 def import_(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="YAML file from `voc themes export`."),

@@ -216,6 +216,11 @@ def _stop_words(language: str) -> frozenset[str]:
     return frozenset(words)
 
 
+def stop_words(language: str) -> frozenset[str]:
+    """Stop words of ``language``; of every supported language when it is unknown or empty."""
+    return _stop_words(language)
+
+
 @cache
 def _union(table: tuple[tuple[str, frozenset[str]], ...], language: str) -> frozenset[str]:
     found = dict(table)

@@ -239,7 +239,24 @@ def product_row(frame: pd.DataFrame, night: dict[str, object]) -> dict[str, obje
     seconds = float(night["seconds"])  # type: ignore[arg-type]
     row = score_row("voc run", records, truth, found, ranked=len(priorities), leaves=leaves, seconds=seconds)
     row.update(language_rows(records, found, priorities))
+    row["bad_labels"] = len(failing_labels(priorities))
     return row
+
+
+def failing_labels(priorities: pd.DataFrame) -> list[str]:
+    """Ranked labels that break the label rules (:mod:`voc.themes.label_rules`).
+
+    Catalogue names are written by people and may hold a stop word ("Rude or unhelpful staff"):
+    the rules judge generated labels only.
+    """
+    from voc.themes.catalogue import load_catalogue
+    from voc.themes.label_rules import label_problems
+
+    catalogue = load_catalogue()
+    written = {theme.name for area in catalogue.areas for theme in area.themes}
+    written |= {name for area in catalogue.areas for theme in area.themes for name in theme.names.values()}
+    labels = priorities.get("theme_label", pd.Series(dtype=object)).dropna().astype(str)
+    return [label for label in labels if label not in written and label_problems(label, language="en")]
 
 
 def language_rows(records: pd.DataFrame, found: pd.Series, priorities: pd.DataFrame) -> dict[str, object]:

@@ -22,6 +22,7 @@ from voc.config import Settings, load_settings
 from voc.errors import StoreLockedError, TransientError
 from voc.pipeline import Node, RunResult, run_pipeline
 from voc.pipeline.runner import night_counts
+from voc.report.summary import summary_markdown
 
 
 def only_transient(task_: Any, task_run: Any, state: Any) -> bool:
@@ -118,12 +119,18 @@ def publish_artifacts(result: RunResult) -> None:
     counts = night_counts(catalog)
     priorities = catalog.get("priorities")
     alerts = catalog.get("alerts")
+    context = catalog.get("context")
+    # the report's own summary (headline, top ten, alerts): the same figures as report.html
+    summary = summary_markdown(context, report_path=result.paths.get("report")) if context is not None else ""
     lines = [
-        f"# voc nightly run {result.night.isoformat()}",
+        summary or f"# voc nightly run {result.night.isoformat()}",
+        "## Counts",
+        "",
         f"- run id: `{result.run_id}`",
         f"- new records: {counts['n_new_records']}",
         f"- records analysed: {counts['n_records']}",
-        f"- themes: {counts['n_themes']} ({counts['n_leaf_themes']} ranked leaf themes and their parent groups)",
+        f"- themes: {counts['n_themes']} ({counts['n_ranked_themes']} ranked, {counts['n_context_themes']} only beside "
+        f"others; {counts['n_parent_themes']} parent groups)",
         f"- priorities: {counts['n_priorities']}",
         f"- alerts: {counts['n_alerts']}",
         f"- report: `{result.paths.get('report')}`",
@@ -134,7 +141,8 @@ def publish_artifacts(result: RunResult) -> None:
     ]
     create_markdown_artifact("\n".join(lines), key="voc-nightly-summary", description="voc nightly summary")
     if priorities is not None and not priorities.empty:
-        top = priorities.head(20)[["rank", "theme_label", "priority_score", "n_records", "nps_impact", "why"]]
+        columns = ["rank", "theme_label", "priority_score", "n_records", "negativity", "impact_metric", "impact", "why"]
+        top = priorities.head(20)[[c for c in columns if c in priorities]]
         create_table_artifact(
             top.round(3).astype(object).where(top.notna(), None).to_dict("records"),
             key="voc-priorities",

@@ -134,6 +134,9 @@ PRIORITY_COLUMNS: Final[tuple[str, ...]] = (
     "why",  # plain-language reason for the rank
     "impact_metric",  # the metric `impact` is measured on: nps | csat | ces | stars | sentiment
     "impact",  # what the theme costs on impact_metric's own scale (negative = cost; see voc.metrics.drivers)
+    "n_negative",  # mentions (record, theme) with sentiment below -0.15; negativity = n_negative / rated
+    "n_neutral",  # rated mentions between -0.15 and +0.15
+    "n_positive",  # mentions with sentiment above +0.15
 )
 
 #: Tables checked where one step hands them to the next (``voc.pipeline.core.run_nodes``), by the

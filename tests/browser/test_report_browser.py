@@ -34,7 +34,7 @@ def test_every_section_renders_with_data(opened):
         assert section.is_visible(), name
         empties = section.locator("p.empty:visible").all_inner_texts()
         # "Non-responders" has no data in the fixture on purpose.
-        assert empties == (["No data in this run."] if name == "unsaid" else []), (name, empties)
+        assert empties == (["Nothing found tonight."] if name == "unsaid" else []), (name, empties)
     assert page.locator("#theme-cards > article").count() == 5
     assert page.locator("section#alerts tbody tr").count() == 2
     opened.screenshot("report_full")
@@ -131,6 +131,9 @@ def test_xss_verbatims_are_inert(opened, synthetic):
 def test_long_verbatim_is_collapsed_and_record_link_opens_its_row(opened):
     page = opened.page
     card = page.locator("#theme-0")
+    card.locator("details.theme-detail > summary").click()  # the card's body, folded by the reset
+    for more in card.locator("details.more-quotes > summary").all():
+        more.click()
     details = card.locator("blockquote details").first
     assert details.get_attribute("open") is None
     details.locator("summary").click()
@@ -139,6 +142,10 @@ def test_long_verbatim_is_collapsed_and_record_link_opens_its_row(opened):
     target = link.get_attribute("href")[1:]
     assert not page.locator(f"[id='{target}']").is_visible()
     link.click()
+    assert page.locator(f"[id='{target}']").is_visible()
+    # a quote's record opens even from a folded card: every folded level around the row opens
+    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = false; })")
+    page.evaluate(f"document.querySelector(\"a.rec[href='#{target}']\").click()")
     assert page.locator(f"[id='{target}']").is_visible()
 
 

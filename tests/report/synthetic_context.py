@@ -146,6 +146,11 @@ def make_context(seed: int = 7, *, n_records: int = 150) -> ReportContext:
             for k, t in enumerate(theme_rows)
         ]
     )
+    # the sentiment split behind `negativity`, as rank_priorities counts it
+    priorities["n_negative"] = (priorities["negativity"] * priorities["n_records"]).round().astype(int)
+    priorities["n_positive"] = ((priorities["n_records"] - priorities["n_negative"]) // 2).astype(int)
+    priorities["n_neutral"] = priorities["n_records"] - priorities["n_negative"] - priorities["n_positive"]
+    priorities["negativity"] = priorities["n_negative"] / priorities["n_records"].clip(lower=1)
 
     periods = pd.date_range(start, periods=12, freq="7D")
     metrics = []

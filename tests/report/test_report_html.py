@@ -63,7 +63,7 @@ def test_every_section_renders_with_data(html):
         body = _section(html, name)
         # "Non-responders" is empty on purpose in the fixture; nothing else may say "no data".
         empties = re.findall(r'<p class="empty">([^<]*)</p>', body)
-        assert empties == (["No data in this run."] if name == "unsaid" else []), (name, empties)
+        assert empties == (["Nothing found tonight."] if name == "unsaid" else []), (name, empties)
 
 
 def test_priority_rows_carry_sort_values_and_why(ctx, html):
@@ -130,7 +130,7 @@ def test_minimal_context_says_no_data(minimal_ctx):
     assert PLOTLY_HEADER not in html  # no figure, so no 4 MB of JavaScript
     for name in ("cx", "map", "quality", "alerts"):
         assert '<p class="empty">' in _section(html, name), name
-    assert "No survey scores in this run." in html
+    assert "No survey scores in this run:" in html
 
 
 def test_missing_required_column_names_it(ctx):

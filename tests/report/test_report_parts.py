@@ -99,12 +99,18 @@ def test_view_orders_cards_by_rank_then_volume(ctx):
     assert ids[:4] == ctx.priorities.sort_values("rank")["theme_id"].tolist() and ids[4] == 1
 
 
-def test_view_sentiment_split_counts_records_without_theme_counts(ctx):
-    card = build_view(ctx)["themes"]["cards"][0]
-    mine = ctx.records[ctx.records["theme_id"] == card["id"]]
-    assert card["split"]["total"] == len(mine)
-    assert card["split"]["negative"]["n"] == int((mine["sentiment_label"] == "negative").sum())
-    assert math.isclose(sum(card["split"][k]["pct"] for k in ("negative", "neutral", "positive")), 100, abs_tol=0.2)
+def test_card_split_is_the_priority_rows_split(ctx):
+    view = build_view(ctx)
+    for card in view["themes"]["cards"]:
+        row = ctx.priorities.loc[ctx.priorities["theme_id"] == card["id"]]
+        if row.empty:
+            assert card["split"] == {}  # not ranked: no mention in the period, no split
+            continue
+        row = row.iloc[0]
+        assert card["split"]["total"] == row["n_negative"] + row["n_neutral"] + row["n_positive"]
+        assert card["split"]["negative"]["n"] == row["n_negative"]
+        assert card["split"]["negative"]["text"] == fmt.percent(row["negativity"])
+        assert math.isclose(sum(card["split"][k]["pct"] for k in ("negative", "neutral", "positive")), 100, abs_tol=0.2)
 
 
 def test_summary_markdown(ctx, tmp_path):

@@ -10,7 +10,8 @@ reporting period; the trend uses the windows before ``now``):
   complained about by hundreds is, even if it is praised as often.
 - **trend**: see :mod:`voc.impact.trend` (exact Poisson-rate test, minimum-volume guard, the
   current week, month or quarter against like periods, chosen from the history's volume).
-- **negativity**: share of its mentions with sentiment below -0.15; ``mean_sentiment``. Its score
+- **negativity**: share of its rated mentions with sentiment below -0.15 (``n_negative`` of
+  ``n_negative + n_neutral + n_positive``, the split the report draws); ``mean_sentiment``. Its score
   component shrinks the share towards the all-theme share by 20 pseudo-mentions, so a theme with
   three negative mentions out of three does not outrank one with 300 out of 400 by chance.
 - **impact**: taken from the key drivers table (:func:`voc.metrics.key_drivers`) of the night's
@@ -48,6 +49,7 @@ from voc.config import ImpactSettings
 from voc.impact._frames import (
     CONTACT_SOURCES,
     NEGATIVE_BELOW,
+    POSITIVE_ABOVE,
     customers_table,
     has_text,
     label_of,
@@ -138,6 +140,7 @@ def rank_priorities(
     table["why"] = [_why(row, windows, settings.currency) for row in table.itertuples()]
     table["n_records"] = table["n_records"].astype(int)
     table["n_customers"] = table["n_customers"].astype(int)
+    table[["n_negative", "n_neutral", "n_positive"]] = table[["n_negative", "n_neutral", "n_positive"]].astype(int)
     return table[list(PRIORITY_COLUMNS)].reset_index(drop=True)
 
 
@@ -158,8 +161,11 @@ def _volume_and_tone(mentions: pd.DataFrame, *, n_commented: int) -> pd.DataFram
             "negativity": grouped["_neg"].mean(),
             "mean_sentiment": grouped["sentiment"].mean(),
             "_n_rated": grouped["sentiment"].count(),
+            "n_negative": grouped["_neg"].sum().astype(int),
+            "n_positive": frame.assign(_pos=frame["sentiment"] > POSITIVE_ABOVE).groupby("theme_id")["_pos"].sum(),
         }
     )
+    table["n_neutral"] = table["_n_rated"] - table["n_negative"] - table["n_positive"]
     table["_neg_customers"] = table["_neg_customers"].fillna(0)
     table["share"] = table["n_records"] / max(n_commented, 1)
     return table

@@ -129,8 +129,10 @@ def build_report_context(
     if results.theme_map is not None and not results.theme_map.empty:
         themes_view = themes_view.merge(results.theme_map, on="theme_id", how="left")
     themes_view = outputs.theme_positions(themes_view, theme_update.centroids)
+    from voc.report.counts import theme_counts
+
     return ReportContext(
-        run=dict(run_info),
+        run=dict(run_info) | {"theme_counts": theme_counts(results.theme_hierarchy, results.priorities)},
         records=results.records,
         themes=themes_view,
         priorities=results.priorities,
@@ -141,7 +143,7 @@ def build_report_context(
         alerts=results.alerts,
         cx_scores=results.cx_scores,
         quality=data_quality(ingested, results.records),
-        changes=changes(theme_update, results.priorities, previous_priorities),
+        changes=changes(theme_update, results.theme_hierarchy, results.priorities, previous_priorities),
     )
 
 
@@ -157,13 +159,13 @@ def data_quality(ingested: Ingested, records: pd.DataFrame) -> dict[str, Any]:
     return quality
 
 
-def changes(theme_update: ThemeUpdate, priorities: pd.DataFrame, previous: pd.DataFrame) -> dict[str, Any]:
+def changes(
+    theme_update: ThemeUpdate, hierarchy: pd.DataFrame, priorities: pd.DataFrame, previous: pd.DataFrame
+) -> dict[str, Any]:
     """What moved since the previous night: theme events, rank changes, new priorities."""
-    events = theme_update.events
-    found: dict[str, Any] = {}
-    if events is not None and not events.empty and "event" in events:
-        for kind, n in events["event"].value_counts().items():
-            found[f"themes {kind}"] = int(n)
+    from voc.report.counts import theme_changes
+
+    found: dict[str, Any] = dict(theme_changes(theme_update.events, hierarchy))
     if previous is not None and not previous.empty and not priorities.empty:
         before = previous.set_index("theme_id")["rank"]
         moved = priorities.set_index("theme_id")["rank"].sub(before).dropna()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +94,8 @@ def run_pipeline(
         (:mod:`voc.pipeline.progress`, the ``progress`` setting).
     """
     nodes = list(nodes)
+    if isinstance(night, datetime):  # a timestamp names its day: every step compares dates
+        night = night.date()
     store, catalog = open_run(settings, night, out_dir, refit)
     catalog.update(seed_catalog or {})
     progress = NightProgress(
@@ -138,20 +140,7 @@ def _size(name: str, catalog: DataCatalog) -> dict[str, int]:
 
 
 def night_counts(catalog: Mapping[str, Any]) -> dict[str, int]:
-    """The counts a night reports (summary artifact, ``night.json``), as the store holds them.
+    """The counts a night reports (summary artifact, ``night.json``); see :mod:`voc.report.counts`."""
+    from voc.report.counts import night_counts as counted
 
-    Themes are counted as stored: the ranked leaf themes and their parent groups together.
-    """
-
-    def size(name: str) -> int:
-        value = catalog.get(name)
-        return 0 if value is None else int(len(value))
-
-    return {
-        "n_new_records": size("new_records"),
-        "n_records": size("records"),
-        "n_themes": size("theme_hierarchy"),
-        "n_leaf_themes": size("themes"),
-        "n_priorities": size("priorities"),
-        "n_alerts": size("alerts"),
-    }
+    return counted(catalog)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from voc.report import formatting as fmt
 from voc.report.context import ReportContext
-from voc.report.figures import METRIC_LABELS, overall_metrics
+from voc.report.view_overview import headline_figures
 
 
 def _cell(value: object) -> str:
@@ -35,16 +35,18 @@ def summary_markdown(ctx: ReportContext, *, report_path: Path | str | None = Non
     lines = [f"# Voice of the customer — night of {fmt.date(ctx.run.get('night'))}", ""]
     if report_path is not None:
         lines += [f"Report: `{Path(report_path)}`", ""]
+    counts = ctx.run.get("theme_counts") or {}
+    n_themes = counts.get("n_themes", len(ctx.themes))
+    ranked = f" ({fmt.number(counts['n_ranked_themes'])} ranked)" if "n_ranked_themes" in counts else ""
     lines.append(
         f"- run `{ctx.run_id}`, {fmt.number(ctx.run.get('n_new_records'))} new records, "
-        f"{fmt.number(len(ctx.themes))} themes"
+        f"{fmt.number(n_themes)} themes{ranked}"
     )
-    overall = overall_metrics(ctx.metrics)
-    for name, label in METRIC_LABELS.items():
-        part = overall.loc[overall["metric"] == name]
-        if not part.empty:
-            row = part.iloc[-1]
-            lines.append(f"- {label}: {fmt.number(row['value'], 1)} (n={fmt.number(row['n'])})")
+    # the report's own headline figures: the same value, interval, n and period as its tiles
+    for h in headline_figures(ctx.metrics):
+        interval = f", 95 % interval {h['interval']}" if h["interval"] else ""
+        small = ", small sample" if h["small"] else ""
+        lines.append(f"- {h['label']}: {h['value']} (n={h['n']}, {h['scope']}{interval}{small})")
     for key, value in ctx.changes.items():
         lines.append(f"- {fmt.humanize(key)}: {_cell(value)}")
     lines += ["", "## Fix first", ""]

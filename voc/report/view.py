@@ -74,18 +74,55 @@ def table(frame: pd.DataFrame | None, *, limit: int = MAX_TABLE_ROWS, drop: tupl
     }
 
 
+#: What each signal needs from the input, said when a night lacks it (instead of an empty table).
+SIGNAL_NEEDS: Final[dict[str, tuple[str, str]]] = {
+    "silent_detractors": ("scores", "Needs survey scores (NPS, CSAT, CES or stars) in the input."),
+    "score_text_mismatch": ("scores", "Needs survey scores beside the comments."),
+    "score_text_disagreement": ("scores", "Needs survey scores beside the comments."),
+    "unvoiced_high_impact": ("scores", "Needs survey scores or churn flags per customer."),
+    "survey_blind_spots": (
+        "source_types",
+        "Needs survey answers and other feedback (tickets, complaints, reviews) marked by a source type column.",
+    ),
+    "non_responders": ("customers", "Needs a customer list (settings: customers_path)."),
+}
+
+
+def _night_has(ctx: ReportContext) -> set[str]:
+    """Which kinds of input this night's records carry (scores, several source types, customers)."""
+    records = ctx.records
+    found = set()
+    if "score" in records and records["score"].notna().any():
+        found.add("scores")
+    if "churned" in records and records["churned"].notna().any():
+        found.add("scores")  # churn is what the unvoiced check reads without scores
+    if "source_type" in records and records["source_type"].dropna().astype(str).nunique() > 1:
+        found.add("source_types")
+    if "customer_id" in records and records["customer_id"].notna().any():
+        found.add("customers")
+    return found
+
+
 def _signals(ctx: ReportContext) -> list[dict[str, Any]]:
     names = list(SIGNAL_NAMES) + [n for n in ctx.signals if n not in SIGNAL_NAMES]
-    return [
-        {
-            "name": n,
-            "anchor": f"signal-{n}",
-            "title": SIGNAL_TITLES.get(n, fmt.humanize(n)),
-            "note": ctx.signal_notes.get(n, ""),
-            "table": table(ctx.signals.get(n)),
-        }
-        for n in names
-    ]
+    has = _night_has(ctx)
+    out = []
+    for n in names:
+        need, sentence = SIGNAL_NEEDS.get(n, ("", ""))
+        rows = table(ctx.signals.get(n))
+        empty = "Nothing found tonight." if not need or need in has else sentence
+        out.append(
+            {
+                "name": n,
+                "anchor": f"signal-{n}",
+                "title": SIGNAL_TITLES.get(n, fmt.humanize(n)),
+                "note": ctx.signal_notes.get(n, "") if not need or need in has else "",
+                "table": rows,
+                "empty": empty,
+                "missing_input": bool(need) and need not in has and not rows["rows"],
+            }
+        )
+    return out
 
 
 def _alerts(ctx: ReportContext) -> dict[str, Any]:
@@ -186,7 +223,7 @@ def _quality(ctx: ReportContext) -> dict[str, Any]:
     }
 
 
-_RUN_SHOWN: Final = frozenset({"run_id", "night", "started_at", "finished_at", "settings", "models"})
+_RUN_SHOWN: Final = frozenset({"run_id", "night", "started_at", "finished_at", "settings", "models", "theme_counts"})
 
 
 def _run(ctx: ReportContext) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any, Final
 
 import pandas as pd
 
-from voc.metrics.periods import latest_sufficient
+from voc.metrics.periods import choose_period, latest_sufficient
 from voc.report import formatting as fmt
 from voc.report.context import ReportContext
 from voc.report.figures import METRIC_LABELS, OVERALL, overall_metrics
@@ -27,10 +27,17 @@ CHANGE_LABELS: Final[dict[str, str]] = {
 }
 
 
+#: Values a reader learns nothing from when they are all a breakdown holds (no such input column).
+_NO_VALUE: Final = frozenset({"", fmt.DASH, "other", "unknown", "none", "nan"})
+
+
 def _counts(records: pd.DataFrame, column: str, *, label=None) -> list[dict[str, Any]]:
+    """Bars of one breakdown; none when the column is missing or holds no real value."""
     if column not in records or records.empty:
         return []
     counts = records[column].fillna(fmt.DASH).astype(str).value_counts()
+    if set(counts.index.str.lower()) <= _NO_VALUE:
+        return []
     total = int(counts.sum())
     # Bars are scaled to the largest group so small differences stay visible.
     top = int(counts.max())
@@ -48,7 +55,7 @@ def _counts(records: pd.DataFrame, column: str, *, label=None) -> list[dict[str,
 # --- headline --------------------------------------------------------------------------------
 
 
-def _headline(metrics: pd.DataFrame) -> list[dict[str, Any]]:
+def headline_figures(metrics: pd.DataFrame) -> list[dict[str, Any]]:
     """Latest overall value per metric, with its interval and the change from the period before.
 
     A period flagged ``small_sample`` is never quoted: the newest period with enough answers is
@@ -154,6 +161,26 @@ def theme_metrics(metrics: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def _records_grain(records: pd.DataFrame) -> str:
+    """The bar width of the records chart (:func:`voc.report.figures.records_over_time_figure`)."""
+    if "created_at" not in records:
+        return "day"
+    dates = pd.to_datetime(records["created_at"], errors="coerce").dropna()
+    return choose_period(dates, min_n=1) if not dates.empty else "day"
+
+
+def _themes_kpi(counts: dict[str, int] | None, n_listed: int) -> dict[str, Any]:
+    """The themes tile: live leaf themes, and how many are ranked, context themes and parent groups."""
+    if not counts:
+        return {"label": "Themes", "value": fmt.number(n_listed)}
+    parts = [f"{fmt.number(counts['n_ranked_themes'])} ranked"]
+    if counts.get("n_context_themes"):
+        parts.append(f"{fmt.number(counts['n_context_themes'])} only beside others")
+    if counts.get("n_parent_themes"):
+        parts.append(f"in {fmt.number(counts['n_parent_themes'])} groups")
+    return {"label": "Themes", "value": fmt.number(counts["n_themes"]), "detail": ", ".join(parts)}
+
+
 def overview_view(ctx: ReportContext) -> dict[str, Any]:
     """KPI tiles, score headlines, breakdowns by source/channel/language and changes."""
     records = ctx.records
@@ -166,13 +193,13 @@ def overview_view(ctx: ReportContext) -> dict[str, Any]:
             {"label": "Records", "value": fmt.number(n_total)},
             {"label": "New this run", "value": fmt.number(ctx.run.get("n_new_records"))},
             {"label": "With a comment", "value": fmt.number(commented)},
-            {"label": "Active themes", "value": fmt.number(int((status != "retired").sum()))},
+            _themes_kpi(ctx.run.get("theme_counts"), int((status != "retired").sum())),
             {
                 "label": "Languages",
                 "value": fmt.number(records["language"].nunique() if "language" in records else None),
             },
         ],
-        "headline": _headline(ctx.metrics),
+        "headline": headline_figures(ctx.metrics),
         "by": [
             {"title": "Source", "rows": _counts(records, "source")},
             {"title": "Channel", "rows": _counts(records, "channel")},
@@ -185,4 +212,5 @@ def overview_view(ctx: ReportContext) -> dict[str, Any]:
         ],
         "sampled": bool(ctx.run.get("records_sampled")),
         "n_shown": fmt.number(len(records)),
+        "records_grain": _records_grain(records),
     }

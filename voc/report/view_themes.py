@@ -16,6 +16,8 @@ from voc.report.view_overview import theme_metrics
 LONG_VERBATIM: Final = 280
 #: Theme cards shown; the rest are listed by name so nothing is silently dropped.
 MAX_THEME_CARDS: Final = 80
+#: Theme cards shown open (the top of the priority list); the rest are folded to their header.
+OPEN_THEME_CARDS: Final = 5
 #: Records listed per theme card.
 MAX_CARD_RECORDS: Final = 12
 
@@ -81,9 +83,9 @@ def priorities_view(ctx: ReportContext, currency: str) -> dict[str, Any]:
                 },
             }
         )
-    # Columns that hold nothing for any row (no churn data, no values) are left out.
+    # Columns that hold nothing for any row (no churn data, no values, no contact sources) are left out.
     has = {
-        k: bool(pr[k].notna().any()) if k in pr else False
+        k: bool(pd.to_numeric(pr[k], errors="coerce").fillna(0).ne(0).any()) if k in pr else False
         for k in (
             "n_customers",
             "trend_pct",
@@ -94,6 +96,9 @@ def priorities_view(ctx: ReportContext, currency: str) -> dict[str, Any]:
             "cost_to_serve",
         )
     }
+    # without customer ids every record counts as its own customer: the column would repeat Records
+    if "customer_id" not in ctx.records or ctx.records["customer_id"].fillna("").astype(str).str.strip().eq("").all():
+        has["n_customers"] = False
     areas = sorted({r["area"] for r in rows if r["area"]})
     metric = next((str(m) for m in pr.get("impact_metric", pd.Series(dtype=object)).dropna()), None)
     return {
@@ -143,19 +148,21 @@ def _keywords(raw: Any) -> list[dict[str, Any]]:
     ]
 
 
-def _split(theme: dict[str, Any], recs: pd.DataFrame) -> dict[str, Any]:
-    """Sentiment split from the theme table when given, else counted from its records."""
-    if all(not fmt.is_missing(theme.get(k)) for k in ("n_positive", "n_neutral", "n_negative")):
-        counts = {k: int(theme[f"n_{k}"]) for k in ("positive", "neutral", "negative")}
-    elif "sentiment_label" in recs and not recs.empty:
-        vc = recs["sentiment_label"].astype(str).value_counts()
-        counts = {k: int(vc.get(k, 0)) for k in ("positive", "neutral", "negative")}
-    else:
+def _split(priority: dict[str, Any]) -> dict[str, Any]:
+    """Sentiment split of the theme's mentions in the period: the counts behind its ``negativity``.
+
+    Taken from the priority row, so the card's bar and the priority table's "negative" column are
+    one number; a theme without a priority row (no mention in the period) has no split.
+    """
+    if any(fmt.is_missing(priority.get(f"n_{k}")) for k in ("positive", "neutral", "negative")):
         return {}
+    counts = {k: int(priority[f"n_{k}"]) for k in ("positive", "neutral", "negative")}
     total = sum(counts.values())
     if total == 0:
         return {}
-    return {k: {"n": v, "pct": round(100 * v / total, 1)} for k, v in counts.items()} | {"total": total}
+    return {
+        k: {"n": v, "pct": round(100 * v / total, 1), "text": fmt.percent(v / total)} for k, v in counts.items()
+    } | {"total": total}
 
 
 def _top(recs: pd.DataFrame, column: str, k: int = 5, *, label=None) -> list[dict[str, str]]:
@@ -219,8 +226,7 @@ def _volumes(ctx: ReportContext) -> dict[Any, list[float]]:
 def themes_view(ctx: ReportContext) -> dict[str, Any]:
     """Theme cards in priority order (then by volume), themes beyond the cap, emerging themes."""
     themes = _theme_rows(ctx)
-    ranks = dict(zip(ctx.priorities["theme_id"], ctx.priorities["rank"]))
-    whys = dict(zip(ctx.priorities["theme_id"], ctx.priorities["why"]))
+    priority_rows = {r["theme_id"]: r for r in ctx.priorities.to_dict("records")}
     volumes = _volumes(ctx)
     theme_scores = theme_metrics(ctx.metrics)
     records = ctx.records
@@ -229,8 +235,9 @@ def themes_view(ctx: ReportContext) -> dict[str, Any]:
     by_theme = dict(tuple(records.groupby("theme_id", sort=False))) if not records.empty else {}
     order = _theme_order(ctx)
     cards = []
-    for tid in order[:MAX_THEME_CARDS]:
+    for position, tid in enumerate(order[:MAX_THEME_CARDS]):
         t = themes[tid]
+        priority = priority_rows.get(tid, {})
         recs = by_theme.get(tid, ctx.records.iloc[0:0])
         vols = volumes.get(tid, [])
         verbatims = _verbatims(t.get("verbatims"))
@@ -243,22 +250,27 @@ def themes_view(ctx: ReportContext) -> dict[str, Any]:
                 "parent": None if fmt.is_missing(t.get("parent_label")) else t.get("parent_label"),
                 "status": str(fmt.text(t.get("status"), "active")),
                 "curated": fmt.truthy(t.get("curated")),
-                "rank": ranks.get(tid),
-                "why": fmt.text(whys.get(tid)),
-                "n_records": fmt.number(t.get("n_records")),
+                "rank": priority.get("rank"),
+                "open": position < OPEN_THEME_CARDS,
+                "why": fmt.text(priority.get("why")),
+                # one definition everywhere: records mentioning the theme up to the night, as in
+                # the priority table and the exports; the registry's count when it is not ranked
+                "n_records": fmt.number(priority.get("n_records", t.get("n_records"))),
+                "n_records_raw": fmt.sort_key(priority.get("n_records", t.get("n_records"))),
                 "n_units": fmt.number(t.get("n_units")),
                 "born": fmt.date(t.get("born_at")),
                 "tags": [
                     {"kind": k, "name": k.replace("_", " "), "value": str(t.get(k))}
                     for k in ("area", "pillar", "journey_stage")
-                    if not fmt.is_missing(t.get(k))
+                    # a tag says something or is left out: "unmapped" is no value
+                    if not fmt.is_missing(t.get(k)) and str(t.get(k)).lower() not in ("unmapped", "unknown", "")
                 ],
                 "confidence": fmt.percent(t.get("taxonomy_confidence"))
                 if not fmt.is_missing(t.get("taxonomy_confidence"))
                 else "",
                 "keywords": _keywords(t.get("keywords")),
                 "verbatims": verbatims,
-                "split": _split(t, recs),
+                "split": _split(priority),
                 "spark": sparkline(vols, title=f"records per period, last {fmt.number(vols[-1]) if vols else 0}"),
                 "spark_last": fmt.number(vols[-1]) if vols else "",
                 "scores": theme_scores.get(str(tid), []) or theme_scores.get(fmt.text(t.get("label")), []),
@@ -267,6 +279,7 @@ def themes_view(ctx: ReportContext) -> dict[str, Any]:
                 "stages": _top(recs, "journey_stage"),
                 "records": _card_records(recs, quoted),
                 "n_recs": len(recs),
+                "sampled": bool(ctx.run.get("records_sampled")),
                 "search": " ".join(
                     [str(fmt.text(t.get("label"), "")), str(fmt.text(t.get("parent_label"), ""))]
                     + [w for kw in _keywords(t.get("keywords")) for w in kw["words"]]
@@ -274,14 +287,32 @@ def themes_view(ctx: ReportContext) -> dict[str, Any]:
             }
         )
     hidden = [{"id": tid, "label": themes[tid]["label"]} for tid in order[MAX_THEME_CARDS:]]
-    emerging = [
-        {
-            "id": r["theme_id"],
-            "label": r["label"],
-            "born": fmt.date(r.get("born_at")),
-            "n_records": fmt.number(r.get("n_records")),
-        }
-        for r in ctx.themes.to_dict("records")
-        if str(r.get("status")) == "emerging"
-    ]
-    return {"cards": cards, "hidden": hidden, "emerging": emerging}
+    return {"cards": cards, "hidden": hidden, "emerging": _emerging(ctx, themes)}
+
+
+def _emerging(ctx: ReportContext, themes: dict[Any, dict[str, Any]]) -> list[dict[str, Any]]:
+    """New themes as the "emerging" signal found them, with any the night's "new theme" alerts name
+    (both use one rule, :mod:`voc.impact.signals.emerging`); by status when the signal did not run."""
+    signal = ctx.signals.get("emerging")
+    if signal is not None and not signal.empty and "kind" in signal:
+        rows = signal.loc[signal["kind"].astype(str) == "new_theme"].to_dict("records")
+        ids = [r["theme_id"] for r in rows]
+    else:
+        ids = [r["theme_id"] for r in ctx.themes.to_dict("records") if str(r.get("status")) == "emerging"]
+    alerts = ctx.alerts
+    if alerts is not None and not alerts.empty and "kind" in alerts:
+        ids += alerts.loc[alerts["kind"].astype(str) == "new_theme", "theme_id"].dropna().astype(int).tolist()
+    out = []
+    for tid in list(dict.fromkeys(ids)):
+        t = themes.get(tid)
+        if t is None:
+            continue
+        out.append(
+            {
+                "id": tid,
+                "label": t["label"],
+                "born": fmt.date(t.get("born_at")),
+                "n_records": fmt.number(t.get("n_records")),
+            }
+        )
+    return out

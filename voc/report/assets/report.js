@@ -88,13 +88,17 @@
   function filterCards(id, query) {
     var box = document.getElementById(id);
     if (!box) { return; }
-    var q = query.trim().toLowerCase(), cards = box.children, shown = 0;
+    var q = query.trim().toLowerCase(), cards = box.querySelectorAll("article.card.theme"), shown = 0;
     for (var i = 0; i < cards.length; i++) {
       var hay = (cards[i].getAttribute("data-search") || "") + " " + cards[i].textContent.toLowerCase();
       var ok = !q || hay.indexOf(q) !== -1;
       cards[i].hidden = !ok;
       if (ok) { shown++; }
     }
+    // a search looks through the folded themes too: open their list while a query is typed
+    box.querySelectorAll("details.more-themes").forEach(function (d) {
+      if (q) { d.open = true; }
+    });
     showCount(id, shown, cards.length);
   }
 
@@ -120,15 +124,34 @@
       var row = document.getElementById(link.getAttribute("href").slice(1));
       if (!row) { return; }
       e.preventDefault();
-      var details = row.closest("details");
-      if (details) { details.open = true; }
+      for (var d = row.closest("details"); d; d = d.parentElement ? d.parentElement.closest("details") : null) {
+        d.open = true;
+      }
       row.scrollIntoView({ block: "center" });
       row.classList.add("flash");
       setTimeout(function () { row.classList.remove("flash"); }, 1600);
     });
   }
 
+  function setupThemeLinks() {
+    // A link to a theme (priority table, alerts, map) opens its card when the card is folded.
+    function openTarget() {
+      var id = window.location.hash.slice(1);
+      var card = id ? document.getElementById(id) : null;
+      var details = card && card.querySelector ? card.querySelector("details.theme-detail") : null;
+      if (details) { details.open = true; }
+      var more = card && card.closest ? card.closest("details.more-themes") : null;
+      if (more) { more.open = true; card.scrollIntoView(); }
+    }
+    window.addEventListener("hashchange", openTarget);
+    openTarget();
+    document.querySelectorAll("[data-print]").forEach(function (b) {
+      b.addEventListener("click", function () { window.print(); });
+    });
+  }
+
   function start() {
+    setupThemeLinks();
     setupSorting();
     setupFilters();
     setupRecordLinks();

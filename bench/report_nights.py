@@ -1,23 +1,24 @@
 """The report on real data: a long scored history and a file without scores, as a user runs them.
 
-Two nights through :func:`voc.pipeline.run_pipeline` (the path ``voc run`` takes):
+Nights through :func:`voc.pipeline.run_pipeline` (the path ``voc run`` takes):
 
 * ``skytrax``: airline seat reviews over about ten years, ``overall_rating`` (1-10) read as the
   NPS question, one review dated 1970 (a real export's placeholder date);
-* ``tweets``: airline tweets over eight days, no score at all.
+* ``tweets``: airline tweets over eight days, no score at all;
+* ``banking``: bank support messages with an id and a text only.
 
 For each, the store, the report and the exports are checked against each other with
 :func:`voc.report.consistency.check_consistency`, and the report is opened in Chromium at
 1,400 px wide: page height, a screenshot of the top and a full-page screenshot go to ``--out``.
 
-    python -m bench.report_nights [--out bench-out/report-nights] [--sets skytrax tweets]
+    python -m bench.report_nights [--out bench-out/report-nights] [--sets skytrax tweets banking]
 """
 
 from __future__ import annotations
 
 import argparse
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -60,6 +61,15 @@ def tweets_frame(n: int = 1500) -> pd.DataFrame | None:
     )
 
 
+def banking_frame(n: int = 1500) -> pd.DataFrame | None:
+    """Bank support messages: an id and a text only (no date, no score), as a ticket export may be."""
+    path = shared_data("banking77", "test.csv")
+    if path is None:
+        return None
+    frame = pd.read_csv(path).sample(n=min(n, 3080), random_state=0)
+    return pd.DataFrame({"id": [f"b{i}" for i in range(len(frame))], "text": frame["text"].to_numpy()})
+
+
 def _sources(name: str, frame: pd.DataFrame, folder: Path) -> list[dict[str, object]]:
     path = folder / f"{name}.csv"
     frame.to_csv(path, index=False)
@@ -72,8 +82,10 @@ def _sources(name: str, frame: pd.DataFrame, folder: Path) -> list[dict[str, obj
             "score_type": "nps",
             "segments": ["cabin"],
         }
-    else:
+    elif name == "tweets":
         columns = {"text": "text", "id": "id", "date": "created"}
+    else:
+        columns = {"text": "text", "id": "id"}
     return [{"path": str(path), "name": name, "columns": columns}]
 
 
@@ -91,8 +103,11 @@ def run_set(name: str, frame: pd.DataFrame, folder: Path) -> dict[str, object]:
         out_dir=folder / "out",
         progress="off",
     )
-    dates = pd.to_datetime(frame.iloc[:, 1], errors="coerce", dayfirst=name == "tweets")
-    night = (dates.max() + timedelta(days=1)).date()
+    if frame.shape[1] > 2:
+        dates = pd.to_datetime(frame.iloc[:, 1], errors="coerce", dayfirst=name == "tweets")
+        night = (dates.max() + timedelta(days=1)).date()
+    else:  # no dates: every record belongs to the night it is read
+        night = None
     start = time.perf_counter()
     result = run_pipeline(settings, night=night)
     seconds = time.perf_counter() - start
@@ -131,7 +146,7 @@ def photograph(report: Path, top: Path, full: Path) -> int | None:
     return height
 
 
-SETS = {"skytrax": skytrax_frame, "tweets": tweets_frame}
+SETS = {"skytrax": skytrax_frame, "tweets": tweets_frame, "banking": banking_frame}
 
 
 def main() -> None:
@@ -145,8 +160,8 @@ def main() -> None:
         if frame is None:
             print(f"{name}: data not found under the shared data folder; skipped")
             continue
-        stamp = datetime.now().strftime("%H%M%S")
-        row = run_set(name, frame, args.out / f"{name}-{stamp}")
+        # the same folder on every run: a rerun reuses the store's embeddings and is a rerun of the night
+        row = run_set(name, frame, args.out / name)
         rows.append(row)
         for finding in row["findings"]:  # type: ignore[union-attr]
             print(f"  {name}: {finding}")

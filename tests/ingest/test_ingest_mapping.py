@@ -151,3 +151,12 @@ def test_record_ids_from_column_else_stable_and_distinct():
     assert ids[0] == "X-1" and ids[2] == "X-3"
     assert ids[1] == stable_record_id("src", 2)
     assert stable_record_id("src", 2) != stable_record_id("src", 3) != stable_record_id("other", 3)
+
+
+@pytest.mark.parametrize("placeholder", ["1970-01-01", "1970-01-01T00:00:00Z", "1900-01-01"])
+def test_an_exports_stand_in_for_no_date_is_quarantined_not_read_as_1970(placeholder):
+    frame = pd.DataFrame({"text": ["Seat was fine.", "Legroom was poor."], "when": ["2015-07-20", placeholder]})
+    batch = ingest_frame(frame, columns=ColumnMapping(date="when"), source_name="s", source_file="seat.csv")
+    assert batch.records["text"].tolist() == ["Seat was fine."]
+    reason = batch.quarantine.loc[batch.quarantine["source_row"] == 2, "reason"].iloc[0]
+    assert batch.quarantine["column"].tolist() == ["when"] and reason.startswith("placeholder date")

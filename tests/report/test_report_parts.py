@@ -151,3 +151,24 @@ def test_scores_by_group_and_by_theme(ctx):
     cards = {c["id"]: c for c in view["themes"]["cards"]}
     assert [(s["label"], s["value"], s["n"]) for s in cards[0]["scores"]] == [("NPS", "−31.0", "85")]
     assert cards[1]["scores"][0]["small"] and cards[2]["scores"] == []
+
+
+def test_a_score_from_a_handful_of_answers_is_not_a_headline_value():
+    from voc.report.view_overview import TOO_FEW_ANSWERS, headline_figures
+
+    metrics = pd.DataFrame(
+        {
+            "metric": ["nps", "csat"],
+            "dimension": ["overall", "overall"],
+            "group": ["all", "all"],
+            "period_start": [pd.NaT, pd.NaT],
+            "value": [-100.0, 80.0],
+            "ci_low": [np.nan, 70.0],
+            "ci_high": [np.nan, 88.0],
+            "n": [1, 120],
+            "small_sample": [True, False],
+        }
+    )
+    shown = {h["metric"]: h for h in headline_figures(metrics)}
+    assert shown["nps"]["withheld"] and TOO_FEW_ANSWERS > 1
+    assert not shown["csat"]["withheld"] and shown["csat"]["value"] == "80.0"

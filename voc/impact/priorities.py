@@ -137,11 +137,19 @@ def rank_priorities(
     table["rank"] = np.arange(1, len(table) + 1)
     labels = theme_labels(themes)
     table["theme_label"] = [label_of(labels, t) for t in table["theme_id"]]
-    table["why"] = [_why(row, windows, settings.currency) for row in table.itertuples()]
+    who = "customer" if _has_customer_ids(records) else "record"
+    table["why"] = [_why(row, windows, settings.currency, who=who) for row in table.itertuples()]
     table["n_records"] = table["n_records"].astype(int)
     table["n_customers"] = table["n_customers"].astype(int)
     table[["n_negative", "n_neutral", "n_positive"]] = table[["n_negative", "n_neutral", "n_positive"]].astype(int)
     return table[list(PRIORITY_COLUMNS)].reset_index(drop=True)
+
+
+def _has_customer_ids(records: pd.DataFrame) -> bool:
+    """Whether any record names its customer (else every record is counted as its own customer)."""
+    if "customer_id" not in records:
+        return False
+    return bool(records["customer_id"].fillna("").astype(str).str.strip().ne("").any())
 
 
 def _volume_and_tone(mentions: pd.DataFrame, *, n_commented: int) -> pd.DataFrame:
@@ -303,9 +311,13 @@ def impact_phrase(metric: str, impact: float) -> str:
     return f"{name} impact {impact:+.{digits}f} {IMPACT_UNITS.get(metric, 'pts')}"
 
 
-def _why(row, windows: Windows, currency: str) -> str:
-    """Plain-language reason, e.g. "3rd: 412 customers, NPS impact -4.1 pts, churn 2.3x baseline"."""
-    parts = [f"{ordinal(int(row.rank))}: {int(row.n_customers):,} customer{'s' if row.n_customers != 1 else ''}"]
+def _why(row, windows: Windows, currency: str, *, who: str = "customer") -> str:
+    """Plain-language reason, e.g. "3rd: 412 customers, NPS impact -4.1 pts, churn 2.3x baseline".
+
+    ``who`` is "record" when the input has no customer ids: each record then counts as its own
+    customer, and the sentence says what was counted.
+    """
+    parts = [f"{ordinal(int(row.rank))}: {int(row.n_customers):,} {who}{'s' if row.n_customers != 1 else ''}"]
     if pd.notna(row.impact):
         parts.append(impact_phrase(row.impact_metric, row.impact))
     if pd.notna(row.churn_uplift):

@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -281,11 +282,23 @@ def parse_dates(values: pd.Series, *, date_format: str | None = None) -> pd.Seri
     return out.dt.tz_convert(None).astype("datetime64[us]")
 
 
+#: Dates exports write where they have none: the Unix epoch and Excel's day zero. Read as real
+#: dates they would stretch every time axis back to 1970 and count as decades-old feedback.
+PLACEHOLDER_DATES: Final = frozenset(
+    {pd.Timestamp("1970-01-01"), pd.Timestamp("1899-12-30"), pd.Timestamp("1900-01-01")}
+)
+
+
 def _dates(values: pd.Series, column: str | None, date_format: str | None, problems: list) -> pd.Series:
     parsed = parse_dates(values, date_format=date_format)
     bad = values.notna() & parsed.isna()
     for pos in np.flatnonzero(bad.to_numpy()):
         problems.append((int(pos), column or "", f"unparseable date '{values.iat[pos]}'"))
+    placeholder = parsed.isin(PLACEHOLDER_DATES)
+    for pos in np.flatnonzero(placeholder.to_numpy()):
+        problems.append(
+            (int(pos), column or "", f"placeholder date '{values.iat[pos]}' (an export's stand-in for no date)")
+        )
     return parsed
 
 

@@ -46,7 +46,8 @@ def summary_markdown(ctx: ReportContext, *, report_path: Path | str | None = Non
     for h in headline_figures(ctx.metrics):
         interval = f", 95 % interval {h['interval']}" if h["interval"] else ""
         small = ", small sample" if h["small"] else ""
-        lines.append(f"- {h['label']}: {h['value']} (n={h['n']}, {h['scope']}{interval}{small})")
+        value = "too few answers" if h["withheld"] else h["value"]
+        lines.append(f"- {h['label']}: {value} (n={h['n']}, {h['scope']}{interval}{small})")
     for key, value in ctx.changes.items():
         lines.append(f"- {fmt.humanize(key)}: {_cell(value)}")
     lines += ["", "## Fix first", ""]

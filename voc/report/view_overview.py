@@ -20,6 +20,9 @@ METRIC_SHORT: Final[dict[str, str]] = {
     "stars": "Stars",
 }
 
+#: Below this many answers a score is not quoted as a headline value (its n still is).
+TOO_FEW_ANSWERS: Final = 5
+
 CHANGE_LABELS: Final[dict[str, str]] = {
     "nps_delta": "NPS change",
     "new_themes": "New themes",
@@ -92,6 +95,8 @@ def headline_figures(metrics: pd.DataFrame) -> list[dict[str, Any]]:
                 ),
                 "n": fmt.number(row.get("n")),
                 "small": fmt.truthy(row.get("small_sample")),
+                # a handful of answers is no figure at all: said as such, never a headline "-100.0"
+                "withheld": (fmt.as_float(row.get("n")) or 0) < TOO_FEW_ANSWERS,
                 "delta": fmt.signed(delta, digits) if delta is not None else "",
                 "delta_sign": 0 if delta is None or abs(delta) < 1e-9 else (1 if delta > 0 else -1),
                 "scope": "whole window" if not window.empty else f"{grain} of {fmt.date(row['period_start'])}",

@@ -16,7 +16,7 @@ def test_text_only_file_into_a_new_store_makes_a_night(cli, kit, tmp_path):
     run = cli.query("SELECT status, n_read, n_new FROM runs")
     assert run.to_dict("records") == [{"status": "succeeded", "n_read": 24, "n_new": 24}]
     # the score sections explain themselves instead of crashing the night
-    assert "No survey scores in this run." in (cli.out / "report.html").read_text(encoding="utf-8")
+    assert "No survey scores in this run:" in (cli.out / "report.html").read_text(encoding="utf-8")
 
 
 def test_header_only_file_makes_an_empty_night(cli, kit, tmp_path):

@@ -151,6 +151,8 @@ def make_context(seed: int = 7, *, n_records: int = 150) -> ReportContext:
     priorities["n_positive"] = ((priorities["n_records"] - priorities["n_negative"]) // 2).astype(int)
     priorities["n_neutral"] = priorities["n_records"] - priorities["n_negative"] - priorities["n_positive"]
     priorities["negativity"] = priorities["n_negative"] / priorities["n_records"].clip(lower=1)
+    priorities["impact_metric"] = "nps"  # the night's impact is measured on NPS, as nps_impact
+    priorities["impact"] = priorities["nps_impact"]
 
     periods = pd.date_range(start, periods=12, freq="7D")
     metrics = []

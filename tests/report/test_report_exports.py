@@ -183,3 +183,16 @@ def test_messy_inputs_still_export_valid_files(ctx, tmp_path):
     assert "centroid" not in [c.value for c in book["themes"][1]]
     back = pd.read_csv(paths["csv"], encoding="utf-8-sig")
     assert back.loc[0, "why"] == "control \x01 char and\nnewline"
+
+
+def test_xlsx_says_what_each_count_means_beside_it(exported):
+    ctx, paths = exported
+    about = pd.read_excel(paths["xlsx"], sheet_name="about")
+    notes = dict(zip(about["item"], about["note"]))
+    assert "mention" in notes["column: n_records"] and "n_negative" in notes["column: negativity"]
+    metric = ctx.priorities["impact_metric"].dropna().iloc[0]
+    assert notes[f"column: impact ({metric})"]
+    sheet = openpyxl.load_workbook(paths["xlsx"])["priorities"]
+    header = [c.value for c in sheet[1]]
+    impact = sheet.cell(row=2, column=header.index("impact") + 1)
+    assert impact.number_format == "+0.00;-0.00;0.00"

@@ -24,6 +24,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from voc.metrics.drivers import IMPACT_DEFINITIONS
 from voc.report import formatting as fmt
 from voc.report.context import ALERT_COLUMNS, SIGNAL_NAMES, ReportContext, check_context
 from voc.schemas import PRIORITY_COLUMNS
@@ -47,6 +48,7 @@ _NUMBER_FORMATS: Final = {
     "trend_pct": "+0.0;-0.0;0.0",
     "trend_p_value": "0.0000",
     "nps_impact": "+0.0;-0.0;0.0",
+    "impact": "+0.00;-0.00;0.00",
     "churn_uplift": "0.00",
     "revenue_at_risk": "#,##0",
     "cost_to_serve": "#,##0",
@@ -151,12 +153,24 @@ def signal_frame(ctx: ReportContext) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True, sort=False)
 
 
+#: What the list's counts mean (:mod:`voc.report.counts`), written beside them in the workbook.
+COLUMN_DEFINITIONS: Final[dict[str, str]] = {
+    "n_records": "records that mention the theme (at least one sentence assigned to it), up to the night",
+    "n_customers": "unique customers among them; a record without a customer id counts as its own customer",
+    "share": "n_records / records with a comment",
+    "negativity": "n_negative / (n_negative + n_neutral + n_positive): the share of those mentions that are negative",
+    "n_negative": "mentions with sentiment below -0.15 (n_neutral: -0.15 to +0.15, n_positive: above +0.15)",
+}
+
+
 def _about_frame(ctx: ReportContext) -> pd.DataFrame:
-    rows = [
-        ("run_id", ctx.run_id),
-        ("night", fmt.date(ctx.run.get("night"))),
-        ("finished_at", fmt.datetime(ctx.run.get("finished_at"))),
-    ]
+    rows = [("run_id", ctx.run_id), ("night", fmt.date(ctx.run.get("night")))]
+    if not fmt.is_missing(ctx.run.get("finished_at")):
+        rows.append(("finished_at", fmt.datetime(ctx.run.get("finished_at"))))
+    rows += [(f"column: {k}", v) for k, v in COLUMN_DEFINITIONS.items()]
+    metric = next((str(m) for m in ctx.priorities.get("impact_metric", pd.Series(dtype=object)).dropna()), None)
+    if metric in IMPACT_DEFINITIONS:
+        rows.append((f"column: impact ({metric})", IMPACT_DEFINITIONS[metric]))
     rows += [(f"signal: {k}", v) for k, v in ctx.signal_notes.items()]
     return pd.DataFrame(rows, columns=["item", "note"])
 

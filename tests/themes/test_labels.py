@@ -126,3 +126,20 @@ def test_verbatims_cover_each_language(described):
         quotes = json.loads(row.verbatims)
         assert {q["language"] for q in quotes} == {"en", "pl", "de", "uk"}
         assert all(set(q) == {"record_id", "language", "text"} for q in quotes)
+
+
+def test_a_night_with_no_theme_to_describe_skips_the_corpus_statistics(monkeypatch):
+    import voc.themes.labels as labels
+
+    units = comments_frame()
+    theme_ids = np.zeros(len(units), dtype=int)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("corpus statistics computed for no theme")
+
+    monkeypatch.setattr(labels, "extract_keywords", refuse)
+    monkeypatch.setattr(labels, "learn_theme_generic_words", refuse)
+    out = describe_themes(units, theme_ids, np.ones(len(units)), only=[])
+    assert out.empty and list(out.columns) == ["theme_id", "generated_label", "keywords", "verbatims"]
+    with pytest.raises(AssertionError, match="corpus statistics"):
+        describe_themes(units, theme_ids, np.ones(len(units)), only=[0])

@@ -690,10 +690,14 @@ def describe_themes(
     """
     theme_ids = np.asarray(theme_ids, dtype=np.int64)
     similarity = np.asarray(similarity, dtype=np.float64)
+    wanted = sorted(set(theme_ids[theme_ids != UNASSIGNED_THEME].tolist()) if only is None else set(only))
+    if not wanted:
+        # a night between refits with no new or changed theme: the corpus-wide keyword, candidate
+        # and generic-word statistics below would be computed for nothing (seconds on every night)
+        return pd.DataFrame(columns=["theme_id", "generated_label", "keywords", "verbatims"])
     texts = units["text"].astype(str).tolist()
     languages = units["language"].fillna("und").astype(str).tolist()
     keywords = extract_keywords(texts, languages, theme_ids, n_keywords=n_keywords)
-    wanted = sorted(set(theme_ids[theme_ids != UNASSIGNED_THEME].tolist()) if only is None else set(only))
     bare = [t for t in wanted if t not in keywords and np.any(theme_ids == t)]
     if bare:
         # a theme spread thinly over many languages (one sentence each) still deserves words

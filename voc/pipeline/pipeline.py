@@ -41,7 +41,13 @@ NIGHTLY: tuple[Node, ...] = (
     Node("load_history", nodes.window_history, ("db.feedback", "clock"), ("history",)),
     Node("load_customers", nodes.read_customers, ("params:customers_path", "params:ingest"), ("customers",), retries=2),
     # transform
-    Node("units", nodes.build_units, ("history", "params:themes"), ("units",)),
+    Node(
+        "units",
+        # splitting all history is seconds a night: a rerun reuses it; only the split setting matters
+        memoised(nodes.build_units, reads=lambda history, themes: (history, themes.split_sentences)),
+        ("history", "params:themes", "cache_dir"),
+        ("units",),
+    ),
     Node("embedder", nodes.load_embedder, ("params:embedding",), ("embedder",), description="the night's one encoder"),
     Node(
         "embed",

@@ -21,7 +21,7 @@ from flows.hooks import on_night_crashed, on_night_failed
 from voc.config import Settings, load_settings
 from voc.errors import StoreLockedError, TransientError
 from voc.pipeline import Node, RunResult, run_pipeline
-from voc.pipeline.runner import night_counts
+from voc.report.counts import night_counts
 from voc.report.summary import summary_markdown
 
 

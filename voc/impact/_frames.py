@@ -70,6 +70,14 @@ def customer_key(records: pd.DataFrame) -> pd.Series:
     return ids.astype("string").where(ids.notna(), fallback).astype(str)
 
 
+def has_customer_ids(records: pd.DataFrame) -> bool:
+    """Whether any record names its customer; without any, :func:`customer_key` counts every record
+    as its own customer and "customers" would only repeat the records."""
+    if "customer_id" not in records:
+        return False
+    return bool(records["customer_id"].fillna("").astype(str).str.strip().ne("").any())
+
+
 def score_band(records: pd.DataFrame) -> pd.Series:
     """``"low"`` / ``"mid"`` / ``"high"`` per record, ``None`` when it has no usable score.
 

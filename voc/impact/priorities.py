@@ -51,6 +51,7 @@ from voc.impact._frames import (
     NEGATIVE_BELOW,
     POSITIVE_ABOVE,
     customers_table,
+    has_customer_ids,
     has_text,
     label_of,
     ordinal,
@@ -137,19 +138,12 @@ def rank_priorities(
     table["rank"] = np.arange(1, len(table) + 1)
     labels = theme_labels(themes)
     table["theme_label"] = [label_of(labels, t) for t in table["theme_id"]]
-    who = "customer" if _has_customer_ids(records) else "record"
+    who = "customer" if has_customer_ids(records) else "record"
     table["why"] = [_why(row, windows, settings.currency, who=who) for row in table.itertuples()]
     table["n_records"] = table["n_records"].astype(int)
     table["n_customers"] = table["n_customers"].astype(int)
     table[["n_negative", "n_neutral", "n_positive"]] = table[["n_negative", "n_neutral", "n_positive"]].astype(int)
     return table[list(PRIORITY_COLUMNS)].reset_index(drop=True)
-
-
-def _has_customer_ids(records: pd.DataFrame) -> bool:
-    """Whether any record names its customer (else every record is counted as its own customer)."""
-    if "customer_id" not in records:
-        return False
-    return bool(records["customer_id"].fillna("").astype(str).str.strip().ne("").any())
 
 
 def _volume_and_tone(mentions: pd.DataFrame, *, n_commented: int) -> pd.DataFrame:

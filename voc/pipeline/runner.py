@@ -17,6 +17,7 @@ from voc.pipeline.outcome import mark_fresh
 from voc.pipeline.pipeline import NIGHTLY
 from voc.pipeline.progress import NightProgress, expected_seconds, logs_progress, plain_progress_output
 from voc.pipeline.run_context import RunContext
+from voc.report.counts import night_counts
 from voc.store import Store
 
 log = logging.getLogger(__name__)
@@ -137,10 +138,3 @@ def _size(name: str, catalog: DataCatalog) -> dict[str, int]:
     if hasattr(value, "shape") and getattr(value, "ndim", 0) >= 1:
         return {name: int(value.shape[0])}
     return {}
-
-
-def night_counts(catalog: Mapping[str, Any]) -> dict[str, int]:
-    """The counts a night reports (summary artifact, ``night.json``); see :mod:`voc.report.counts`."""
-    from voc.report.counts import night_counts as counted
-
-    return counted(catalog)

@@ -29,6 +29,7 @@ from typing import Any
 
 import pandas as pd
 
+from voc.report import formatting as fmt
 from voc.report.counts import LIVE_STATUSES
 
 
@@ -42,13 +43,14 @@ class _ReportReader(HTMLParser):
         self.kpis: dict[str, str] = {}
         self.changes: dict[str, str] = {}
         self.emerging: list[int] = []
+        self.alerted_new: set[int] = set()
         self._in_priorities = False
+        self._new_theme_alert = False
         self._in_emerging = False
         self._kpi: str | None = None
         self._kpi_value: list[str] | None = None
         self._change: str | None = None
         self._change_value: list[str] | None = None
-        self._tag_stack: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
@@ -61,8 +63,17 @@ class _ReportReader(HTMLParser):
             self.cards[int(a["data-theme"])] = a
         elif tag == "ul" and "emerging" in classes:
             self._in_emerging = True
-        elif tag == "a" and self._in_emerging and a.get("href", "").startswith("#theme-"):
-            self.emerging.append(int(a["href"].removeprefix("#theme-")))
+        elif tag == "a" and a.get("href", "").startswith("#theme-") and (self._in_emerging or self._new_theme_alert):
+            theme = int(a["href"].removeprefix("#theme-"))
+            if self._in_emerging:
+                self.emerging.append(theme)
+            else:
+                self.alerted_new.add(theme)
+            self._new_theme_alert = False
+        elif tag == "tr":
+            self._new_theme_alert = False
+        elif tag == "span" and "alert-new_theme" in classes:
+            self._new_theme_alert = True  # the theme link in this alert row follows
         elif tag == "div" and "data-kpi" in a:
             self._kpi, self._kpi_value = a["data-kpi"], None
         elif tag == "span" and self._kpi is not None and "kpi-value" in classes:
@@ -111,11 +122,10 @@ def _integer(text: str | None) -> int | None:
 
 
 def _close(a: Any, b: Any, *, tol: float = 1e-6) -> bool:
-    fa = pd.to_numeric(pd.Series([a]), errors="coerce").iloc[0]
-    fb = pd.to_numeric(pd.Series([b]), errors="coerce").iloc[0]
-    if pd.isna(fa) and pd.isna(fb):
-        return True
-    return not (pd.isna(fa) or pd.isna(fb)) and abs(float(fa) - float(fb)) <= tol
+    fa, fb = fmt.as_float(a), fmt.as_float(b)
+    if fa is None or fb is None:
+        return fa is None and fb is None
+    return abs(fa - fb) <= tol
 
 
 def _exports(out_dir: Path) -> dict[str, pd.DataFrame]:
@@ -170,8 +180,8 @@ def _check_report(report: _ReportReader, reference: pd.DataFrame) -> list[str]:
                 f"priority table {ref.at[tid, 'n_records']}"
             )
         neg, rated = _integer(card.get("data-n-negative")), _integer(card.get("data-n-rated"))
-        negativity = pd.to_numeric(pd.Series([ref.at[tid, "negativity"]]), errors="coerce").iloc[0]
-        if neg is not None and rated and not pd.isna(negativity) and abs(neg / rated - float(negativity)) > 1e-4:
+        negativity = fmt.as_float(ref.at[tid, "negativity"])
+        if neg is not None and rated and negativity is not None and abs(neg / rated - negativity) > 1e-4:
             findings.append(
                 f"report theme card: theme {tid} {neg} of {rated} negative, priority table {negativity:.4f}"
             )
@@ -263,17 +273,11 @@ def check_consistency(db_path: Path | str, out_dir: Path | str, *, run_id: str |
     if report is not None and not reference.empty:
         findings += _check_report(report, reference.assign(theme_id=reference["theme_id"].astype(int)))
     if report is not None:
-        findings += _check_emerging(report, out)
+        missing = sorted(report.alerted_new - set(report.emerging))
+        if missing:
+            findings.append(f"report: new-theme alerts for themes {missing} missing from the emerging list")
     findings += _check_store(_store_frames(Path(db_path), run_id), reference, report)
     return findings
-
-
-def _check_emerging(report: _ReportReader, out_dir: Path) -> list[str]:
-    """Themes a "new theme" alert names appear in the emerging list (read from the report's alert links)."""
-    text = (out_dir / "report.html").read_text(encoding="utf-8")
-    alerted = {int(t) for t in re.findall(r'alert-new_theme">[^<]*</span></td>\s*<td><a href="#theme-(\d+)"', text)}
-    missing = sorted(alerted - set(report.emerging))
-    return [f"report: new-theme alerts for themes {missing} missing from the emerging list"] if missing else []
 
 
 def summarise(findings: Iterable[str]) -> str:

@@ -35,7 +35,6 @@ EVENT_LABELS: Final[dict[str, str]] = {
     "split": "Themes split",
     "rename": "Themes renamed",
     "delete": "Themes deleted",
-    "match": "Themes matched to an earlier night",
 }
 
 
@@ -96,7 +95,7 @@ def theme_changes(events: pd.DataFrame | None, hierarchy: pd.DataFrame) -> dict[
     found: dict[str, int] = {}
     for kind, label in EVENT_LABELS.items():
         chosen = events["event"].astype(str) == kind
-        if kind == "match" or not chosen.any():
+        if not chosen.any():
             continue
         if (chosen & ~is_parent).any():
             found[label] = int((chosen & ~is_parent).sum())

@@ -12,6 +12,7 @@ from typing import Any, Final
 
 import pandas as pd
 
+from voc.impact import has_customer_ids
 from voc.report import formatting as fmt
 from voc.report.context import SIGNAL_NAMES, ReportContext
 from voc.report.view_overview import overview_view
@@ -98,7 +99,7 @@ def _night_has(ctx: ReportContext) -> set[str]:
         found.add("scores")  # churn is what the unvoiced check reads without scores
     if "source_type" in records and records["source_type"].dropna().astype(str).nunique() > 1:
         found.add("source_types")
-    if "customer_id" in records and records["customer_id"].notna().any():
+    if has_customer_ids(records):
         found.add("customers")
     return found
 

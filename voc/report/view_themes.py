@@ -6,6 +6,7 @@ from typing import Any, Final
 
 import pandas as pd
 
+from voc.impact import has_customer_ids
 from voc.metrics.drivers import IMPACT_DEFINITIONS
 from voc.report import formatting as fmt
 from voc.report.context import ReportContext
@@ -97,7 +98,7 @@ def priorities_view(ctx: ReportContext, currency: str) -> dict[str, Any]:
         )
     }
     # without customer ids every record counts as its own customer: the column would repeat Records
-    if "customer_id" not in ctx.records or ctx.records["customer_id"].fillna("").astype(str).str.strip().eq("").all():
+    if not has_customer_ids(ctx.records):
         has["n_customers"] = False
     areas = sorted({r["area"] for r in rows if r["area"]})
     metric = next((str(m) for m in pr.get("impact_metric", pd.Series(dtype=object)).dropna()), None)
@@ -291,8 +292,9 @@ def themes_view(ctx: ReportContext) -> dict[str, Any]:
 
 
 def _emerging(ctx: ReportContext, themes: dict[Any, dict[str, Any]]) -> list[dict[str, Any]]:
-    """New themes as the "emerging" signal found them, with any the night's "new theme" alerts name
-    (both use one rule, :mod:`voc.impact.signals.emerging`); by status when the signal did not run."""
+    """New themes as the "emerging" signal found them (by status when it did not run), with any the
+    night's "new theme" alerts name: the alerts' rule (:mod:`voc.impact.alerts`) also counts a theme
+    a later night carved from older feedback, and a theme named in an alert must be in the list."""
     signal = ctx.signals.get("emerging")
     if signal is not None and not signal.empty and "kind" in signal:
         rows = signal.loc[signal["kind"].astype(str) == "new_theme"].to_dict("records")

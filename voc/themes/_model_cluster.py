@@ -285,11 +285,39 @@ def centroids_of(x: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndar
     return ids, normalise_rows(cents)
 
 
+def anchored_labels(anchors: np.ndarray, *, min_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Zero-shot themes: one fixed cluster per catalogue issue that holds at least ``min_size`` units.
+
+    An issue matched by fewer units than the smallest theme clustering may find would be a theme no
+    discovered theme could be, so its units are released to clustering instead (BERTopic keeps
+    every matched zero-shot topic however small).
+
+    Parameters
+    ----------
+    anchors : (n,) int, each unit's catalogue issue (-1 none)
+    min_size : int, fewest units a catalogue theme needs
+
+    Returns
+    -------
+    labels : (n,) int64, 0..a-1 for the units of the a kept issues (in issue order), -1 for the rest
+    issues : (a,) int64, the catalogue issue of each kept label
+    """
+    anchors = np.asarray(anchors, dtype=np.int64)
+    found, counts = np.unique(anchors[anchors >= 0], return_counts=True)
+    issues = found[counts >= max(int(min_size), 1)].astype(np.int64)
+    lookup = np.full(int(anchors.max(initial=-1)) + 2, -1, dtype=np.int64)
+    lookup[issues] = np.arange(len(issues))
+    labels = np.where(anchors >= 0, lookup[np.maximum(anchors, 0)], -1).astype(np.int64)
+    return labels, issues
+
+
 def merge_duplicates(x: np.ndarray, labels: np.ndarray, *, threshold: float) -> np.ndarray:
     """Merge clusters whose centroids have cosine >= ``threshold`` (single-link over the pairs).
 
     Density clustering often cuts one theme into two near-identical pieces; those pieces look like
-    duplicates to an analyst. Returns new labels (n,) with merged ids (not renumbered).
+    duplicates to an analyst. Returns new labels (n,) with merged ids (not renumbered): a merged
+    group takes the lowest id among its clusters, so a caller that gives its fixed clusters the
+    lowest ids (the zero-shot themes) knows they survive a merge under their own id.
     """
     ids, cents = centroids_of(x, labels)
     if len(ids) < 2:
@@ -304,7 +332,8 @@ def merge_duplicates(x: np.ndarray, labels: np.ndarray, *, threshold: float) -> 
         return i
 
     for i, j in zip(*np.nonzero(np.triu(sims, k=1) >= threshold)):
-        parent[find(int(j))] = find(int(i))
+        a, b = find(int(i)), find(int(j))
+        parent[max(a, b)] = min(a, b)
     mapping = {int(ids[i]): int(ids[find(i)]) for i in range(len(ids))}
     return np.array([mapping.get(int(label), -1) for label in labels], dtype=np.int64)
 

@@ -34,6 +34,12 @@ The pipeline, each step measured in ``bench/themes_quality.py``:
    ``labels_`` exactly, and a nightly run assigns new units the same way;
 6. **hierarchy**: parent groups of themes (:func:`~voc.themes.hierarchy.fit_parents`).
 
+Optionally (``anchors`` in :meth:`ThemeModel.fit`, the setting ``themes.zeroshot``) units the
+catalogue of CX issues matches confidently are taken as zero-shot themes before step 2, one theme
+per issue with at least the minimum theme size of units, and steps 2-3 run on the other units only;
+steps 4-6 then treat both kinds alike, so a zero-shot theme is a centroid like any other and nightly
+assignment needs nothing new (the BERTopic counterpart is ``zeroshot_topic_list``).
+
 Themes are numbered by size (0 = largest), so the same input and seed give the same numbering.
 """
 
@@ -128,6 +134,9 @@ class ThemeModel:
     parents_ : (k,) int64 parent group per theme, 0..g-1
     threshold_ : float, similarity needed to join a theme
     min_size_ : int, the minimum theme size used
+    catalogue_ : (k,) int64 catalogue issue each theme was built from (-1 discovered); set by
+        :meth:`fit` (all -1 without ``anchors``), not saved in the state (nightly assignment needs
+        only the centroids)
     aligner_ : LanguageAligner or None
     eraser_ : LinearEraser or None, the language eraser (``erase``)
     tone_eraser_ : LinearEraser or None, the tone eraser (``erase_tone``)
@@ -186,9 +195,14 @@ class ThemeModel:
 
     # --- fitting ---------------------------------------------------------------------------
     def fit(
-        self, embeddings: np.ndarray, *, languages: Sequence[str], texts: Sequence[str] | None = None
+        self,
+        embeddings: np.ndarray,
+        *,
+        languages: Sequence[str],
+        texts: Sequence[str] | None = None,
+        anchors: np.ndarray | None = None,
     ) -> ThemeModel:
-        """Discover themes.
+        """Discover themes, optionally around zero-shot themes given per unit.
 
         Parameters
         ----------
@@ -196,6 +210,15 @@ class ThemeModel:
         languages : sequence of n language codes (``"und"`` allowed)
         texts : sequence of n str, optional
             Accepted for interface symmetry with labelling; the model itself uses vectors only.
+        anchors : (n,) int array, optional
+            Each unit's catalogue issue (-1 none), as :meth:`voc.themes.catalogue.CatalogueMatcher.match`
+            gives it. Every issue held by at least ``min_size_`` units becomes one theme of its units
+            (a zero-shot theme); only the other units are laid out and clustered (see
+            :meth:`_cluster_around`). ``catalogue_`` then tells which theme came from which issue.
+            Final labels stay the nearest-centroid rule of step 5 for every unit, so a zero-shot
+            theme may also gather units the matcher left alone, and a matched unit nearer another
+            theme's centroid goes there: BERTopic keeps its zero-shot assignments as matched, which
+            nightly assignment by centroid could not reproduce.
         """
         x = self._check(embeddings, languages)
         self._fit_tone_eraser(x)
@@ -203,7 +226,8 @@ class ThemeModel:
         self._fit_eraser(x, languages)
         aligned = self.correct(x, languages=languages)
         self.min_size_ = self._resolve_min_size(len(x))
-        raw = self._cluster(aligned, languages)
+        fixed, issues = self._zeroshot_labels(anchors, len(x))
+        raw = self._cluster_around(aligned, languages, fixed)
         merged = steps.merge_duplicates(aligned, raw, threshold=self.merge_threshold)
         # One language has no offsets to re-estimate: skip the extra layouts.
         multilingual = self.aligner_ is not None and len(self.aligner_.languages_) > 2
@@ -212,13 +236,44 @@ class ThemeModel:
             self.aligner_.realign(x, languages, merged)
             self._fit_eraser(x, languages)
             aligned = self.correct(x, languages=languages)
-            raw = self._cluster(aligned, languages)
+            raw = self._cluster_around(aligned, languages, fixed)
             merged = steps.merge_duplicates(aligned, raw, threshold=self.merge_threshold)
         self.raw_labels_ = raw
         self.threshold_ = self._learn_threshold(aligned, merged)
         refined = steps.refine_spherical(aligned, merged, n_iter=self.refine_iter, threshold=self.threshold_)
-        self._finalise(aligned, refined)
+        cluster_ids = self._finalise(aligned, refined)
+        # a theme built on a zero-shot cluster (or one a discovered piece merged into) keeps its issue
+        self.catalogue_ = np.array(
+            [int(issues[c]) if 0 <= c < len(issues) else -1 for c in cluster_ids.tolist()], dtype=np.int64
+        )
         return self
+
+    def _zeroshot_labels(self, anchors: np.ndarray | None, n: int) -> tuple[np.ndarray | None, np.ndarray]:
+        """Fixed labels (n,) of the zero-shot themes and the issue (a,) of each; (None, empty) without."""
+        if anchors is None:
+            return None, np.zeros(0, dtype=np.int64)
+        anchors = np.asarray(anchors, dtype=np.int64)
+        if anchors.shape != (n,):
+            raise ValueError(f"ThemeModel: {n} embeddings but anchors of shape {anchors.shape}")
+        return steps.anchored_labels(anchors, min_size=self.min_size_)
+
+    def _cluster_around(self, aligned: np.ndarray, languages: Sequence[str], fixed: np.ndarray | None) -> np.ndarray:
+        """Labels (n,): the zero-shot themes as fixed (0..a-1), the other units clustered (a.. upwards).
+
+        The zero-shot units are left out of the layout altogether rather than laid out and then
+        removed: BERTopic fits UMAP on every document and only transforms the leftovers, so the
+        catalogue's units still shape the space the rest is clustered in. Zero-shot clusters take
+        the lowest ids, so a discovered piece merged into one (:func:`steps.merge_duplicates` keeps
+        the lowest id of a merged group) leaves the theme under its catalogue issue.
+        """
+        if fixed is None or not np.any(fixed >= 0):
+            return self._cluster(aligned, languages)
+        labels = fixed.copy()
+        rest = np.flatnonzero(fixed < 0)
+        if len(rest):
+            found = self._cluster(aligned[rest], np.asarray(languages, dtype=object)[rest].tolist())
+            labels[rest] = np.where(found >= 0, found + int(fixed.max()) + 1, -1)
+        return labels
 
     def _check(self, embeddings: np.ndarray, languages: Sequence[str]) -> np.ndarray:
         x = np.asarray(embeddings, dtype=np.float32)
@@ -318,9 +373,12 @@ class ThemeModel:
             return float(self.assign_threshold)
         return steps.assignment_threshold(aligned, labels, quantile=self.outlier_quantile)
 
-    def _finalise(self, aligned: np.ndarray, labels: np.ndarray) -> None:
-        """Centroids, learned threshold, nearest-centroid labels numbered by size, parents."""
-        _, cents = steps.centroids_of(aligned, labels)
+    def _finalise(self, aligned: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """Centroids, learned threshold, nearest-centroid labels numbered by size, parents.
+
+        Returns the cluster id (in ``labels``) each final theme was built from, shape (k,).
+        """
+        ids, cents = steps.centroids_of(aligned, labels)
         rows, _ = steps.nearest_centroid(aligned, cents, self.threshold_)
         # Number by size so theme 0 is the largest; ties by first unit, for a stable order.
         present = [r for r in range(len(cents)) if np.any(rows == r)]
@@ -332,6 +390,7 @@ class ThemeModel:
             low, high = self.analyst_themes
             n_parents = choose_n_parents(aligned, self.labels_, min_groups=low, max_groups=high, seed=self.seed)
         self.parents_ = fit_parents(self.centroids_, n_parents=n_parents)
+        return np.asarray(ids[present] if present else np.zeros(0, dtype=np.int64), dtype=np.int64)
 
     def fit_predict(self, embeddings: np.ndarray, *, languages: Sequence[str], texts: Sequence[str] | None = None):
         return self.fit(embeddings, languages=languages, texts=texts).labels_

@@ -143,6 +143,10 @@ class ThemeSettings(_Section):
     catalogue: str | None = "builtin"
     #: share of a theme's units that must take one catalogue theme for the theme to carry its name
     catalogue_min_share: float = Field(0.5, gt=0, le=1)
+    #: zero-shot themes: on a refit, units the catalogue matches confidently take their issue as
+    #: their theme (one theme per issue matched by at least the minimum theme size of units) and
+    #: only the rest is clustered; needs ``catalogue``
+    zeroshot: bool = False
     #: remove the tone axis (the sentiment model's direction) before clustering, so a theme
     #: gathers praise and complaints about the same subject rather than one feeling
     erase_tone: bool = False

@@ -265,7 +265,8 @@ def match_catalogue(
     """Each unit's issue from the catalogue of CX issues (-1 none); None without a catalogue.
 
     The catalogue's examples are embedded once per encoder (kept in ``cache_dir``). The matches
-    anchor the analyst level (themes taking one issue are one group) and name themes.
+    anchor the analyst level (themes taking one issue are one group) and name themes; with
+    ``themes.zeroshot`` a refit also takes them as zero-shot themes.
     """
     if not themes.catalogue:
         return None

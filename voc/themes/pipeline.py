@@ -212,7 +212,9 @@ def fit_or_assign(
     anchors : ndarray of int, shape (n,), optional
         Each unit's issue in the catalogue of CX issues (-1 none). On a refit, themes most of whose
         units take one issue become one analyst-level group (:func:`voc.themes.hierarchy.anchored_parents`);
-        the other themes are grouped from the data.
+        the other themes are grouped from the data. With ``settings.zeroshot`` the refit also takes
+        them as zero-shot themes (``anchors`` of :meth:`voc.themes.model.ThemeModel.fit`); between
+        refits nothing changes, as those themes are centroids like the discovered ones.
     """
     _check_units(units, embeddings)
     units = units.reset_index(drop=True)
@@ -242,6 +244,7 @@ def fit_or_assign(
             sample_size=settings.fit_sample_size,
             seed=settings.seed,
             batch_size=settings.assign_batch_size,
+            anchors=anchors if settings.zeroshot else None,
         )
         vectors = unit_rows(model.correct(embeddings, languages=languages))
         if anchors is not None and len(getattr(model, "centroids_", ())):
@@ -529,6 +532,7 @@ def update_themes(
     refit: bool | None = None,
     model_id: str | None = None,
     model_cls: type[Any] | None = None,
+    anchors: np.ndarray | None = None,
 ) -> ThemeUpdate:
     """Load the registry, run the themes step's four jobs, store the result (one transaction).
 
@@ -550,6 +554,7 @@ def update_themes(
         refit=refit,
         model_id=model_id,
         model_cls=model_cls,
+        anchors=anchors,
     )
     curated = curate(fit, state.edits)
     labelled = label(curated, fit, units, settings=settings)

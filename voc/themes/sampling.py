@@ -173,6 +173,7 @@ def fit_on_sample(
     sample_size: int | None,
     seed: int = 42,
     batch_size: int = ASSIGN_BATCH,
+    anchors: np.ndarray | None = None,
 ) -> Any:
     """Fit ``model`` on all units, or above ``sample_size`` on a stratified sample of them.
 
@@ -195,6 +196,11 @@ def fit_on_sample(
         Seeds the sample.
     batch_size : int
         Units assigned at once after a sampled fit.
+    anchors : ndarray of int, shape (n,), optional
+        Each unit's catalogue issue (-1 none) for zero-shot themes (``anchors`` of
+        :meth:`voc.themes.model.ThemeModel.fit`); a sampled fit passes the sample's own, and the
+        rest is assigned to the zero-shot and discovered centroids alike. None: not passed at all,
+        so a model without zero-shot themes needs no such argument.
 
     Returns
     -------
@@ -204,13 +210,26 @@ def fit_on_sample(
     texts = units["text"].astype(str).tolist() if "text" in units.columns else None
     n = len(embeddings)
     if sample_size is None or n <= sample_size:
-        model.fit(embeddings, languages=languages, texts=texts)
+        model.fit(embeddings, languages=languages, texts=texts, **_anchored(anchors, None))
         model.sample_index_ = None
         return model
     rows = stratified_sample(unit_strata(units), size=sample_size, seed=seed)
-    model.fit(embeddings[rows], languages=languages[rows], texts=None if texts is None else [texts[i] for i in rows])
+    model.fit(
+        embeddings[rows],
+        languages=languages[rows],
+        texts=None if texts is None else [texts[i] for i in rows],
+        **_anchored(anchors, rows),
+    )
     model.labels_, model.similarities_ = assign_in_batches(
         model, embeddings, languages=languages, batch_size=batch_size
     )
     model.sample_index_ = rows
     return model
+
+
+def _anchored(anchors: np.ndarray | None, rows: np.ndarray | None) -> dict[str, np.ndarray]:
+    """``fit``'s ``anchors`` argument for the fitted rows (all when ``rows`` is None), or nothing."""
+    if anchors is None:
+        return {}
+    anchors = np.asarray(anchors, dtype=np.int64)
+    return {"anchors": anchors if rows is None else anchors[rows]}

@@ -13,12 +13,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from voc.config import ThemeSettings
+from voc.config import ReportSettings, ThemeSettings
+from voc.pipeline.nodes import catalogue_names
 from voc.store import Store
 from voc.themes._model_cluster import anchored_labels
 from voc.themes.catalogue import NO_MATCH, Catalogue, CatalogueMatcher, load_catalogue, name_themes
 from voc.themes.model import ThemeModel
-from voc.themes.pipeline import fit_or_assign, update_themes
+from voc.themes.pipeline import curate, fit_or_assign, update_themes
 from voc.themes.registry import load_assignments
 from voc.themes.sampling import fit_on_sample
 from voc.themes.state import load_theme_state
@@ -207,6 +208,28 @@ def test_catalogue_themes_keep_their_issue_on_the_next_night_and_take_its_name(c
         assert named[next(iter(themes[issue]))] == corpus["names"][corpus["ids"].index(issue)]
 
 
+def test_zero_shot_themes_carry_their_issue_name_without_a_majority_of_matched_units(corpus):
+    """The night's naming step names a zero-shot theme after the issue it was fitted as."""
+    units, ids = corpus["units"], corpus["ids"]
+    shipped = [t.id for t in load_catalogue().themes]
+    anchors = np.array([shipped.index(ids[a]) if a != NO_MATCH else NO_MATCH for a in corpus["anchors"]])
+    with Store(":memory:") as store:
+        state = load_theme_state(store)
+    fit = fit_or_assign(
+        state, units, corpus["vectors"], settings=SETTINGS, run_id="night-0", now=NIGHT, model_id="t", anchors=anchors
+    )
+    truth, theme_ids = units["truth"].to_numpy(), fit.tracked.model_theme_ids
+    expected = {int(np.unique(theme_ids[truth == issue])[0]): shipped.index(issue) for issue in ISSUES}
+    assert fit.zeroshot == expected
+    curated = curate(fit, [])
+    # no unit matched tonight: the share rule names nothing, the zero-shot themes keep their issue's name
+    unmatched = np.full(len(units), NO_MATCH)
+    names = catalogue_names(curated, unmatched, SETTINGS, ReportSettings(), fit)
+    shipped_names = [t.name for t in load_catalogue().themes]
+    assert names == {theme: shipped_names[issue] for theme, issue in expected.items()}
+    assert catalogue_names(curated, unmatched, SETTINGS, ReportSettings()) == {}
+
+
 def test_without_the_setting_the_catalogue_matches_change_nothing(corpus):
     units, vectors, anchors = corpus["units"], corpus["vectors"], corpus["anchors"]
 
@@ -221,6 +244,7 @@ def test_without_the_setting_the_catalogue_matches_change_nothing(corpus):
     plain, anchored, zeroshot = fit(off, None), fit(off, anchors), fit(SETTINGS, anchors)
     np.testing.assert_array_equal(plain.tracked.model_theme_ids, anchored.tracked.model_theme_ids)
     np.testing.assert_allclose(plain.vectors, anchored.vectors)
+    assert plain.zeroshot == anchored.zeroshot == {} and len(zeroshot.zeroshot) == len(ISSUES)
     assert not np.array_equal(plain.tracked.model_theme_ids, zeroshot.tracked.model_theme_ids)
 
 

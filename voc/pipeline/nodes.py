@@ -283,9 +283,12 @@ def catalogue_names(
     catalogue_matches: np.ndarray | None,
     themes: ThemeSettings,
     report: ReportSettings,
+    theme_fit: ThemeFit | None = None,
 ) -> dict[int, str]:
     """Names from the catalogue of CX issues for themes most of whose units match one issue.
 
+    A zero-shot theme (``themes.zeroshot``) carries its issue's name even when the units it gathered
+    by centroid outnumber the matched ones it was built from: the name is what it was fitted as.
     Without a catalogue (``themes.catalogue: null``) every theme keeps its keyphrase label.
     """
     if catalogue_matches is None or not themes.catalogue:
@@ -299,8 +302,11 @@ def catalogue_names(
     registry = curated_themes.registry
     parent_of = {int(t): int(p) for t, p in zip(registry["theme_id"], registry["parent_id"]) if pd.notna(p)}
     parent_ids = np.array([parent_of.get(int(t), UNASSIGNED_THEME) for t in leaf_ids], dtype=np.int64)
+    present = set(registry["theme_id"].astype(int))
+    zeroshot = {t: names[i] for t, i in (theme_fit.zeroshot if theme_fit else {}).items() if t in present}
     return {
         **name_themes(leaf_ids, catalogue_matches, names=names, min_share=themes.catalogue_min_share),
+        **zeroshot,
         **name_themes(parent_ids, catalogue_matches, names=names, min_share=themes.catalogue_min_share),
     }
 

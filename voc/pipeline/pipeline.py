@@ -85,7 +85,7 @@ NIGHTLY: tuple[Node, ...] = (
     Node(
         "catalogue_names",
         nodes.catalogue_names,
-        ("curated_themes", "catalogue_matches", "params:themes", "params:report"),
+        ("curated_themes", "catalogue_matches", "params:themes", "params:report", "theme_fit"),
         ("catalogue_names",),
         description="themes named after recurring CX issues",
     ),

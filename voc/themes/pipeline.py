@@ -139,6 +139,9 @@ class ThemeFit:
         Units no earlier night assigned.
     previous_runs : ndarray of object, shape (n,)
         The run that last assigned each unit (None for new units).
+    zeroshot : dict of int to int
+        Theme id -> catalogue issue of the themes tonight's refit took from the catalogue
+        (``settings.zeroshot``); empty between refits and without zero-shot themes.
     """
 
     tracked: Tracked
@@ -147,6 +150,7 @@ class ThemeFit:
     model: StoredModel | None
     is_new: np.ndarray
     previous_runs: np.ndarray
+    zeroshot: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -268,6 +272,7 @@ def fit_or_assign(
             now=now,
         )
         fitted = StoredModel(version=0, run_id=run_id, created_at=now, model_id=model_id, state=model.get_state())
+        zeroshot = zeroshot_themes(model, tracked.model_theme_ids)
     else:
         assert stored is not None  # a refit is always due without a stored model
         model = model_cls.from_state(stored.state)
@@ -289,7 +294,7 @@ def fit_or_assign(
             now,
             recent=recent,
         )
-        fitted = None
+        fitted, zeroshot = None, {}
     return ThemeFit(
         tracked=tracked,
         vectors=vectors,
@@ -297,7 +302,33 @@ def fit_or_assign(
         model=fitted,
         is_new=is_new,
         previous_runs=previous["run_id"].to_numpy(dtype=object),
+        zeroshot=zeroshot,
     )
+
+
+def zeroshot_themes(model: Any, theme_ids: np.ndarray) -> dict[int, int]:
+    """Theme id -> catalogue issue of each theme a refit built from the catalogue's matches.
+
+    The model knows its zero-shot themes by its own numbering (``catalogue_``, one issue or -1 per
+    model theme); the registry gives them ids of its own, so each is looked up through the ids its
+    units took.
+
+    Parameters
+    ----------
+    model : fitted theme model; ``labels_`` (n,) and, with zero-shot themes, ``catalogue_`` (k,)
+    theme_ids : ndarray of int, shape (n,), each unit's registry theme after the refit (-1 none)
+    """
+    issues = getattr(model, "catalogue_", None)
+    if issues is None:
+        return {}
+    labels = np.asarray(model.labels_)
+    found: dict[int, int] = {}
+    for theme in np.flatnonzero(np.asarray(issues) >= 0):
+        ids = theme_ids[(labels == theme) & (theme_ids != UNASSIGNED_THEME)]
+        if len(ids):
+            values, counts = np.unique(ids, return_counts=True)
+            found[int(values[counts.argmax()])] = int(issues[theme])
+    return found
 
 
 def _assign_new_units(

@@ -144,9 +144,13 @@ def run_night(folder: Path, *, source: Path, night: date, synthetic: bool) -> di
             dataclasses.replace(node, func=lambda _settings: encoder) if node.name == "embedder" else node
             for node in NIGHTLY
         )
+    marks: list[tuple[str, float]] = []  # (step, peak RSS in MB when it started)
     started = time.perf_counter()
-    result = run_pipeline(settings, night=night, nodes=nodes)
+    result = run_pipeline(
+        settings, night=night, nodes=nodes, on_node=lambda node: marks.append((node.name, _peak_mb()))
+    )
     total = time.perf_counter() - started
+    marks.append(("end", _peak_mb()))
     held = result.catalog
     if not (folder / BERTOPIC_FILE).exists():
         units = held["theme_units"]
@@ -161,8 +165,23 @@ def run_night(folder: Path, *, source: Path, night: date, synthetic: bool) -> di
         "n_records": int(len(held["records"])),
         "n_new": int(len(held["new_records"])),
         "n_units": int(len(held["units"])),
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_mb": _peak_mb(),
+        "peak_step": _peak_step(marks),
+        "peak_marks": marks,
     }
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _peak_step(marks: list[tuple[str, float]]) -> str:
+    """The step during which the night's process reached its peak RSS (peaks never go down)."""
+    final = marks[-1][1]
+    for (step, _), (_, after) in zip(marks, marks[1:]):
+        if after >= final:
+            return step
+    return marks[-1][0]
 
 
 def run_bertopic(folder: Path, *, seed: int = 42) -> dict[str, Any]:
@@ -260,7 +279,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         "outside embedding",
         *cells(lambda night, r: [f"{1 - night['seconds'].get('embed', 0) / night['total']:.0%}", ""]),
     )
-    table.add_row("peak RSS, MB", *cells(lambda night, r: [f"{night['peak_mb']:,.0f}", ""]))
+    table.add_row("peak RSS, MB", *cells(lambda night, r: [f"{night['peak_mb']:,.0f}", night.get("peak_step", "")]))
     Console(width=400).print(table)
     summary = Table(title="increment and rerun, measured in the same run")
     for column in (

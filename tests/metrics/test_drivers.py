@@ -164,3 +164,7 @@ def test_the_draws_fitted_together_equal_one_newton_fit_per_draw():
     one_by_one = np.array([drivers_module._relative_importance(cells, outcome, w) for w in weights])
     together = drivers_module._importance_draws(cells, outcome, weights)
     np.testing.assert_allclose(together, one_by_one, atol=1e-7)
+    # solved a few draws at a time (memory bounded by the chunk), the same coefficients
+    whole = drivers_module._fit_logistic_draws(cells.astype(float), outcome.astype(float), weights, C=1.0)
+    chunked = drivers_module._fit_logistic_draws(cells.astype(float), outcome.astype(float), weights, C=1.0, chunk=7)
+    np.testing.assert_allclose(chunked, whole, atol=1e-9)

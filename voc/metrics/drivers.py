@@ -44,6 +44,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import scipy.sparse
 from scipy import stats
 
 from voc.schemas import UNASSIGNED_THEME
@@ -364,16 +365,17 @@ def _importance_draws(cells: np.ndarray, outcome: np.ndarray, weights: np.ndarra
 
 
 def _fit_logistic_draws(
-    X: np.ndarray, y: np.ndarray, W: np.ndarray, *, C: float, n_iter: int = 200, tol: float = 1e-8
+    X: np.ndarray, y: np.ndarray, W: np.ndarray, *, C: float, n_iter: int = 50, tol: float = 1e-8, chunk: int = 250
 ) -> np.ndarray:
     """:func:`_fit_logistic` for many weightings of the same rows at once; shape (n_draws, k).
 
-    Why not a loop of Newton fits: each needs its own Hessian (rows x k^2 work), the bulk of the
-    bootstrap's time. Here every draw starts from the fit at the mean weights and takes chord
-    steps with that fit's Hessian, one matrix product for all draws per step. The fixed point
-    of a chord step is where the draw's own gradient vanishes, so it converges to the same
-    coefficients as the draw's Newton fit, only in a few more (far cheaper) steps. Draws still
-    moving after ``n_iter`` steps (a rare theme drawn almost never) are finished by Newton.
+    Every draw takes its own Newton steps from the fit at the mean weights, all draws of a chunk
+    together. A Newton step needs the draw's Hessian ``X' diag(w p (1 - p)) X``; a row (a
+    collapsed cell) mentions two or three themes of dozens, so the Hessians of all draws are one
+    product of the draws' curvature weights with a sparse (rows x k^2) table of the column pairs
+    each row holds, and the steps one batched solve of small k x k systems. Newton converges in
+    a handful of steps where a shared Hessian (chord steps) took dozens, each as costly; rows and
+    draws are the product's only large dimensions, so time and memory grow with them linearly.
 
     Parameters
     ----------
@@ -381,30 +383,48 @@ def _fit_logistic_draws(
     y : array, shape (n_rows,)
     W : array, shape (n_draws, n_rows)
         Row weights of each draw.
+    chunk : int
+        Draws solved together (bounds the (chunk, n_rows) work arrays).
     """
     design = np.column_stack([X, np.ones(len(X))])
-    penalty = np.full(design.shape[1], 1.0 / C)
-    penalty[-1] = 0.0
+    width = design.shape[1]
+    penalty = np.diag(np.r_[np.full(width - 1, 1.0 / C), 0.0]) + 1e-9 * np.eye(width)
     mean_w = W.mean(axis=0)
     keep = mean_w > 0
     start = _newton_logistic(X[keep], y[keep], mean_w[keep], C=C)
-    p = 1.0 / (1.0 + np.exp(-(design @ start)))
-    hess = (design * (mean_w * p * (1 - p))[:, None]).T @ design + np.diag(penalty) + 1e-9 * np.eye(len(start))
-    hess_inv = np.linalg.inv(hess)
+    sparse = scipy.sparse.csr_array(design)
+    pairs = _column_pairs(sparse)
     beta = np.tile(start, (len(W), 1))
-    moving = np.ones(len(W), dtype=bool)
     with np.errstate(over="ignore", invalid="ignore"):
-        for _ in range(n_iter):
-            idx = np.flatnonzero(moving)
-            if not len(idx):
-                break
-            p = 1.0 / (1.0 + np.exp(-(beta[idx] @ design.T)))
-            grad = (W[idx] * (p - y)) @ design + penalty * beta[idx]
-            step = grad @ hess_inv.T
-            beta[idx] -= step
-            # a NaN step (a diverging draw) compares False: it stays moving and goes to Newton below
-            moving[idx] = ~(np.abs(step).max(axis=1) < tol)
-    for i in np.flatnonzero(moving):
-        rows = W[i] > 0
-        beta[i] = _newton_logistic(X[rows], y[rows], W[i, rows], C=C)
+        for lo in range(0, len(W), chunk):
+            weights, part = W[lo : lo + chunk], beta[lo : lo + chunk]
+            moving = np.ones(len(part), dtype=bool)
+            for _ in range(n_iter):
+                idx = np.flatnonzero(moving)
+                if not len(idx):
+                    break
+                w = weights[idx]
+                p = 1.0 / (1.0 + np.exp(-(sparse @ part[idx].T).T))
+                grad = (sparse.T @ (w * (p - y)).T).T + part[idx] @ penalty
+                hess = (pairs.T @ (w * p * (1 - p)).T).T.reshape(len(idx), width, width) + penalty
+                step = np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
+                part[idx] -= step
+                # a NaN step (a diverging draw) compares False and stays moving until n_iter
+                moving[idx] = ~(np.abs(step).max(axis=1) < tol)
     return beta[:, :-1]
+
+
+def _column_pairs(design: scipy.sparse.csr_array) -> scipy.sparse.csr_array:
+    """(n_rows, k * k) 0/1 table: row r has a one at ``j * k + l`` where it holds columns j and l.
+
+    ``weights @ table`` is then ``X' diag(weights) X`` flattened, for 0/1 ``X``.
+    """
+    width = design.shape[1]
+    indptr, indices = design.indptr, design.indices
+    counts = np.diff(indptr) ** 2
+    rows = np.repeat(np.arange(design.shape[0]), counts)
+    cols = np.concatenate(
+        [(indices[a:b][:, None] * width + indices[a:b][None, :]).ravel() for a, b in zip(indptr[:-1], indptr[1:])]
+        or [np.zeros(0, dtype=np.int64)]
+    )
+    return scipy.sparse.csr_array((np.ones(len(rows)), (rows, cols)), shape=(design.shape[0], width * width))

@@ -33,6 +33,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from voc.schemas import SUPPORTED_LANGUAGES, UNASSIGNED_THEME
 from voc.themes.label_rules import (
+    LOW_MEMORY_LEMMAS,
     PART_SEPARATOR,
     is_stop_word,
     is_tone_part,
@@ -86,7 +87,7 @@ def _lemma(token: str, language: str) -> str:
     import simplemma
 
     # simplemma finds German nouns by their capital letter, so lemmatise before lower-casing
-    return simplemma.lemmatize(token, lang=language).lower()
+    return simplemma.lemmatize(token, lang=language, low_memory=LOW_MEMORY_LEMMAS).lower()
 
 
 def analyze(text: str, language: str) -> list[str]:

@@ -14,6 +14,33 @@ def test_nodes_pass_named_outputs_in_order():
     assert set(catalog["timings"].seconds) == {"double", "split"}
 
 
+def test_released_values_are_dropped_after_their_last_reader_and_only_then():
+    nodes = [
+        Node("make", lambda: [0] * 5, (), ("big",)),
+        Node("first", lambda big: len(big), ("big",), ("n",)),
+        Node("second", lambda big, n: sum(big) + n, ("big", "n"), ("total",)),
+        Node("after", lambda total: total + 1, ("total",), ("done",)),
+    ]
+    from voc.pipeline.catalog import DataCatalog
+
+    seen, catalog = [], DataCatalog()
+    run_nodes(nodes, catalog, release={"big"}, on_end=lambda node, _: seen.append((node.name, "big" in catalog)))
+    # on_end runs before the release: "second" still sees it, the next node no longer does
+    assert seen == [("make", True), ("first", True), ("second", True), ("after", False)]
+    assert catalog["done"] == 6 and "n" in catalog
+
+
+def test_the_nightly_released_values_are_read_by_nightly_nodes_only_before_the_outputs():
+    """What the nightly run releases is an intermediate: read by some node and never an output."""
+    from voc.pipeline.pipeline import NIGHTLY, RELEASED
+
+    read = {name for node in NIGHTLY for name in node.inputs}
+    assert RELEASED <= read
+    readers = [i for i, node in enumerate(NIGHTLY) if RELEASED & set(node.inputs)]
+    writers = [i for i, node in enumerate(NIGHTLY) if node.name in {"persist", "outputs"}]
+    assert max(readers) < min(writers)
+
+
 def test_missing_input_names_the_node():
     with pytest.raises(KeyError, match="needs"):
         run_nodes([Node("lonely", lambda z: z, ("z",), ("w",))], {})

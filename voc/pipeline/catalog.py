@@ -113,6 +113,10 @@ class DataCatalog(Mapping[str, Any]):
             raise DatasetError(f"{name!r} already holds a value in memory")
         self.datasets[name] = dataset
 
+    def release(self, name: str) -> None:
+        """Forget the value ``name`` holds in memory (stored datasets keep what they saved)."""
+        self.memory.pop(name, None)
+
     def held(self) -> dict[str, Any]:
         """What the run holds in memory: produced values and cached datasets' values, by name.
 

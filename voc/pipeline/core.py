@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -90,6 +90,7 @@ def run_nodes(
     on_end: Callable[[Node, float], None] | None = None,
     call: NodeCall | None = None,
     contracts: Mapping[str, tuple[str, ...]] | None = None,
+    release: Collection[str] = (),
 ) -> DataCatalog:
     """Run ``nodes`` in order over ``catalog`` (updated in place and returned).
 
@@ -99,6 +100,9 @@ def run_nodes(
     each node in a task) while the order and the data passed stay defined here once.
     ``contracts`` (default :data:`voc.schemas.BOUNDARY_COLUMNS`) names the columns each output
     table must have; a node that breaks one stops the run with a :class:`voc.schemas.SchemaError`.
+    Values named in ``release`` are dropped from memory once the last node reading them has run
+    (as kedro releases datasets): intermediate results as large as the night's vectors need not
+    be held through every later step.
     """
     from voc.pipeline.catalog import DataCatalog
     from voc.schemas import BOUNDARY_COLUMNS, check_columns
@@ -106,11 +110,13 @@ def run_nodes(
     if not isinstance(catalog, DataCatalog):
         catalog = DataCatalog(values=catalog)
     contracts = BOUNDARY_COLUMNS if contracts is None else contracts
+    nodes = list(nodes)
+    last_reader = {name: i for i, node in enumerate(nodes) for name in node.inputs if name in release}
     timings = catalog.get("timings")
     if not isinstance(timings, RunTimings):
         timings = RunTimings()
         catalog.save("timings", timings)
-    for node in nodes:
+    for index, node in enumerate(nodes):
         if on_start:
             on_start(node)
         started = time.perf_counter()
@@ -129,4 +135,6 @@ def run_nodes(
         )
         if on_end:
             on_end(node, elapsed)
+        for name in [n for n, last in last_reader.items() if last == index]:
+            catalog.release(name)
     return catalog

@@ -14,7 +14,7 @@ from voc.pipeline.catalog import DataCatalog, nightly_catalog
 from voc.pipeline.core import Node, NodeCall, run_nodes
 from voc.pipeline.nodes import summary_json
 from voc.pipeline.outcome import mark_fresh
-from voc.pipeline.pipeline import NIGHTLY
+from voc.pipeline.pipeline import NIGHTLY, RELEASED
 from voc.pipeline.progress import NightProgress, expected_seconds, logs_progress, plain_progress_output
 from voc.pipeline.run_context import RunContext
 from voc.report.counts import night_counts
@@ -119,7 +119,7 @@ def run_pipeline(
         # one transaction for the whole night: a run killed or failing at any step leaves the
         # store exactly as the previous night left it, and its rerun sees the same new records
         with store.transaction(), plain_progress_output(settings.progress):
-            run_nodes(nodes, catalog, on_start=started, on_end=finished, call=call)
+            run_nodes(nodes, catalog, on_start=started, on_end=finished, call=call, release=RELEASED)
     except BaseException as exc:
         close_run(store, catalog, failed=exc)
         store.close()

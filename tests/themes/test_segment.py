@@ -118,3 +118,47 @@ def test_unknown_language_falls_back():
         "Erste Sache hier.",
         "Zweite Sache dort drüben.",
     ]
+
+
+def _records(n: int) -> pd.DataFrame:
+    texts = {
+        "en": "The parcel came two weeks late. Support never answered my emails, and the refund is still missing.",
+        "pl": "Paczka przyszła z opóźnieniem. Infolinia nie odbiera, a zwrot pieniędzy wciąż nie dotarł.",
+        "de": "Die Lieferung kam zu spät. Die Hotline war unfreundlich, und die Erstattung fehlt noch.",
+    }
+    languages = list(texts)
+    return pd.DataFrame(
+        {
+            "record_id": [f"R{i:03d}" for i in range(n)],
+            "text": [f"{texts[languages[i % 3]]} Order {i}." for i in range(n)],
+            "language": [languages[i % 3] for i in range(n)],
+        }
+    )
+
+
+def test_a_night_takes_the_stored_units_of_known_records_and_splits_the_new_ones(monkeypatch):
+    import voc.themes.segment as segment
+
+    records = _records(30)
+    stored = split_units(records.iloc[:20])
+    split_texts = []
+    original = segment.split_text
+    monkeypatch.setattr(
+        segment, "split_text", lambda text, *a, **k: split_texts.append(text) or original(text, *a, **k)
+    )
+    # the new records arrive in the middle of the history: the result keeps the records' order
+    shuffled = pd.concat([records.iloc[:10], records.iloc[20:], records.iloc[10:20]], ignore_index=True)
+    units = segment.split_new_units(shuffled, stored, n_check=4)
+    # the 10 new records and the 4 checked ones were split, not the 16 others
+    assert len(split_texts) == 14
+    pd.testing.assert_frame_equal(units, split_units(shuffled))
+
+
+def test_stored_units_from_another_split_rule_are_split_again():
+    from voc.themes.segment import split_new_units
+
+    records = _records(12)
+    whole = split_units(records, split_sentences=False)  # stored while splitting was off
+    units = split_new_units(records, whole, split_sentences=True, n_check=3)
+    pd.testing.assert_frame_equal(units, split_units(records, split_sentences=True))
+    assert len(units) > len(whole)

@@ -168,6 +168,7 @@ def nightly_catalog(context: RunContext) -> DataCatalog:
     | ``last_record_date`` | :class:`~voc.pipeline.datasets.LastRecordDate` | newest record date | - |
     | ``night`` | :class:`~voc.pipeline.datasets.RunNight` (cached) | the run's night | moves the run's row |
     | ``units`` | :class:`~voc.pipeline.datasets.TableRows` ``units`` (cached) | stored units | adds new ones |
+    | ``db.units`` | :class:`~voc.pipeline.datasets.TableRows` ``units`` | units earlier nights stored | - |
     | ``embedding_cache`` | :class:`~voc.pipeline.datasets.EmbeddingCacheTable` | a lookup/save handle | - |
     | ``theme_state`` | :class:`~voc.pipeline.datasets.ThemeRegistry` (cached) | ThemeState | - |
     | ``theme_changes`` | :class:`~voc.pipeline.datasets.ThemeRegistry` | - | ThemeChanges |
@@ -196,6 +197,7 @@ def nightly_catalog(context: RunContext) -> DataCatalog:
         "night": CachedDataset(RunNight(store, run_id=run_id, night=context.night)),
         # transform
         "units": CachedDataset(TableRows(store, "units", on_conflict="ignore")),
+        "db.units": TableRows(store, "units", on_conflict="ignore"),
         "embedding_cache": EmbeddingCacheTable(store),
         "theme_state": CachedDataset(ThemeRegistry(store)),
         "theme_changes": ThemeRegistry(store),

@@ -132,11 +132,15 @@ def window_history(feedback: pd.DataFrame, clock: AnalysisClock) -> pd.DataFrame
 
 
 # --- transform -----------------------------------------------------------------------------
-def build_units(history: pd.DataFrame, themes: ThemeSettings) -> pd.DataFrame:
-    """Split records into sentence units (the grain of themes and mention sentiment)."""
-    from voc.themes.segment import split_units
+def build_units(history: pd.DataFrame, themes: ThemeSettings, stored: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Split records into sentence units (the grain of themes and mention sentiment).
 
-    return split_units(history, split_sentences=themes.split_sentences)
+    Records split on an earlier night keep their ``stored`` units (checked on a sample, see
+    :func:`voc.themes.segment.split_new_units`): a night splits only its new and edited records.
+    """
+    from voc.themes.segment import split_new_units
+
+    return split_new_units(history, stored, split_sentences=themes.split_sentences)
 
 
 def open_compute(compute: ComputeSettings) -> PartitionRunner:

@@ -43,9 +43,10 @@ NIGHTLY: tuple[Node, ...] = (
     # transform
     Node(
         "units",
-        # splitting all history is seconds a night: a rerun reuses it; only the split setting matters
-        memoised(nodes.build_units, reads=lambda history, themes: (history, themes.split_sentences)),
-        ("history", "params:themes", "cache_dir"),
+        # a night splits only records no earlier night split, and a rerun reuses the whole split:
+        # the stored units are what earlier nights derived from the same history
+        memoised(nodes.build_units, reads=lambda history, themes, _stored: (history, themes.split_sentences)),
+        ("history", "params:themes", "db.units", "cache_dir"),
         ("units",),
     ),
     Node("embedder", nodes.load_embedder, ("params:embedding",), ("embedder",), description="the night's one encoder"),

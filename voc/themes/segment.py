@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 
 from voc.embed.cache import text_hash
@@ -204,3 +205,68 @@ def split_units(records: pd.DataFrame, *, split_sentences: bool = True, min_char
     units = pd.DataFrame(rows, columns=list(UNIT_COLUMNS))
     units["unit_index"] = units["unit_index"].astype("int32")
     return units
+
+
+#: Records of the stored split re-split each night to check it still holds (see :func:`split_new_units`).
+CHECK_RECORDS = 200
+
+
+def split_new_units(
+    records: pd.DataFrame,
+    stored: pd.DataFrame | None,
+    *,
+    split_sentences: bool = True,
+    min_chars: int = 12,
+    n_check: int = CHECK_RECORDS,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """:func:`split_units` of ``records``, taking the units of records split on an earlier night as stored.
+
+    Splitting is the costliest per-record step after embedding (spaCy per text: a minute at 10^5
+    records), and a record's units never change while its text does not: the store drops the
+    units of a record whose text is edited. What can change is the rule (``split_sentences``,
+    this module's code), so a seeded sample of ``n_check`` stored records is split again and
+    compared first; on any difference every record is split anew.
+
+    Parameters
+    ----------
+    records : DataFrame with ``record_id``, ``text``, ``language``
+    stored : DataFrame with :data:`voc.schemas.UNIT_COLUMNS`, or None
+        Units kept from earlier nights (of these and possibly other records).
+    split_sentences, min_chars : see :func:`split_units`
+
+    Returns
+    -------
+    The same frame as ``split_units(records, ...)``: rows in record order, then unit order.
+    """
+    if stored is None or stored.empty or records.empty:
+        return split_units(records, split_sentences=split_sentences, min_chars=min_chars)
+    known = records["record_id"].isin(stored["record_id"]).to_numpy()
+    check = records[known].sample(n=min(n_check, int(known.sum())), random_state=seed)
+    kept = stored[stored["record_id"].isin(check["record_id"])]
+    again = split_units(check, split_sentences=split_sentences, min_chars=min_chars)
+    if not _same_units(again, kept):
+        return split_units(records, split_sentences=split_sentences, min_chars=min_chars)
+    reused = stored.loc[stored["record_id"].isin(records.loc[known, "record_id"]), list(UNIT_COLUMNS)]
+    fresh = split_units(records[~known], split_sentences=split_sentences, min_chars=min_chars)
+    units = pd.concat([_as_split(reused), fresh], ignore_index=True)
+    position = pd.Series(range(len(records)), index=records["record_id"].to_numpy())
+    order = np.lexsort((units["unit_index"].to_numpy(), position.reindex(units["record_id"]).to_numpy()))
+    return units.iloc[order].reset_index(drop=True)
+
+
+def _as_split(units: pd.DataFrame) -> pd.DataFrame:
+    """Stored units with the dtypes :func:`split_units` gives (pandas strings, int32 index)."""
+    out = units.astype({c: "str" for c in UNIT_COLUMNS if c != "unit_index"})
+    out["unit_index"] = out["unit_index"].astype("int32")
+    return out
+
+
+def _same_units(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """Whether two unit frames hold the same units (order aside)."""
+    if len(a) != len(b):
+        return False
+    key = ["record_id", "unit_index"]
+    left = _as_split(a).sort_values(key).reset_index(drop=True)[list(UNIT_COLUMNS)]
+    right = _as_split(b).sort_values(key).reset_index(drop=True)[list(UNIT_COLUMNS)]
+    return bool(left.equals(right))

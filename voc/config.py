@@ -128,7 +128,8 @@ class ThemeSettings(_Section):
     #: refit the model from all history every N days (new themes are still found nightly)
     refit_every_days: int = Field(7, ge=1)
     #: above this many units a refit fits on a sample stratified by language, source and week and
-    #: assigns every other unit to the fitted themes; None always fits on all units
+    #: assigns every other unit to the fitted themes, and labels take their keyword statistics
+    #: from a sample of this size too; None always fits and labels on all units
     fit_sample_size: int | None = Field(50_000, gt=0)
     #: units assigned to the fitted themes at once after a sampled fit (bounds that step's memory)
     assign_batch_size: int = Field(50_000, gt=0)

@@ -143,3 +143,43 @@ def test_a_night_with_no_theme_to_describe_skips_the_corpus_statistics(monkeypat
     assert out.empty and list(out.columns) == ["theme_id", "generated_label", "keywords", "verbatims"]
     with pytest.raises(AssertionError, match="corpus statistics"):
         describe_themes(units, theme_ids, np.ones(len(units)), only=[0])
+
+
+def test_label_sample_keeps_every_themes_central_units_and_an_even_share_of_the_rest():
+    from voc.themes.labels import label_sample
+
+    rng = np.random.default_rng(3)
+    theme_ids = np.r_[np.full(6000, 0), np.full(3000, 1), np.full(8, 2), np.full(500, -1)]
+    languages = np.array(["en", "pl"] * (len(theme_ids) // 2) + ["en"] * (len(theme_ids) % 2))
+    similarity = rng.random(len(theme_ids))
+    keep = label_sample(theme_ids, similarity, languages, size=900, n_top=5)
+    assert np.all(np.diff(keep) > 0) and not np.any(theme_ids[keep] == -1)
+    # the small theme (four units a language) keeps every unit, the large ones about the same tenth
+    assert set(np.flatnonzero(theme_ids == 2)) <= set(keep.tolist())
+    shares = [np.mean(theme_ids[keep] == t) / np.mean(theme_ids[theme_ids >= 0] == t) for t in (0, 1)]
+    assert 0.8 < shares[0] / shares[1] < 1.25
+    assert 800 < len(keep) < 1100
+    # each theme's five most central units per language are in
+    for theme in (0, 1):
+        for language in ("en", "pl"):
+            members = np.flatnonzero((theme_ids == theme) & (languages == language))
+            top = members[np.argsort(-similarity[members])[:5]]
+            assert set(top.tolist()) <= set(keep.tolist())
+
+
+def test_labels_from_a_sample_name_the_themes_as_labels_from_all_units():
+    texts = {
+        0: ["The parcel arrived late again, delivery took weeks", "Late delivery, the parcel is still not here"],
+        1: ["The refund never came back to my card", "Still waiting for my refund after the return"],
+    }
+    rows = [(f"r{t}-{i}", texts[t][i % 2] + f" order {i}", "en", t) for t in (0, 1) for i in range(400)]
+    units = pd.DataFrame(rows, columns=["record_id", "text", "language", "theme"])
+    similarity = np.linspace(1, 0.5, len(units))
+    everything = describe_themes(units, units["theme"].to_numpy(), similarity)
+    sampled = describe_themes(units, units["theme"].to_numpy(), similarity, max_units=100)
+    # the same leading keyphrase and the same verbatims (the central units are always kept)
+    first = [label.split(" / ")[0] for label in everything["generated_label"]]
+    assert [label.split(" / ")[0] for label in sampled["generated_label"]] == first
+    assert "delivery" in first[0] or "late" in first[0]
+    assert "refund" in first[1] or "card" in first[1]
+    assert sampled["verbatims"].tolist() == everything["verbatims"].tolist()

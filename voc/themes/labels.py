@@ -651,6 +651,33 @@ def select_verbatims(
     return quotes
 
 
+def label_sample(
+    theme_ids: np.ndarray, similarity: np.ndarray, languages: np.ndarray, *, size: int, n_top: int = 20, seed: int = 0
+) -> np.ndarray:
+    """Positions (sorted) of about ``size`` assigned units that stand for their themes in labelling.
+
+    Each theme keeps its ``n_top`` most central units in every language (its verbatims come from
+    there) and a seeded random share of the rest proportional to its size, so every theme's word
+    frequencies are estimated from the same fraction of its units and c-TF-IDF compares like with
+    like. Unassigned units take no part in labelling and are left out.
+
+    Parameters
+    ----------
+    theme_ids, similarity, languages : arrays of shape (n,)
+    size : int
+        Units to keep in all (the central ones may add a few).
+    """
+    rng = np.random.default_rng(seed)
+    assigned = np.flatnonzero(theme_ids != UNASSIGNED_THEME)
+    share = min(1.0, size / max(len(assigned), 1))
+    frame = pd.DataFrame({"theme": theme_ids[assigned], "language": languages[assigned], "sim": -similarity[assigned]})
+    central = frame.sort_values("sim", kind="stable").groupby(["theme", "language"], sort=False).head(n_top).index
+    chosen = np.zeros(len(assigned), dtype=bool)
+    chosen[central.to_numpy()] = True
+    chosen |= rng.random(len(assigned)) < share
+    return assigned[chosen]
+
+
 def describe_themes(
     units: pd.DataFrame,
     theme_ids: ArrayLike,
@@ -661,6 +688,7 @@ def describe_themes(
     n_verbatims: int = 3,
     language: str = LABEL_LANGUAGE,
     avoid_labels: Iterable[str] = (),
+    max_units: int | None = None,
 ) -> pd.DataFrame:
     """Label, keywords and verbatims of every theme in ``theme_ids``.
 
@@ -680,6 +708,10 @@ def describe_themes(
     avoid_labels : iterable of str
         Labels other themes already carry (the leaves', when naming their parents): a theme takes
         its next best label rather than repeat one.
+    max_units : int, optional
+        Above this many assigned units the statistics are taken from a sample of that size
+        (:func:`label_sample`): word frequencies per theme settle long before 10^5 units, while
+        lemmatising every unit three times held a gigabyte and minutes at that size.
 
     Returns
     -------
@@ -696,6 +728,10 @@ def describe_themes(
         # a night between refits with no new or changed theme: the corpus-wide keyword, candidate
         # and generic-word statistics below would be computed for nothing (seconds on every night)
         return pd.DataFrame(columns=["theme_id", "generated_label", "keywords", "verbatims"])
+    if max_units is not None and int((theme_ids != UNASSIGNED_THEME).sum()) > max_units:
+        unit_languages = units["language"].fillna("und").astype(str).to_numpy()
+        keep = label_sample(theme_ids, similarity, unit_languages, size=max_units)
+        units, theme_ids, similarity = units.iloc[keep].reset_index(drop=True), theme_ids[keep], similarity[keep]
     texts = units["text"].astype(str).tolist()
     languages = units["language"].fillna("und").astype(str).tolist()
     keywords = extract_keywords(texts, languages, theme_ids, n_keywords=n_keywords)

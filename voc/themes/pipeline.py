@@ -439,6 +439,7 @@ def label(
         n_keywords=settings.n_keywords,
         n_verbatims=settings.n_verbatims,
         language=language,
+        max_units=settings.fit_sample_size,  # statistics from a sample where the fit took one
     )
     parent_of = {int(t): p for t, p in zip(themes["theme_id"], themes["parent_id"]) if pd.notna(p)}
     parent_ids = np.array([int(parent_of.get(int(t), UNASSIGNED_THEME)) for t in theme_ids], dtype=np.int64)
@@ -457,6 +458,7 @@ def label(
                 n_verbatims=settings.n_verbatims,
                 language=language,
                 avoid_labels=_leaf_labels(themes, leaf),
+                max_units=settings.fit_sample_size,
             )
         )
     # catalogue names over both levels at once: the larger theme (a parent before its own leaf)

@@ -46,7 +46,7 @@ def measure(n_records: int, *, workers: int, processes: bool) -> list[dict[str, 
             settings = demo_settings(sample, out).model_copy(update={"compute": compute, "cache_dir": out / "cache"})
             settings.embedding.cache_dir = settings.cache_dir
             started = time.perf_counter()
-            result = run_pipeline(settings, night=night)
+            result = run_pipeline(settings, night=night, keep={"embeddings"})
             total = time.perf_counter() - started
             results[path] = result.catalog
             rows.append({"path": path, **{s: result.seconds.get(s, 0.0) for s in STEPS}, "night": total})

@@ -123,7 +123,9 @@ def split_nights(frame: pd.DataFrame, *, new_share: float) -> tuple[pd.DataFrame
 
 
 # --- one night in its own process ------------------------------------------------------------
-def run_night(folder: Path, *, source: Path, night: date, synthetic: bool) -> dict[str, Any]:
+def run_night(
+    folder: Path, *, source: Path, night: date, synthetic: bool, keep_vectors: bool = False
+) -> dict[str, Any]:
     """One night of ``run_pipeline`` on the store in ``folder``; step seconds and peak RSS."""
     from voc.config import SourceSettings, load_settings
     from voc.demo import SAMPLE_COLUMNS
@@ -146,13 +148,15 @@ def run_night(folder: Path, *, source: Path, night: date, synthetic: bool) -> di
         )
     marks: list[tuple[str, float]] = []  # (step, peak RSS in MB when it started)
     started = time.perf_counter()
+    # the theme step's units are kept to the end only for BERTopic's comparison (else released)
+    keep = {"theme_units", "theme_embeddings"} if keep_vectors else set()
     result = run_pipeline(
-        settings, night=night, nodes=nodes, on_node=lambda node: marks.append((node.name, _peak_mb()))
+        settings, night=night, nodes=nodes, on_node=lambda node: marks.append((node.name, _peak_mb())), keep=keep
     )
     total = time.perf_counter() - started
     marks.append(("end", _peak_mb()))
     held = result.catalog
-    if not (folder / BERTOPIC_FILE).exists():
+    if keep_vectors:
         units = held["theme_units"]
         np.savez(
             folder / BERTOPIC_FILE,
@@ -164,7 +168,7 @@ def run_night(folder: Path, *, source: Path, night: date, synthetic: bool) -> di
         "total": total,
         "n_records": int(len(held["records"])),
         "n_new": int(len(held["new_records"])),
-        "n_units": int(len(held["units"])),
+        "n_units": int(len(held["scored_units"])),
         "peak_mb": _peak_mb(),
         "peak_step": _peak_step(marks),
         "peak_marks": marks,
@@ -232,7 +236,8 @@ def measure(kind: str, n: int, *, new_share: float, bertopic: bool, bertopic_tim
         row: dict[str, Any] = {"kind": kind, "n": n, "nights": {}}
         plan = [("first", "first.csv", first_night), ("+new", "all.csv", next_night), ("rerun", "all.csv", next_night)]
         for name, source, night in plan:
-            result = _child(["--night", str(folder), source, night.isoformat(), kind], timeout=None)
+            keep = ["--keep-vectors"] if bertopic and name == "first" else []
+            result = _child(["--night", str(folder), source, night.isoformat(), kind, *keep], timeout=None)
             if result is None:
                 raise RuntimeError(f"{kind} {n}: night {name!r} failed")
             row["nights"][name] = result
@@ -321,11 +326,16 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the measured rows here")
     parser.add_argument("--night", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--bertopic-in", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--keep-vectors", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.night:
         folder, source, night, kind = args.night
         result = run_night(
-            Path(folder), source=Path(folder) / source, night=date.fromisoformat(night), synthetic=kind == "synthetic"
+            Path(folder),
+            source=Path(folder) / source,
+            night=date.fromisoformat(night),
+            synthetic=kind == "synthetic",
+            keep_vectors=args.keep_vectors,
         )
         print(json.dumps(result))
         return

@@ -137,11 +137,11 @@ def test_a_plain_night_on_dask_equals_the_night_in_process(tmp_path):
     from voc.pipeline import run_pipeline
 
     night, sample = prepare_demo(tmp_path / "sample", n_records=500, seed=4)
-    in_process = run_pipeline(demo_settings(sample, tmp_path / "plain"), night=night).catalog
+    in_process = run_pipeline(demo_settings(sample, tmp_path / "plain"), night=night, keep={"embeddings"}).catalog
     settings = demo_settings(sample, tmp_path / "dask").model_copy(
         update={"compute": ComputeSettings(cluster="local", workers=2, processes=False, partition_size=50)}
     )
-    on_dask = run_pipeline(settings, night=night).catalog
+    on_dask = run_pipeline(settings, night=night, keep={"embeddings"}).catalog
     assert on_dask["compute"].distributed and not in_process["compute"].distributed
     assert len(on_dask["records"]) == len(in_process["records"]) > 300
     np.testing.assert_allclose(on_dask["embeddings"], in_process["embeddings"], atol=1e-5)

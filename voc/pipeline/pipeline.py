@@ -198,10 +198,23 @@ NIGHTLY: tuple[Node, ...] = (
 )
 
 
-#: Intermediate values dropped once their last reader has run: the theme step's views of the
-#: night's units hold a corrected copy of every unit vector (0.5 GB at 10^5 records) that no step
-#: after ``settle_themes`` reads.
-RELEASED: frozenset[str] = frozenset({"theme_fit", "curated_themes"})
+#: Intermediate values dropped once their last reader has run (``run_pipeline(keep=...)`` holds
+#: some to the end): the night's units and their vectors, and the theme step's views of them
+#: (each as large as every unit vector, 0.5 GB at 10^5 records), are read by no step after
+#: ``sentiment``; the theme step's own by none after ``settle_themes``.
+RELEASED: frozenset[str] = frozenset(
+    {
+        "history",
+        "units",
+        "embeddings",
+        "theme_units",
+        "theme_embeddings",
+        "catalogue_matches",
+        "theme_fit",
+        "curated_themes",
+        "labelled_themes",
+    }
+)
 
 #: Everything after ingest: re-analyse what the store holds (``voc report``/``voc export``); such a
 #: run stores no record, so its ``new_records`` are empty.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -68,6 +68,7 @@ def run_pipeline(
     call: NodeCall | None = None,
     seed_catalog: dict[str, Any] | None = None,
     on_status: Callable[[str], None] | None = None,
+    keep: Collection[str] = (),
 ) -> RunResult:
     """Run every node of the nightly pipeline in this process.
 
@@ -93,6 +94,9 @@ def run_pipeline(
         about 3m left"); the command line shows it on a terminal. Outside a terminal the same
         progress goes to the ``voc.progress`` log as one plain line per step
         (:mod:`voc.pipeline.progress`, the ``progress`` setting).
+    keep : collection of str
+        Intermediate values to hold until the end of the run (for the caller to read from the
+        result) that the run would otherwise drop after their last step (:data:`RELEASED`).
     """
     nodes = list(nodes)
     if isinstance(night, datetime):  # a timestamp names its day: every step compares dates
@@ -119,7 +123,7 @@ def run_pipeline(
         # one transaction for the whole night: a run killed or failing at any step leaves the
         # store exactly as the previous night left it, and its rerun sees the same new records
         with store.transaction(), plain_progress_output(settings.progress):
-            run_nodes(nodes, catalog, on_start=started, on_end=finished, call=call, release=RELEASED)
+            run_nodes(nodes, catalog, on_start=started, on_end=finished, call=call, release=RELEASED - set(keep))
     except BaseException as exc:
         close_run(store, catalog, failed=exc)
         store.close()

@@ -731,7 +731,9 @@ def describe_themes(
     if max_units is not None and int((theme_ids != UNASSIGNED_THEME).sum()) > max_units:
         unit_languages = units["language"].fillna("und").astype(str).to_numpy()
         keep = label_sample(theme_ids, similarity, unit_languages, size=max_units)
-        units, theme_ids, similarity = units.iloc[keep].reset_index(drop=True), theme_ids[keep], similarity[keep]
+        units = units.iloc[keep].reset_index(drop=True)
+        theme_ids = np.asarray(theme_ids[keep], dtype=np.int64)
+        similarity = np.asarray(similarity[keep], dtype=np.float64)
     texts = units["text"].astype(str).tolist()
     languages = units["language"].fillna("und").astype(str).tolist()
     keywords = extract_keywords(texts, languages, theme_ids, n_keywords=n_keywords)

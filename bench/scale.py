@@ -313,6 +313,47 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             f"{nights['first']['seconds'].get('fit_themes', 0):.1f}",
         )
     Console(width=400).print(summary)
+    projected = project_with_encoder(rows)
+    if projected:
+        table = Table(title="synthetic sizes at the shipped encoder's speed measured in the same run (projected)")
+        for column in projected[0]:
+            table.add_column(column, justify="right")
+        for line in projected:
+            table.add_row(*line.values())
+        Console(width=400).print(table)
+
+
+def project_with_encoder(rows: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Synthetic nights with the embedding time the shipped encoder would take, from a real row.
+
+    The synthetic encoder makes every step but embedding measurable at sizes the shipped encoder
+    cannot reach here; the real row of the same run gives the encoder's units per second on this
+    machine (its first night embeds every unit), and each synthetic night's embedding seconds are
+    replaced by its new units at that rate. Empty without both kinds of row.
+    """
+    real = [r for r in rows if r["kind"] == "real"]
+    if not real:
+        return []
+    first = real[-1]["nights"]["first"]
+    rate = first["n_units"] / max(first["seconds"].get("embed", 0.0), 1e-9)
+    out = []
+    for row in (r for r in rows if r["kind"] == "synthetic"):
+        nights = row["nights"]
+        new_units = nights["+new"]["n_units"] - nights["first"]["n_units"]
+        rest = {name: nights[name]["total"] - nights[name]["seconds"].get("embed", 0.0) for name in NIGHTS}
+        cold = rest["first"] + nights["first"]["n_units"] / rate
+        increment = rest["+new"] + new_units / rate
+        out.append(
+            {
+                "size": f"{row['n']:,} ({nights['first']['n_units']:,} units, {new_units:,} new)",
+                "encoder units/s": f"{rate:.1f}",
+                "first night s": f"{cold:,.0f}",
+                "+new s": f"{increment:,.0f}",
+                "+new outside embedding": f"{rest['+new'] / increment:.0%}",
+                "rerun / +new": f"{nights['rerun']['total'] / increment:.1%}",
+            }
+        )
+    return out
 
 
 def main() -> None:
@@ -327,7 +368,11 @@ def main() -> None:
     parser.add_argument("--night", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--bertopic-in", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--keep-vectors", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--from-json", type=Path, help="print the tables of rows written earlier with --json")
     args = parser.parse_args()
+    if args.from_json:
+        print_table(json.loads(args.from_json.read_text(encoding="utf-8")))
+        return
     if args.night:
         folder, source, night, kind = args.night
         result = run_night(

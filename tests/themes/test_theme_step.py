@@ -126,3 +126,28 @@ def test_catalogue_names_replace_keyphrases_and_stay_unique():
 
     assert labelled["generated_label"].tolist() == ["Delivery speed", "Delivery speed: courier / days", "app crash"]
     assert described["generated_label"].tolist()[0] == "parcel late"  # the input is left as it was
+
+
+def test_a_night_between_refits_writes_only_the_assignments_that_changed(store):
+    kit.run_night(store, kit.comments_frame(last=3), night=0)
+    state = load_theme_state(store)
+    tonight = kit.comments_frame(last=4)
+    fit = _fit(state, tonight)
+    curated = curate(fit, state.edits)
+    update, changes = settle(
+        label(curated, fit, tonight, settings=kit.SETTINGS), curated, fit, tonight, run_id="night-1"
+    )
+    assert not fit.refitted
+    # the new units, not the ones an earlier night stored with the same theme
+    assert set(changes.assignments["unit_id"]) == set(tonight["unit_id"][fit.is_new])
+    save_theme_changes(store, changes)
+    stored = load_theme_state(store).assignments.set_index("unit_id").loc[tonight["unit_id"]]
+    np.testing.assert_array_equal(stored["theme_id"].to_numpy(), curated.theme_ids)
+    np.testing.assert_allclose(stored["similarity"].to_numpy(), curated.similarity, atol=1e-6)
+    # the same night again changes nothing
+    again = _fit(load_theme_state(store), tonight)
+    recurated = curate(again, state.edits)
+    _, unchanged = settle(
+        label(recurated, again, tonight, settings=kit.SETTINGS), recurated, again, tonight, run_id="night-1"
+    )
+    assert unchanged.assignments.empty

@@ -30,6 +30,29 @@ def test_released_values_are_dropped_after_their_last_reader_and_only_then():
     assert catalog["done"] == 6 and "n" in catalog
 
 
+def test_a_released_cached_dataset_drops_its_value_and_keeps_what_it_stored():
+    from voc.pipeline.catalog import CachedDataset, DataCatalog
+
+    class Table:
+        def __init__(self):
+            self.rows, self.loads = None, 0
+
+        def load(self):
+            self.loads += 1
+            return self.rows
+
+        def save(self, data):
+            self.rows = data
+
+    table = Table()
+    catalog = DataCatalog({"rows": CachedDataset(table)})
+    run_nodes(
+        [Node("make", lambda: [1, 2], (), ("rows",)), Node("use", len, ("rows",), ("n",))], catalog, release={"rows"}
+    )
+    assert "rows" not in catalog.held() and catalog["n"] == 2
+    assert catalog["rows"] == [1, 2] and table.loads == 1  # read back from what it stored
+
+
 def test_the_nightly_released_values_are_read_by_nightly_nodes_only_before_the_outputs():
     """What the nightly run releases is an intermediate: read by some node and never an output."""
     from voc.pipeline.pipeline import NIGHTLY, RELEASED

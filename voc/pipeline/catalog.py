@@ -58,6 +58,10 @@ class CachedDataset:
         self.dataset.save(data)
         self._value = data
 
+    def release(self) -> None:
+        """Forget the held value (a later load reads the dataset again)."""
+        self._value = self._EMPTY
+
     @property
     def held(self) -> bool:
         """Whether a value is held (saved or loaded this run)."""
@@ -114,8 +118,11 @@ class DataCatalog(Mapping[str, Any]):
         self.datasets[name] = dataset
 
     def release(self, name: str) -> None:
-        """Forget the value ``name`` holds in memory (stored datasets keep what they saved)."""
+        """Forget the value ``name`` holds in memory, produced or cached (stored datasets keep what they saved)."""
         self.memory.pop(name, None)
+        dataset = self.datasets.get(name)
+        if isinstance(dataset, CachedDataset):
+            dataset.release()
 
     def held(self) -> dict[str, Any]:
         """What the run holds in memory: produced values and cached datasets' values, by name.

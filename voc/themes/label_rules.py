@@ -25,7 +25,7 @@ import importlib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Final
 
 import numpy as np
@@ -243,7 +243,7 @@ def _lemmatised(table_name: str, language: str) -> frozenset[str]:
     table = {"tone": TONE_WORDS, "generic": GENERIC_WORDS, "modifier": GENERIC_MODIFIERS}[table_name]
     words = set(_words_of(table, language))
     for lang in _languages(language):
-        words |= {_lemma(w, lang) for w in table.get(lang, frozenset())}
+        words |= {lemma_of(w, lang) for w in table.get(lang, frozenset())}
         if lang == "pl":
             # simplemma leaves many feminine and neuter adjectives as they are ("miła", "najwyższa")
             words |= {w[:-1] + ending for w in table.get(lang, frozenset()) if w.endswith("y") for ending in "ae"}
@@ -251,12 +251,18 @@ def _lemmatised(table_name: str, language: str) -> frozenset[str]:
     return frozenset(words)
 
 
-@cache
-def _lemma(word: str, language: str) -> str:
+@lru_cache(maxsize=1 << 18)
+def lemma_of(word: str, language: str) -> str:
+    """The lower-cased lemma of ``word``; the word lower-cased in a language without dictionaries.
+
+    One function for theme labels and their rules, so a label's words and the rules' word lists
+    are lemmatised alike. Kept per (word, language): a night's units repeat their vocabulary.
+    """
     if language not in SUPPORTED_LANGUAGES:
-        return word
+        return word.lower()
     import simplemma
 
+    # simplemma finds German nouns by their capital letter, so lemmatise before lower-casing
     return str(simplemma.lemmatize(word, lang=language, low_memory=LOW_MEMORY_LEMMAS)).lower()
 
 
@@ -299,7 +305,7 @@ def date_words(language: str) -> frozenset[str]:
         for name in names:
             for word in _WORD.findall(name.lower()):
                 if len(word) >= 3 and not word.isdigit():
-                    words |= {word, _lemma(word, lang)}
+                    words |= {word, lemma_of(word, lang)}
     words |= {"weekday", "weekend", "morning", "evening", "afternoon", "tonight", "night"}
     return frozenset(words)
 
@@ -408,14 +414,14 @@ def _generic(part: Part, context: LabelContext) -> bool:
 
 def _has(part: Part, index: int, words: frozenset[str]) -> bool:
     word = part.words[index]
-    return word in words or _lemma(word, part.language) in words
+    return word in words or lemma_of(word, part.language) in words
 
 
 def is_tone_part(part: str, *, language: str) -> bool:
     """Whether a keyphrase is made of evaluative words only ("terrible", "zły niestety")."""
     words = _split_words(part)
     tone = _lemmatised("tone", language)
-    return bool(words) and all(w in tone or _lemma(w, language) in tone or is_stop_word(w, language) for w in words)
+    return bool(words) and all(w in tone or lemma_of(w, language) in tone or is_stop_word(w, language) for w in words)
 
 
 def _split_words(text: str) -> tuple[str, ...]:

@@ -33,12 +33,12 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from voc.schemas import SUPPORTED_LANGUAGES, UNASSIGNED_THEME
 from voc.themes.label_rules import (
-    LOW_MEMORY_LEMMAS,
     PART_SEPARATOR,
     is_stop_word,
     is_tone_part,
     label_problems,
     learn_generic_words,
+    lemma_of,
     part_problems,
 )
 
@@ -81,15 +81,6 @@ def stop_words(language: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=200_000)
-def _lemma(token: str, language: str) -> str:
-    if language not in SUPPORTED_LANGUAGES:
-        return token.lower()
-    import simplemma
-
-    # simplemma finds German nouns by their capital letter, so lemmatise before lower-casing
-    return simplemma.lemmatize(token, lang=language, low_memory=LOW_MEMORY_LEMMAS).lower()
-
-
 def analyze(text: str, language: str) -> list[str]:
     """Lemmatised unigrams and bigrams of ``text`` without stop words.
 
@@ -100,7 +91,7 @@ def analyze(text: str, language: str) -> list[str]:
     features: list[str] = []
     previous: str | None = None
     for token in _WORD.findall(text):
-        lemma = _lemma(token, language)
+        lemma = lemma_of(token, language)
         if len(token) < 2 or token.lower() in stops or len(lemma) < 2 or lemma in stops:
             previous = None
             continue
@@ -156,7 +147,7 @@ def analyze_phrases(text: str, language: str, *, max_words: int = MAX_PHRASE_WOR
             _flush()
         end = match.end()
         token = match.group(0)
-        lemma = _lemma(token, language)
+        lemma = lemma_of(token, language)
         if len(token) < 2 or len(lemma) < 2 or _is_placeholder(text, match):
             _flush()
             continue

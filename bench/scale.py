@@ -6,6 +6,9 @@ For each size, three nights on one store, each in a fresh process as a scheduler
 2. **+new**: the next night, the remaining ~10 % of records as new records (the increment);
 3. **rerun**: the same night again with nothing new (same records, settings and encoder).
 
+Every night reads one export file, rewritten before it with everything up to that night (as a
+nightly export job writes it), so what an earlier night parsed of it can be reused.
+
 Sizes come in two kinds:
 
 * ``real``: the demo generator's records (:func:`voc.sample.generate_sample`) and the shipped
@@ -120,6 +123,10 @@ def split_nights(frame: pd.DataFrame, *, new_share: float) -> tuple[pd.DataFrame
     moved.loc[new_rows] = pd.Timestamp(next_night) + (moments.loc[new_rows] - moments.loc[new_rows].dt.normalize())
     everything = frame.assign(created_at=moved.dt.strftime("%Y-%m-%dT%H:%M:%S").where(moved.notna(), None))
     return everything.drop(index=new_rows), everything, first_night, next_night
+
+
+#: The source every night reads: the first night's records, then all of them (a grown export).
+EXPORT_FILE = "export.csv"
 
 
 # --- one night in its own process ------------------------------------------------------------
@@ -237,7 +244,9 @@ def measure(kind: str, n: int, *, new_share: float, bertopic: bool, bertopic_tim
         plan = [("first", "first.csv", first_night), ("+new", "all.csv", next_night), ("rerun", "all.csv", next_night)]
         for name, source, night in plan:
             keep = ["--keep-vectors"] if bertopic and name == "first" else []
-            result = _child(["--night", str(folder), source, night.isoformat(), kind, *keep], timeout=None)
+            # one export file, rewritten each night with everything up to it, as export jobs do
+            shutil.copy(folder / source, folder / EXPORT_FILE)
+            result = _child(["--night", str(folder), EXPORT_FILE, night.isoformat(), kind, *keep], timeout=None)
             if result is None:
                 raise RuntimeError(f"{kind} {n}: night {name!r} failed")
             row["nights"][name] = result

@@ -144,6 +144,9 @@ class ThemeSettings(_Section):
     catalogue: str | None = "builtin"
     #: share of a theme's units that must take one catalogue theme for the theme to carry its name
     catalogue_min_share: float = Field(0.5, gt=0, le=1)
+    #: group the analyst level around the catalogue (themes taking one issue form one group, the
+    #: rest grouped from the data) instead of from the data alone
+    anchor_parents: bool = False
     #: zero-shot themes: on a refit, units the catalogue matches confidently take their issue as
     #: their theme (one theme per issue matched by at least the minimum theme size of units) and
     #: only the rest is clustered; needs ``catalogue``
@@ -153,7 +156,7 @@ class ThemeSettings(_Section):
     erase_tone: bool = False
     #: what the priority list, the report and the exports rank: "analyst" (groups of themes, as
     #: many as the data holds distinct issues, each with its sub-themes) or "leaf" (every theme)
-    rank_level: Literal["analyst", "leaf"] = "leaf"
+    rank_level: Literal["analyst", "leaf"] = "analyst"
     #: target range of the number of analyst-level themes; the most stable grouping within it wins
     analyst_min_themes: int = Field(5, ge=2)
     analyst_max_themes: int = Field(25, ge=2)
@@ -178,6 +181,10 @@ class SentimentSettings(_Section):
     #: learn a head from the user's own ratings when enough are present
     learn_from_ratings: bool = True
     min_ratings: int = 200
+    #: above this many rated records the ratings head is chosen and fitted on a sample of them,
+    #: both tones kept in proportion (a linear head on 384 dimensions is settled long before);
+    #: None fits on all
+    fit_sample_size: int | None = Field(20_000, ge=1_000)
 
 
 class MetricsSettings(_Section):

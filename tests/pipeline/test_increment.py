@@ -13,9 +13,12 @@ import pytest
 from voc.config import MetricsSettings, ThemeSettings
 from voc.pipeline.fingerprint import (
     KEEP_PER_STEP,
+    PARSED_FOLDER,
     STEPS_FOLDER,
+    UNIT_VALUES_FOLDER,
     CachedEncoder,
     NotFingerprintable,
+    cached_per_unit,
     fingerprint,
     memoised,
 )
@@ -143,6 +146,45 @@ def test_a_step_with_an_input_that_cannot_be_fingerprinted_is_always_computed(tm
     assert len(calls) == 2 and not (tmp_path / STEPS_FOLDER).exists()
 
 
+def _units(texts: list[str], languages: list[str]) -> pd.DataFrame:
+    from voc.embed.cache import text_hash
+
+    return pd.DataFrame({"text": texts, "language": languages, "text_hash": [text_hash(t) for t in texts]})
+
+
+def test_per_unit_values_are_computed_once_per_text_and_language(tmp_path: Path):
+    seen: list[str] = []
+
+    def lengths(part: pd.DataFrame) -> np.ndarray:
+        seen.extend(part["text"])
+        return part["text"].str.len().to_numpy(dtype=np.int64) * np.where(part["language"] == "pl", -1, 1)
+
+    units = _units(["late parcel", "rude staff", "late parcel"], ["en", "en", "en"])
+    first = cached_per_unit(lengths, units, name="lengths", context=("v1",), cache_dir=tmp_path)
+    assert first.tolist() == [11, 10, 11] and len(seen) == 3
+    seen.clear()
+    grown = _units(["rude staff", "late parcel", "hotline", "late parcel"], ["en", "en", "en", "pl"])
+    again = cached_per_unit(lengths, grown, name="lengths", context=("v1",), cache_dir=tmp_path)
+    # only the new text and the known text in another language were computed
+    assert again.tolist() == [10, 11, 7, -11] and seen == ["hotline", "late parcel"]
+    seen.clear()
+    assert (
+        cached_per_unit(lengths, grown, name="lengths", context=("v1",), cache_dir=tmp_path).tolist() == again.tolist()
+    )
+    assert seen == []
+    # another context (settings, catalogue, encoder) computes everything
+    cached_per_unit(lengths, grown, name="lengths", context=("v2",), cache_dir=tmp_path)
+    assert len(seen) == 4
+    # an unreadable kept file only costs the computation
+    for file in (tmp_path / UNIT_VALUES_FOLDER).glob("lengths-*.parquet"):
+        file.write_bytes(b"not parquet")
+    seen.clear()
+    assert (
+        cached_per_unit(lengths, grown, name="lengths", context=("v1",), cache_dir=tmp_path).tolist() == again.tolist()
+    )
+    assert len(seen) == 4
+
+
 def test_cached_encoder_embeds_only_texts_it_has_not_seen():
     seen: list[str] = []
 
@@ -247,12 +289,20 @@ def test_a_rerun_of_a_night_reuses_the_kept_steps_and_writes_the_same_outputs(tm
         shutil.copy(file, settings.cache_dir / file.name)
     first = run_pipeline(settings, night=night)
     kept = sorted(p.name for p in (settings.cache_dir / STEPS_FOLDER).glob("*.pkl"))
+    parsed = sorted(p.name for p in (settings.cache_dir / PARSED_FOLDER).glob("*.pkl"))
+    unit_values = {p.name: p.stat().st_mtime_ns for p in (settings.cache_dir / UNIT_VALUES_FOLDER).glob("*.parquet")}
+    assert parsed and {name.split("-")[0] for name in unit_values} == {"boilerplate", "catalogue", "cues"}
     assert {name.split("-")[0] for name in kept} >= {"build_units", "score_feedback", "measure_surveys", "rank_issues"}
     records = pd.read_parquet(first.paths["records"])
 
     rerun = run_pipeline(settings, night=night)
     # every kept step was reused: nothing new was written
     assert sorted(p.name for p in (settings.cache_dir / STEPS_FOLDER).glob("*.pkl")) == kept
+    # the input's rows were not parsed again, no unit judged again
+    assert sorted(p.name for p in (settings.cache_dir / PARSED_FOLDER).glob("*.pkl")) == parsed
+    assert {p.name: p.stat().st_mtime_ns for p in (settings.cache_dir / UNIT_VALUES_FOLDER).glob("*.parquet")} == (
+        unit_values
+    )
     pd.testing.assert_frame_equal(pd.read_parquet(rerun.paths["records"]), records)
     pd.testing.assert_frame_equal(rerun.catalog["metrics"], first.catalog["metrics"])
     pd.testing.assert_frame_equal(rerun.catalog["priorities"], first.catalog["priorities"])

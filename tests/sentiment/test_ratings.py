@@ -44,6 +44,22 @@ def test_learns_from_enough_two_sided_ratings():
     assert model.score(X[:5]).shape == (5,)
 
 
+def test_many_ratings_fit_on_a_sample_that_keeps_the_tones_in_proportion():
+    X, scores, types = _rated(3_000, positive_share=0.3, seed=3)
+    settings = SentimentSettings(min_ratings=200, fit_sample_size=1_000)
+    model, info = fit_from_ratings(X, scores, types, settings=settings)
+    assert info["used"] == "ratings" and info["n"] == 3_000  # every usable rating is counted
+    assert model.meta_["n_train"] == 1_000
+    # fresh rows with the same tone direction are scored as well as by a head fitted on all
+    full, _ = fit_from_ratings(X, scores, types, settings=SentimentSettings(min_ratings=200, fit_sample_size=None))
+    assert full.meta_["n_train"] == 3_000
+    test_X, test_scores, _ = _rated(1_000, positive_share=0.3, seed=3)
+    positive = test_scores >= 9
+    from sklearn.metrics import roc_auc_score
+
+    assert roc_auc_score(positive, model.score(test_X)) > roc_auc_score(positive, full.score(test_X)) - 0.01
+
+
 def test_falls_back_when_too_few():
     X, scores, types = _rated(120)
     model, info = fit_from_ratings(X, scores, types, settings=SentimentSettings(min_ratings=200))

@@ -24,6 +24,7 @@ import pandas as pd
 
 from voc.compute.runners import InProcess, PartitionRunner
 from voc.config import ColumnMapping, IngestSettings, SourceSettings
+from voc.ingest.blocks import ParsedBlockCache, ParsedChunk, join_parsed, parse_blocks, split_blocks
 from voc.ingest.dedup import drop_duplicates, text_hashes
 from voc.ingest.errors import IngestError
 from voc.ingest.fields_pii import redact_fields
@@ -103,6 +104,7 @@ def ingest_source(
     settings: IngestSettings | None = None,
     not_after: datetime | None = None,
     runner: PartitionRunner | None = None,
+    parsed_cache: ParsedBlockCache | None = None,
 ) -> Iterator[IngestBatch]:
     """Read, map and clean one configured source, one batch per ``settings.chunk_size`` rows.
 
@@ -113,9 +115,11 @@ def ingest_source(
     processed) go to quarantine: they belong to a later night, and storing them now would put
     them in the store but in no night's outputs.
 
-    With a ``runner`` (:mod:`voc.compute`) the chunks are parsed on its workers
-    (:func:`parse_chunk`) while this process reads ahead and settles them in input order, so
-    the batches are the same as without one; a bounded window of chunks is in flight at a time.
+    Chunks are parsed in blocks (:mod:`voc.ingest.blocks`); with a ``parsed_cache``, blocks
+    parsed before with the same rows and settings are taken from it, so a source grown by a day
+    parses only its new rows. With a ``runner`` (:mod:`voc.compute`) the blocks are parsed on its
+    workers (:func:`parse_chunk`) while this process reads ahead and settles them in input
+    order, so the batches are the same as without one; a bounded window of chunks is in flight.
 
     Raises
     ------
@@ -126,13 +130,23 @@ def ingest_source(
     state = _SourceState()
     label = source_label(source)
     totals: Counter = Counter()
-    in_flight: deque[pd.DataFrame] = deque()
+    in_flight: deque[tuple[pd.DataFrame, list[pd.DataFrame], list[ParsedChunk | None]]] = deque()
+    # everything a block's parse reads besides its own cells (the night's date is applied after)
+    context = (
+        source.columns,
+        source.display_name,
+        label,
+        settings.model_dump(mode="json", exclude={"chunk_size"}),
+        source.date_format,
+    )
 
-    def chunks() -> Iterator[pd.DataFrame]:
+    def chunks() -> Iterator[list[pd.DataFrame]]:
         for raw in read_source(source, chunk_size=settings.chunk_size):
             _check_unambiguous(raw, source.columns, raw.attrs.get("source_file", label))
-            in_flight.append(raw)
-            yield raw
+            blocks = split_blocks(raw) or [raw]
+            kept = [parsed_cache.get(b, source=label, context=context) if parsed_cache else None for b in blocks]
+            in_flight.append((raw, blocks, kept))
+            yield [b for b, k in zip(blocks, kept) if k is None]
 
     parse = functools.partial(
         parse_chunk,
@@ -141,16 +155,30 @@ def ingest_source(
         source_file=label,
         settings=settings,
         date_format=source.date_format,
-        not_after=not_after,
     )
     settled: list[IngestBatch] = []
-    for parsed in (runner or InProcess()).imap(parse, chunks()):
-        raw = in_flight.popleft()
+    reused = 0
+    for fresh in (runner or InProcess()).imap(functools.partial(parse_blocks, parse=parse), chunks()):
+        raw, blocks, kept = in_flight.popleft()
+        new = iter(fresh)
+        parts: list[ParsedChunk] = []
+        for block, known in zip(blocks, kept):
+            if known is None:
+                known = next(new)
+                if parsed_cache:
+                    parsed_cache.put(block, known, source=label, context=context)
+            else:
+                reused += len(block)
+            parts.append(known)
+        parsed = join_parsed(parts)
+        rows = raw.index.to_numpy(dtype=np.int64)
+        if not_after is not None:
+            parsed.problems = _with_future_dates(parsed, raw, rows, not_after, source.columns.date or "")
         settled.append(
             _settle(
                 raw,
                 parsed,
-                rows=raw.index.to_numpy(dtype=np.int64),
+                rows=rows,
                 id_column=source.columns.id or "",
                 settings=settings,
                 state=state,
@@ -158,19 +186,32 @@ def ingest_source(
             )
         )
         log.debug("%s: rows %s-%s done", label, raw.index.min() if len(raw) else 0, raw.index.max() if len(raw) else 0)
-    for part in settled:  # the whole source tallied: short answers take its majority language
-        batch = _finish(part, state)
+    if parsed_cache:
+        parsed_cache.finish(label)
+    for done in settled:  # the whole source tallied: short answers take its majority language
+        batch = _finish(done, state)
         totals.update(batch.stats)
         yield batch
     log.info(
-        "%s: %d read, %d kept, %d quarantined, %d duplicates, %d redactions",
+        "%s: %d read (%d parsed on an earlier night), %d kept, %d quarantined, %d duplicates, %d redactions",
         label,
         totals["rows_read"],
+        reused,
         totals["rows_kept"],
         totals["quarantined"],
         totals["duplicates_dropped"],
         totals["redactions"],
     )
+
+
+def _with_future_dates(
+    parsed: ParsedChunk, raw: pd.DataFrame, rows: np.ndarray, not_after: datetime, column: str
+) -> list[tuple[int, str, str]]:
+    """The chunk's problems plus its readable rows dated at or after the night's end."""
+    unreadable = set(_read_problems(raw, rows))
+    late: list[tuple[int, str, str]] = []
+    _future_dates(parsed.fields, not_after, column, late)
+    return parsed.problems + [p for p in late if p[0] not in unreadable]
 
 
 def ingest_frame(
@@ -233,28 +274,6 @@ def _ingest(
         raw, parsed, rows=rows, id_column=columns.id or "", settings=settings, state=state, check_ids=check_ids
     )
     return _finish(settled, state)
-
-
-@dataclass
-class ParsedChunk:
-    """One chunk mapped and cleaned, before anything that depends on earlier chunks.
-
-    Attributes
-    ----------
-    fields : DataFrame, one row per input row of the chunk (mapped fields, clean text, text_hash)
-    problems : list of (position in the chunk, column, reason)
-    languages : list of str or None, one per row
-        Confident detections (None where unsure or for a quarantined row); the source's majority
-        fills the unsure ones once every chunk is settled.
-    field_redactions : int
-    source_file : str
-    """
-
-    fields: pd.DataFrame
-    problems: list[tuple[int, str, str]]
-    languages: list[str | None]
-    field_redactions: int
-    source_file: str
 
 
 def parse_chunk(

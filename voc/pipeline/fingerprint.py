@@ -26,6 +26,7 @@ import logging
 import os
 import pickle
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -43,6 +44,10 @@ log = logging.getLogger(__name__)
 KEEP_PER_STEP: Final = 3
 #: Folder under the settings' ``cache_dir`` where kept outputs go.
 STEPS_FOLDER: Final = "steps"
+#: Folder under the settings' ``cache_dir`` where parsed input blocks go (:class:`ParseCache`).
+PARSED_FOLDER: Final = "ingest"
+#: Parsed blocks of any source unused for this many days are removed (:class:`ParseCache`).
+PARSED_KEEP_DAYS: Final = 14
 
 
 class NotFingerprintable(TypeError):
@@ -139,7 +144,9 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
-def memoised(step: Callable[..., Any], *, reads: Callable[..., Any] | None = None) -> Callable[..., Any]:
+def memoised(
+    step: Callable[..., Any], *, reads: Callable[..., Any] | None = None, with_cache_dir: bool = False
+) -> Callable[..., Any]:
     """Wrap a pure step so that equal inputs return the outputs kept from an earlier run.
 
     The wrapped step takes one more, last, argument: the folder of kept outputs (the settings'
@@ -153,6 +160,9 @@ def memoised(step: Callable[..., Any], *, reads: Callable[..., Any] | None = Non
         Called with the step's arguments, returns the parts of them the step reads (a step that
         reads only the tables of a larger value must not miss its kept outputs because a part it
         never reads changed); all arguments by default.
+    with_cache_dir : bool
+        Hand the folder on to the step as its last argument too (a step that keeps per-unit
+        values of its own there, :func:`cached_per_unit`); it is never part of the fingerprint.
 
     Examples
     --------
@@ -165,19 +175,20 @@ def memoised(step: Callable[..., Any], *, reads: Callable[..., Any] | None = Non
     @functools.wraps(step)
     def run(*args: Any) -> Any:
         *inputs, cache_dir = args
+        call = (*inputs, cache_dir) if with_cache_dir else tuple(inputs)
         try:
             read = inputs if reads is None else reads(*inputs)
             key = fingerprint(code_version(), qualified, read)
         except NotFingerprintable as exc:
             log.debug("step %s computed (%s)", name, exc)
-            return step(*inputs)
+            return step(*call)
         folder = Path(cache_dir) / STEPS_FOLDER
         file = folder / f"{name}-{key[:32]}.pkl"
         kept = _read(file)
         if kept is not None:
             log.info("step %s reused (inputs unchanged)", name)
             return kept[0]
-        result = step(*inputs)
+        result = step(*call)
         _write(file, result, prefix=f"{name}-")
         return result
 
@@ -236,3 +247,170 @@ class CachedEncoder:
         from voc.embed import embed_with_cache
 
         return embed_with_cache(list(texts), self.embedder, lookup=self._lookup, save=self._save)
+
+
+class ParseCache:
+    """Parsed blocks of input rows kept between nights (a :class:`voc.ingest.blocks.ParsedBlockCache`).
+
+    A nightly export usually holds last night's rows plus a day's: their blocks parse to what
+    they parsed to before, and ingest takes them from here instead of detecting languages and
+    redacting them again. A block is kept under the fingerprint of its raw cells, row numbers,
+    the reader's problems of its rows, the parse settings and the code version; a changed row,
+    setting or version is parsed afresh. Once a source is read, its kept blocks this read did not
+    use are removed, so the folder holds about one parse of each source, not one per night.
+
+    Parameters
+    ----------
+    folder : Path
+        Usually ``<cache_dir>/ingest``. A folder that cannot be read or written is skipped.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self._used: dict[str, set[str]] = {}
+
+    def get(self, block: pd.DataFrame, *, source: str, context: object) -> Any | None:
+        file = self._file(block, source, context)
+        kept = _read(file) if file is not None else None
+        if kept is None:
+            return None
+        self._used.setdefault(source, set()).add(file.name)  # type: ignore[union-attr]
+        return kept[0]
+
+    def put(self, block: pd.DataFrame, parsed: Any, *, source: str, context: object) -> None:
+        file = self._file(block, source, context)
+        if file is None:
+            return
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=file.parent, prefix=".tmp-", delete=False) as handle:
+                pickle.dump(parsed, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(handle.name, file)
+        except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
+            log.debug("parsed block not kept in %s: %s", file, exc)
+            return
+        self._used.setdefault(source, set()).add(file.name)
+
+    def finish(self, source: str) -> None:
+        used = self._used.pop(source, set())
+        prefix = self._prefix(source)
+        oldest = time.time() - PARSED_KEEP_DAYS * 86_400
+        try:
+            for kept in self.folder.glob("*.pkl"):
+                mine = kept.name.startswith(f"{prefix}-")
+                if (mine and kept.name not in used) or (not mine and kept.stat().st_mtime < oldest):
+                    kept.unlink(missing_ok=True)
+        except OSError as exc:
+            log.debug("stale parsed blocks not removed from %s: %s", self.folder, exc)
+
+    @staticmethod
+    def _prefix(source: str) -> str:
+        return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+    def _file(self, block: pd.DataFrame, source: str, context: object) -> Path | None:
+        try:
+            key = fingerprint(code_version(), context, block, block.attrs.get("read_problems") or {})
+        except NotFingerprintable as exc:
+            log.debug("parsed block not kept (%s)", exc)
+            return None
+        return self.folder / f"{self._prefix(source)}-{key[:32]}.pkl"
+
+
+#: Folder under ``cache_dir`` where per-unit values are kept (:func:`cached_per_unit`).
+UNIT_VALUES_FOLDER: Final = "unit-values"
+
+
+def cached_per_unit(
+    compute: Callable[[pd.DataFrame], np.ndarray],
+    units: pd.DataFrame,
+    *,
+    name: str,
+    context: Any,
+    cache_dir: Path | None,
+) -> np.ndarray:
+    """``compute(units)`` for a value that is a function of each unit's text and language alone.
+
+    Why: a night's units are mostly the units of every earlier night, and a per-unit judgement
+    (is it boilerplate, which catalogue issue does it match) does not change while its text,
+    language, the ``context`` (settings, catalogue, encoder) and the code do. Kept values are
+    looked up by (``text_hash``, ``language``); only units without one are computed, and the
+    union is kept for the next night. Without a ``cache_dir``, or when the kept file cannot be
+    read or written, everything is computed: the cache is only a speed-up.
+
+    Parameters
+    ----------
+    compute : callable(DataFrame of m units) -> ndarray (m,)
+    units : DataFrame with ``text_hash`` and ``language`` (n rows); records work alike
+    name : the step's name, the kept file's prefix
+    context : everything besides the unit the value depends on (fingerprinted)
+
+    Returns
+    -------
+    ndarray (n,), the values in the units' order
+    """
+
+    def as_frame(part: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({"value": np.asarray(compute(part))})
+
+    return cached_rows_per_unit(as_frame, units, name=name, context=context, cache_dir=cache_dir)["value"].to_numpy()
+
+
+def cached_rows_per_unit(
+    compute: Callable[[pd.DataFrame], pd.DataFrame],
+    units: pd.DataFrame,
+    *,
+    name: str,
+    context: Any,
+    cache_dir: Path | None,
+) -> pd.DataFrame:
+    """:func:`cached_per_unit` for several values per unit: ``compute`` returns a frame of m rows.
+
+    Returns
+    -------
+    DataFrame (n rows, index 0..n-1) with ``compute``'s columns, in the units' order
+    """
+    if cache_dir is None or not len(units):
+        return compute(units).reset_index(drop=True)
+    try:
+        key = fingerprint(code_version(), name, context)[:32]
+    except NotFingerprintable as exc:
+        log.debug("per-unit values of %s not kept (%s)", name, exc)
+        return compute(units).reset_index(drop=True)
+    file = Path(cache_dir) / UNIT_VALUES_FOLDER / f"{name}-{key}.parquet"
+    keys = units["text_hash"].astype(str).str.cat(units["language"].astype(str), sep="|").to_numpy(dtype=object)
+    try:
+        kept = pd.read_parquet(file)
+    except (OSError, ValueError, ImportError):
+        kept = None
+    position = pd.Index(kept["key"]).get_indexer(keys) if kept is not None and len(kept) else np.full(len(keys), -1)
+    missing = np.flatnonzero(position < 0)
+    if kept is not None and not len(missing):
+        log.info("step %s reused for every unit", name)
+        return kept.drop(columns="key").iloc[position].reset_index(drop=True)
+    fresh = compute(units.iloc[missing]).reset_index(drop=True)
+    if kept is None or not len(kept):
+        values = fresh.iloc[np.zeros(len(units), dtype=np.int64)].reset_index(drop=True) if len(fresh) else fresh
+    else:
+        values = kept.drop(columns="key").iloc[np.maximum(position, 0)].reset_index(drop=True)
+    for column in fresh.columns:
+        filled = values[column].to_numpy(copy=True)
+        filled[missing] = fresh[column].to_numpy()
+        values[column] = filled
+    added = fresh.assign(key=keys[missing]).drop_duplicates("key")
+    table = added if kept is None or not len(kept) else pd.concat([kept, added], ignore_index=True)
+    _write_unit_values(file, table, prefix=f"{name}-")
+    log.info("step %s computed for %d of %d units", name, len(missing), len(units))
+    return values
+
+
+def _write_unit_values(file: Path, table: pd.DataFrame, *, prefix: str) -> None:
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=file.parent, prefix=".tmp-", suffix=".parquet", delete=False) as handle:
+            table.to_parquet(handle.name, index=False)
+        os.replace(handle.name, file)
+        older = sorted(file.parent.glob(f"{prefix}*.parquet"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        for stale in older[KEEP_PER_STEP:]:
+            stale.unlink(missing_ok=True)
+    except (OSError, ValueError, ImportError) as exc:
+        log.debug("per-unit values not written to %s: %s", file, exc)

@@ -70,14 +70,17 @@ def read_sources(
     ingest: IngestSettings,
     night: date | None = None,
     compute: PartitionRunner | None = None,
+    cache_dir: Path | None = None,
 ) -> Ingested:
     """Read every configured source in chunks, map, clean, redact and dedup it.
 
     With ``night``, rows dated after it go to quarantine (a later night reads them). With a
-    distributed ``compute`` runner the chunks are parsed on its workers (same records).
+    distributed ``compute`` runner the chunks are parsed on its workers (same records). With a
+    ``cache_dir``, rows parsed on an earlier night are taken from there, not parsed again.
     """
     from voc.errors import InputError
     from voc.ingest import ingest_source
+    from voc.pipeline.fingerprint import PARSED_FOLDER, ParseCache
 
     if not sources:
         raise InputError("no sources configured: give --input files or `sources:` in voc.yaml")
@@ -85,8 +88,9 @@ def read_sources(
     records: list[pd.DataFrame] = []
     quarantine: list[pd.DataFrame] = []
     stats: dict[str, int] = {}
+    kept = ParseCache(Path(cache_dir) / PARSED_FOLDER) if cache_dir is not None else None
     for source in sources:
-        for batch in ingest_source(source, settings=ingest, not_after=not_after, runner=compute):
+        for batch in ingest_source(source, settings=ingest, not_after=not_after, runner=compute, parsed_cache=kept):
             records.append(batch.records)
             quarantine.append(batch.quarantine)
             for key, value in batch.stats.items():
@@ -199,14 +203,23 @@ def embed_units(
         )
 
 
-def content_units(units: pd.DataFrame, embeddings: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+def content_units(
+    units: pd.DataFrame, embeddings: np.ndarray, cache_dir: Path | None = None
+) -> tuple[pd.DataFrame, np.ndarray]:
     """The units that may carry a theme, and their embeddings (n_content, dim).
 
-    Greetings, sign-offs and contact lines name no issue; they stay unassigned (theme -1).
+    Greetings, sign-offs and contact lines name no issue; they stay unassigned (theme -1). The
+    judgement is a function of a unit's text and language, kept per unit in ``cache_dir``: a
+    night judges only units no earlier night did.
     """
+    from voc.pipeline.fingerprint import cached_per_unit
     from voc.themes.boilerplate import is_boilerplate
 
-    content = ~is_boilerplate(units["text"].tolist(), units["language"].tolist())
+    def judge(part: pd.DataFrame) -> np.ndarray:
+        return is_boilerplate(part["text"].tolist(), part["language"].tolist())
+
+    boilerplate = cached_per_unit(judge, units, name="boilerplate", context=(), cache_dir=cache_dir).astype(bool)
+    content = ~boilerplate
     return units[content].reset_index(drop=True), embeddings[content]
 
 
@@ -276,12 +289,23 @@ def match_catalogue(
     """
     if not themes.catalogue:
         return None
+    from voc.pipeline.fingerprint import cached_per_unit
     from voc.themes.catalogue import CatalogueMatcher, load_catalogue
 
     catalogue = load_catalogue(None if themes.catalogue == "builtin" else themes.catalogue)
     matcher = CatalogueMatcher().fit(catalogue, embedder, cache_dir=cache_dir)
-    index, _ = matcher.match(theme_embeddings, theme_units["language"].astype(str).tolist())
-    return np.asarray(index, dtype=np.int64)
+    vectors_at = pd.Series(np.arange(len(theme_units)), index=theme_units.index)
+
+    def match(part: pd.DataFrame) -> np.ndarray:
+        rows = vectors_at.loc[part.index].to_numpy()
+        index, _ = matcher.match(theme_embeddings[rows], part["language"].astype(str).tolist())
+        return np.asarray(index, dtype=np.int64)
+
+    # a unit's match is a function of its text (its vector under this encoder) and language
+    context = (catalogue, embedder.model_id)
+    return cached_per_unit(match, theme_units, name="catalogue-match", context=context, cache_dir=cache_dir).astype(
+        np.int64
+    )
 
 
 def catalogue_names(
@@ -345,11 +369,23 @@ def settle_themes(
     theme_units: pd.DataFrame,
     run_id: str,
     themes: ThemeSettings,
+    history: pd.DataFrame | None = None,
 ) -> tuple[ThemeUpdate, ThemeChanges]:
-    """What later steps read (themes at the ranked level), and what the registry keeps."""
+    """What later steps read (themes at the ranked level), and what the registry keeps.
+
+    The records' scores tell which sub-themes are far costlier than their group (ranked apart).
+    """
     from voc.themes.pipeline import settle
 
-    return settle(labelled_themes, curated_themes, theme_fit, theme_units, run_id=run_id, settings=themes)
+    unhappy = None
+    if history is not None and "score" in history.columns:
+        from voc.sentiment import ratings_to_labels
+
+        tone = ratings_to_labels(history["score"].to_numpy(dtype=float), history["score_type"].to_numpy(dtype=object))
+        unhappy = pd.Series(np.where(np.isnan(tone), np.nan, (tone == 0).astype(float)), index=history["record_id"])
+    return settle(
+        labelled_themes, curated_themes, theme_fit, theme_units, run_id=run_id, settings=themes, unhappy=unhappy
+    )
 
 
 def score_feedback(
@@ -360,11 +396,14 @@ def score_feedback(
     embedder: Embedder,
     sentiment: SentimentSettings,
     compute: PartitionRunner | None = None,
+    cache_dir: Path | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Sentiment per unit and record, effort/churn cues, and the joined record/theme tables.
 
     With a distributed ``compute`` runner, unit and record scores and cues are computed in
-    partitions on its workers (the same rows); the head is learned here, once.
+    partitions on its workers (the same rows); the head is learned here, once. A record's cues
+    are a function of its text and language, kept per record in ``cache_dir``: a night finds
+    the cues of its new records only.
 
     Returns
     -------
@@ -374,6 +413,8 @@ def score_feedback(
     sentiment_info : which head scored (default or learned from ratings) and its cross-validated AUC
     """
     from voc.compute.partitioned import detect_cues_partitioned, score_sentiment_partitioned
+    from voc.embed.cache import text_hash
+    from voc.pipeline.fingerprint import cached_rows_per_unit
     from voc.sentiment import fit_from_ratings
 
     runner = compute or InProcess()
@@ -397,9 +438,16 @@ def score_feedback(
     )
     rec_sent.index = record_index
     scored = scored.join(rec_sent)
-    cues = detect_cues_partitioned(
-        scored["text"].fillna("").tolist(), scored["language"].fillna("und").tolist(), runner=runner
-    )
+
+    def find_cues(part: pd.DataFrame) -> pd.DataFrame:
+        return detect_cues_partitioned(
+            part["text"].fillna("").tolist(), part["language"].fillna("und").tolist(), runner=runner
+        )
+
+    # keyed by the exact text: the record's own hash is of the lower-cased text, and the cue's
+    # quoted span keeps the customer's casing
+    texts = scored[["text", "language"]].assign(text_hash=[text_hash(t) for t in scored["text"].fillna("").tolist()])
+    cues = cached_rows_per_unit(find_cues, texts, name="cues", context=(), cache_dir=cache_dir)
     cues.index = scored.index
     scored = scored.join(cues)
 

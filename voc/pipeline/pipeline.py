@@ -23,7 +23,7 @@ NIGHTLY: tuple[Node, ...] = (
     Node(
         "ingest",
         nodes.read_sources,
-        ("params:sources", "params:ingest", "night", "compute"),
+        ("params:sources", "params:ingest", "night", "compute", "cache_dir"),
         ("ingested",),
         retries=2,
         description="read and clean sources",
@@ -56,7 +56,12 @@ NIGHTLY: tuple[Node, ...] = (
         ("units", "embedder", "embedding_cache", "params:progress", "compute", "params:embedding", "params:compute"),
         ("embeddings",),
     ),
-    Node("theme_units", nodes.content_units, ("units", "embeddings"), ("theme_units", "theme_embeddings")),
+    Node(
+        "theme_units",
+        nodes.content_units,
+        ("units", "embeddings", "cache_dir"),
+        ("theme_units", "theme_embeddings"),
+    ),
     Node(
         "match_catalogue",
         nodes.match_catalogue,
@@ -99,13 +104,14 @@ NIGHTLY: tuple[Node, ...] = (
     Node(
         "settle_themes",
         nodes.settle_themes,
-        ("labelled_themes", "curated_themes", "theme_fit", "theme_units", "run_id", "params:themes"),
+        ("labelled_themes", "curated_themes", "theme_fit", "theme_units", "run_id", "params:themes", "history"),
         ("theme_update", "theme_changes"),
     ),
     Node("theme_table", split_theme_levels, ("theme_update",), ("themes", "theme_hierarchy")),
     Node(
         "sentiment",
-        memoised(nodes.score_feedback, reads=nodes.score_feedback_reads),  # a rerun reuses unchanged steps
+        # a rerun reuses unchanged steps
+        memoised(nodes.score_feedback, reads=nodes.score_feedback_reads, with_cache_dir=True),
         (
             "history",
             "units",

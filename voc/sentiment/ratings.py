@@ -104,6 +104,8 @@ def fit_from_ratings(
     reason = _fallback_reason(y, settings)
     if reason:
         return default, {**info, "reason": reason}
+    if settings.fit_sample_size is not None and len(y) > settings.fit_sample_size:
+        X, y = _stratified_sample(X, y, size=settings.fit_sample_size, seed=seed)
     alpha, cv_auc = _select_alpha(X, y, default, settings.neutral_band, seed)
     info.update(cv_auc=cv_auc, alpha=alpha)
     if not cv_auc > info["default_auc"]:
@@ -114,6 +116,18 @@ def fit_from_ratings(
     model = _ratings_head(default, alpha, settings.neutral_band).fit(X, y)
     model.meta_ = {"kind": "ratings", "n_train": int(len(y)), "cv_auc": cv_auc, "alpha": alpha}
     return model, {**info, "used": "ratings", "reason": f"{len(y)} rated records, CV AUC {cv_auc:.3f}"}
+
+
+def _stratified_sample(X: np.ndarray, y: np.ndarray, *, size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``size`` rows drawn without replacement, positives and negatives in their proportion."""
+    rng = np.random.default_rng(seed)
+    picked = []
+    for label in (0.0, 1.0):
+        rows = np.flatnonzero(y == label)
+        take = int(round(size * len(rows) / len(y)))
+        picked.append(rng.choice(rows, size=min(take, len(rows)), replace=False))
+    keep = np.sort(np.concatenate(picked))
+    return X[keep], y[keep]
 
 
 def _fallback_reason(y: np.ndarray, settings: SentimentSettings) -> str:

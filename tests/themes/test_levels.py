@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 from voc.config import ThemeSettings
 from voc.schemas import UNASSIGNED_THEME
 from voc.themes.hierarchy import choose_n_parents, fit_parents, grouping_stability
-from voc.themes.levels import find_context_themes, rank_themes, ranked_units, record_themes, recount_ranked
+from voc.themes.levels import (
+    find_context_themes,
+    rank_themes,
+    ranked_units,
+    record_themes,
+    recount_ranked,
+    standout_leaves,
+)
 
 
 def units_of(records: dict[str, list[int]]) -> pd.DataFrame:
@@ -132,3 +139,31 @@ def test_few_themes_need_no_grouping():
 def test_the_analyst_range_must_be_ordered():
     with pytest.raises(ValueError, match="analyst_min_themes"):
         ThemeSettings(analyst_min_themes=30, analyst_max_themes=10)
+
+
+def test_a_sub_theme_far_unhappier_than_its_group_is_ranked_on_its_own():
+    # group 100 holds leaves 1 (40 records, 10 % unhappy), 2 (40, 15 %) and 3 (25 records, 80 % unhappy)
+    records: dict[str, list[int]] = {}
+    unhappy: dict[str, float] = {}
+    for leaf, n, share in ((1, 40, 0.10), (2, 40, 0.15), (3, 25, 0.80)):
+        for i in range(n):
+            records[f"{leaf}-{i}"] = [leaf]
+            unhappy[f"{leaf}-{i}"] = float(i < round(n * share))
+    units = units_of(records)
+    ranked_of = {1: 100, 2: 100, 3: 100}
+    outcomes = pd.Series(unhappy)
+    assert standout_leaves(units, ranked_of, outcomes) == {3}
+    # as unhappy as its group: stays a sub-theme; too few rated records: no evidence either way
+    calm = outcomes.copy()
+    calm[[f"3-{i}" for i in range(25)]] = [float(i < 3) for i in range(25)]
+    assert standout_leaves(units, ranked_of, calm) == set()
+    assert standout_leaves(units, ranked_of, outcomes.drop([f"3-{i}" for i in range(10)])) == set()
+    # a leaf ranked on its own already is never promoted again
+    assert standout_leaves(units, {1: 100, 2: 100, 3: 3}, outcomes) == set()
+
+
+def test_a_promoted_sub_theme_counts_for_itself_not_its_group():
+    themes = hierarchy()
+    table, ranked_of = rank_themes(themes, rank_level="analyst", promote={1})
+    roles = table.set_index("theme_id")["role"]
+    assert roles[1] == "theme" and ranked_of[1] == 1

@@ -11,6 +11,8 @@ fixed number of groups, so the ranked level is built here from three decisions:
 * **the analyst level** (:func:`rank_themes`): by default a leaf under a parent is a sub-theme and
   the parent is ranked; leaves without a parent are ranked themselves. The number of parents was
   chosen from the data when the model was fitted (:func:`voc.themes.hierarchy.choose_n_parents`);
+* **standing out** (:func:`standout_leaves`): a sub-theme whose customers are far unhappier than
+  the rest of its group's is ranked on its own, so grouping never hides a small, costly issue;
 * **the primary theme** of a record (:func:`record_themes`): the issue theme with the most of the
   record's sentences, ties going to the one the customer raised first.
 """
@@ -32,6 +34,12 @@ ROLE_GROUP = "group"  # a parent when leaves are ranked
 ROLE_CONTEXT = "context"  # shown, never ranked
 
 RankLevel = Literal["analyst", "leaf"]
+
+#: :func:`standout_leaves`: rated records each side must have, the least gap in the unhappy share,
+#: and the least gap in standard errors (a two-proportion z of 3 is p < 0.0015 one-sided)
+STANDOUT_MIN_RECORDS = 20
+STANDOUT_MIN_GAP = 0.15
+STANDOUT_Z = 3.0
 
 
 def find_context_themes(assignments: pd.DataFrame, *, solo_ratio: float, min_records: int = 5) -> set[int]:
@@ -74,7 +82,7 @@ def find_context_themes(assignments: pd.DataFrame, *, solo_ratio: float, min_rec
 
 
 def rank_themes(
-    themes: pd.DataFrame, *, rank_level: RankLevel, context: Iterable[int] = ()
+    themes: pd.DataFrame, *, rank_level: RankLevel, context: Iterable[int] = (), promote: Iterable[int] = ()
 ) -> tuple[pd.DataFrame, dict[int, int]]:
     """Mark which theme rows are ranked, and map every leaf to the ranked theme it counts for.
 
@@ -84,6 +92,8 @@ def rank_themes(
         Visible themes (``THEME_COLUMNS`` plus ``level``: 1 leaf, 2 parent).
     rank_level : "analyst" or "leaf"
     context : ids of context leaves (:func:`find_context_themes`)
+    promote : ids of leaves ranked on their own at the analyst level although they have a parent
+        (:func:`standout_leaves`)
 
     Returns
     -------
@@ -91,6 +101,7 @@ def rank_themes(
     ranked_of : dict of leaf id to the ranked theme id its units count for (context leaves absent)
     """
     context = {int(t) for t in context}
+    promote = {int(t) for t in promote}
     frame = themes.copy()
     ids = frame["theme_id"].astype(int).to_numpy()
     level = frame["level"].to_numpy() if "level" in frame.columns else np.ones(len(frame), dtype=int)
@@ -104,7 +115,9 @@ def rank_themes(
             roles.append(ROLE_THEME if rank_level == "analyst" else ROLE_GROUP)
         elif theme_id in context:
             roles.append(ROLE_CONTEXT)
-        elif rank_level == "analyst" and pd.notna(parent_id) and int(parent_id) in parent_ids:
+        elif (
+            rank_level == "analyst" and pd.notna(parent_id) and int(parent_id) in parent_ids and theme_id not in promote
+        ):
             roles.append(ROLE_SUB_THEME)
             ranked_of[theme_id] = int(parent_id)
         else:
@@ -117,6 +130,55 @@ def rank_themes(
     frame.loc[parent_rows & (frame["role"] == ROLE_THEME) & ~frame["theme_id"].isin(holding), "role"] = ROLE_CONTEXT
     frame["ranked"] = frame["role"].eq(ROLE_THEME)
     return frame, ranked_of
+
+
+def standout_leaves(
+    leaf_units: pd.DataFrame,
+    ranked_of: dict[int, int],
+    unhappy: pd.Series,
+    *,
+    min_records: int = STANDOUT_MIN_RECORDS,
+    min_gap: float = STANDOUT_MIN_GAP,
+    z: float = STANDOUT_Z,
+) -> set[int]:
+    """Sub-themes whose customers are far unhappier than the rest of their group's: ranked on their own.
+
+    Grouping leaves into analyst-level themes averages their outcomes, and a small issue that
+    drives customers away (a data breach among account questions) would vanish into its group's
+    mean: exactly the issue a priority list is for. A sub-theme stands out when its records'
+    share of unhappy customers exceeds that of the group's other records by ``min_gap`` and by
+    ``z`` standard errors (two-proportion test), each side with ``min_records`` rated records.
+
+    Parameters
+    ----------
+    leaf_units : DataFrame ``record_id``, ``theme_id`` (leaf, -1 none), one row per unit
+    ranked_of : leaf id -> ranked theme id (:func:`rank_themes`)
+    unhappy : Series record id -> 1.0 unhappy (detractor, low CSAT, ...), 0.0 not, NaN unrated
+
+    Returns
+    -------
+    set of int, the sub-themes to rank on their own
+    """
+    pairs = leaf_units.loc[leaf_units["theme_id"] != UNASSIGNED_THEME, ["record_id", "theme_id"]].drop_duplicates()
+    pairs = pairs.assign(group=pairs["theme_id"].map(ranked_of))
+    pairs = pairs[pairs["group"].notna()]
+    pairs = pairs.assign(unhappy=pairs["record_id"].map(unhappy))
+    pairs = pairs[pairs["unhappy"].notna()]
+    below = pairs[pairs["group"] != pairs["theme_id"]]
+    found: set[int] = set()
+    for leaf, rows in below.groupby("theme_id"):
+        mine = rows.drop_duplicates("record_id")
+        others = pairs[(pairs["group"] == rows["group"].iat[0]) & ~pairs["record_id"].isin(mine["record_id"])]
+        others = others.drop_duplicates("record_id")
+        n1, n2 = len(mine), len(others)
+        if n1 < min_records or n2 < min_records:
+            continue
+        p1, p2 = float(mine["unhappy"].mean()), float(others["unhappy"].mean())
+        pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
+        spread = np.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / n1 + 1 / n2))
+        if p1 - p2 >= min_gap and (p1 - p2) / spread >= z:
+            found.add(int(leaf))
+    return found
 
 
 def ranked_units(units: pd.DataFrame, ranked_of: dict[int, int]) -> pd.DataFrame:

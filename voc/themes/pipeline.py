@@ -28,7 +28,14 @@ from voc.store import Store
 from voc.themes.curation import load_edits, recount, replay_curation
 from voc.themes.hierarchy import anchored_parents
 from voc.themes.labels import describe_themes
-from voc.themes.levels import find_context_themes, rank_themes, ranked_units, record_themes, recount_ranked
+from voc.themes.levels import (
+    find_context_themes,
+    rank_themes,
+    ranked_units,
+    record_themes,
+    recount_ranked,
+    standout_leaves,
+)
 from voc.themes.registry import (
     EVENT_COLUMNS,
     StoredModel,
@@ -255,7 +262,7 @@ def fit_or_assign(
             anchors=anchors if settings.zeroshot else None,
         )
         vectors = unit_rows(model.correct(embeddings, languages=languages))
-        if anchors is not None and len(getattr(model, "centroids_", ())):
+        if settings.anchor_parents and anchors is not None and len(getattr(model, "centroids_", ())):
             model.parents_ = anchored_parents(
                 vectors,
                 np.asarray(model.labels_),
@@ -511,12 +518,14 @@ def settle(
     *,
     run_id: str,
     settings: ThemeSettings | None = None,
+    unhappy: pd.Series | None = None,
 ) -> tuple[ThemeUpdate, ThemeChanges]:
     """What later steps read (:class:`ThemeUpdate`) and what the store keeps (:class:`ThemeChanges`).
 
     The store keeps every unit's leaf theme; later steps read the units at the ranked level
     (``settings.rank_level``, :mod:`voc.themes.levels`): context themes set aside, and, at the
-    analyst level, leaves counted for their parent.
+    analyst level, leaves counted for their parent unless their customers are far unhappier
+    than the rest of the parent's (``unhappy``: record id -> 1.0 unhappy, 0.0 not, NaN unrated).
     """
     settings = settings or ThemeSettings()
     units = units.reset_index(drop=True)
@@ -546,6 +555,12 @@ def settle(
     if grouped_context:
         context |= {leaf for leaf, ranked in ranked_of.items() if ranked in grouped_context}
         visible, ranked_of = rank_themes(public_themes(registry), rank_level=settings.rank_level, context=context)
+    if settings.rank_level == "analyst" and unhappy is not None:
+        promote = standout_leaves(leaf_units, ranked_of, unhappy)
+        if promote:
+            visible, ranked_of = rank_themes(
+                public_themes(registry), rank_level=settings.rank_level, context=context, promote=promote
+            )
     out_units = ranked_units(leaf_units, ranked_of)
     visible = recount_ranked(visible, leaf_units, out_units)
     update = ThemeUpdate(

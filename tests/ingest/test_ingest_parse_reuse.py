@@ -141,6 +141,18 @@ def test_blocks_of_a_source_not_read_for_weeks_are_removed(tmp_path):
     assert left and not left & set(monday)
 
 
+def test_one_file_read_as_two_sources_keeps_the_blocks_of_both(tmp_path, parsed_rows):
+    path = tmp_path / "export.csv"
+    _write(path, 300)
+    sources = [SourceSettings(path=str(path), name=name, columns=MAPPING) for name in ("shop", "app")]
+    for source in sources:
+        _read(source, cache=ParseCache(tmp_path / "cache"))
+    parsed_rows["rows"] = 0
+    for source in sources:
+        _read(source, cache=ParseCache(tmp_path / "cache"))
+    assert parsed_rows["rows"] == 0
+
+
 def test_an_unwritable_cache_only_costs_speed(tmp_path):
     source = _write(tmp_path / "export.csv", 300)
     blocked = tmp_path / "not-a-folder"

@@ -131,6 +131,9 @@ def ingest_source(
     label = source_label(source)
     totals: Counter = Counter()
     in_flight: deque[tuple[pd.DataFrame, list[pd.DataFrame], list[ParsedChunk | None]]] = deque()
+    # kept blocks belong to the source as configured: two queries on one database (one masked
+    # URL) or one file read under two names must not prune each other's
+    kept_as = "\n".join((label, source.query or "", source.display_name))
     # everything a block's parse reads besides its own cells (the night's date is applied after)
     context = (
         source.columns,
@@ -144,7 +147,7 @@ def ingest_source(
         for raw in read_source(source, chunk_size=settings.chunk_size):
             _check_unambiguous(raw, source.columns, raw.attrs.get("source_file", label))
             blocks = split_blocks(raw) or [raw]
-            kept = [parsed_cache.get(b, source=label, context=context) if parsed_cache else None for b in blocks]
+            kept = [parsed_cache.get(b, source=kept_as, context=context) if parsed_cache else None for b in blocks]
             in_flight.append((raw, blocks, kept))
             yield [b for b, k in zip(blocks, kept) if k is None]
 
@@ -166,7 +169,7 @@ def ingest_source(
             if known is None:
                 known = next(new)
                 if parsed_cache:
-                    parsed_cache.put(block, known, source=label, context=context)
+                    parsed_cache.put(block, known, source=kept_as, context=context)
             else:
                 reused += len(block)
             parts.append(known)
@@ -187,7 +190,7 @@ def ingest_source(
         )
         log.debug("%s: rows %s-%s done", label, raw.index.min() if len(raw) else 0, raw.index.max() if len(raw) else 0)
     if parsed_cache:
-        parsed_cache.finish(label)
+        parsed_cache.finish(kept_as)
     for done in settled:  # the whole source tallied: short answers take its majority language
         batch = _finish(done, state)
         totals.update(batch.stats)

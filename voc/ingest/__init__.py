@@ -210,11 +210,24 @@ def ingest_source(
 def _with_future_dates(
     parsed: ParsedChunk, raw: pd.DataFrame, rows: np.ndarray, not_after: datetime, column: str
 ) -> list[tuple[int, str, str]]:
-    """The chunk's problems plus its readable rows dated at or after the night's end."""
+    """The chunk's problems plus its readable rows dated at or after the night's end.
+
+    Those rows go to quarantine: a later night will read them.
+    """
     unreadable = set(_read_problems(raw, rows))
-    late: list[tuple[int, str, str]] = []
-    _future_dates(parsed.fields, not_after, column, late)
-    return parsed.problems + [p for p in late if p[0] not in unreadable]
+    dates = parsed.fields["created_at"]
+    late = (dates.notna() & (dates >= pd.Timestamp(not_after))).to_numpy()
+    night = (pd.Timestamp(not_after) - pd.Timedelta(days=1)).date().isoformat()
+    return parsed.problems + [
+        (
+            int(pos),
+            column,
+            f"dated {pd.Timestamp(dates.iat[pos]).strftime('%Y-%m-%d %H:%M')}, after the night {night} being "
+            "processed; it will be read by the night it belongs to (--night)",
+        )
+        for pos in np.flatnonzero(late)
+        if pos not in unreadable
+    ]
 
 
 def ingest_frame(
@@ -257,7 +270,6 @@ def _ingest(
     settings: IngestSettings,
     date_format: str | None,
     state: _SourceState,
-    not_after: datetime | None = None,
     check_ids: bool = False,
 ) -> IngestBatch:
     """The per-chunk pipeline: map -> clean text -> quarantine -> hash -> dedup -> language."""
@@ -270,7 +282,6 @@ def _ingest(
         source_file=source_file,
         settings=settings,
         date_format=date_format,
-        not_after=not_after,
         rows=rows,
     )
     settled = _settle(
@@ -287,7 +298,6 @@ def parse_chunk(
     source_file: str,
     settings: IngestSettings,
     date_format: str | None = None,
-    not_after: datetime | None = None,
     rows: np.ndarray | None = None,
 ) -> ParsedChunk:
     """Map, clean, redact, hash and detect the language of one chunk of raw strings.
@@ -295,7 +305,8 @@ def parse_chunk(
     A function of the chunk alone (no state from earlier chunks), so chunks may be parsed on
     Dask workers in any order; :func:`ingest_source` settles them in input order (duplicates
     across chunks, repeated ids, the majority language of unsure texts). This is where the time
-    of ingest goes: parsing dates and scores, PII patterns, language detection.
+    of ingest goes: parsing dates and scores, PII patterns, language detection. What depends on
+    the night (rows dated after it) is not judged here, so a parsed chunk serves any night.
     """
     rows = raw.index.to_numpy(dtype=np.int64) if rows is None else rows
     source_file = raw.attrs.get("source_file", source_file)
@@ -318,8 +329,6 @@ def parse_chunk(
     field_redactions = (
         redact_fields(fields, policy=settings.customer_ids, salt=settings.customer_id_salt) if settings.redact else 0
     )
-    if not_after is not None:
-        _future_dates(fields, not_after, columns.date or "", problems)
     problems = [p for p in problems if p[0] not in read_problems]
     problems += [(pos, column, reason) for pos, (column, reason) in read_problems.items()]
     fields["text_hash"] = text_hashes(fields["text"].tolist())
@@ -438,22 +447,6 @@ def _clean_text(
     texts, counts = redact_texts(texts) if redact else (texts, [0] * len(texts))
     fields["text"] = texts
     fields["n_redactions"] = np.asarray(counts, dtype=np.int32)
-
-
-def _future_dates(fields: pd.DataFrame, not_after: datetime, column: str, problems: list) -> None:
-    """Quarantine rows dated at or after the end of the night: a later night will read them."""
-    late = fields["created_at"].notna() & (fields["created_at"] >= pd.Timestamp(not_after))
-    night = (pd.Timestamp(not_after) - pd.Timedelta(days=1)).date().isoformat()
-    for pos in np.flatnonzero(late.to_numpy()):
-        when = pd.Timestamp(fields["created_at"].iat[pos]).strftime("%Y-%m-%d %H:%M")
-        problems.append(
-            (
-                int(pos),
-                column,
-                f"dated {when}, after the night {night} being processed; "
-                "it will be read by the night it belongs to (--night)",
-            )
-        )
 
 
 def _repeated_ids(fields: pd.DataFrame, bad: set[int], column: str, problems: list, state: _SourceState) -> set[int]:

@@ -208,15 +208,29 @@ def _read(file: Path) -> tuple[Any] | None:
 
 def _write(file: Path, result: Any, *, prefix: str) -> None:
     try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=file.parent, prefix=".tmp-", delete=False) as handle:
-            pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(handle.name, file)
-        older = sorted(file.parent.glob(f"{prefix}*.pkl"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
-        for stale in older[KEEP_PER_STEP:]:
-            stale.unlink(missing_ok=True)
+        _replace(file, lambda path: path.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)))
+        _prune(file.parent, f"{prefix}*.pkl")
     except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
         log.debug("kept outputs not written to %s: %s", file, exc)
+
+
+def _replace(file: Path, dump: Callable[[Path], Any]) -> None:
+    """Write ``file`` whole or not at all: ``dump`` writes a temporary file beside it, then it is renamed."""
+    file.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=file.parent, prefix=".tmp-", suffix=file.suffix, delete=False) as handle:
+        temporary = Path(handle.name)
+    try:
+        dump(temporary)
+        os.replace(temporary, file)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _prune(folder: Path, pattern: str, *, keep: int = KEEP_PER_STEP) -> None:
+    """Remove all but the ``keep`` newest files of ``folder`` matching ``pattern``."""
+    older = sorted(folder.glob(pattern), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for stale in older[keep:]:
+        stale.unlink(missing_ok=True)
 
 
 class CachedEncoder:
@@ -272,9 +286,9 @@ class ParseCache:
     def get(self, block: pd.DataFrame, *, source: str, context: object) -> Any | None:
         file = self._file(block, source, context)
         kept = _read(file) if file is not None else None
-        if kept is None:
+        if file is None or kept is None:
             return None
-        self._used.setdefault(source, set()).add(file.name)  # type: ignore[union-attr]
+        self._used.setdefault(source, set()).add(file.name)
         return kept[0]
 
     def put(self, block: pd.DataFrame, parsed: Any, *, source: str, context: object) -> None:
@@ -282,10 +296,7 @@ class ParseCache:
         if file is None:
             return
         try:
-            file.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=file.parent, prefix=".tmp-", delete=False) as handle:
-                pickle.dump(parsed, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(handle.name, file)
+            _replace(file, lambda path: path.write_bytes(pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL)))
         except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
             log.debug("parsed block not kept in %s: %s", file, exc)
             return
@@ -382,35 +393,19 @@ def cached_rows_per_unit(
         kept = pd.read_parquet(file)
     except (OSError, ValueError, ImportError):
         kept = None
-    position = pd.Index(kept["key"]).get_indexer(keys) if kept is not None and len(kept) else np.full(len(keys), -1)
+    position = pd.Index(kept["key"]).get_indexer(keys) if kept is not None else np.full(len(keys), -1)
     missing = np.flatnonzero(position < 0)
-    if kept is not None and not len(missing):
+    if not len(missing):
         log.info("step %s reused for every unit", name)
-        return kept.drop(columns="key").iloc[position].reset_index(drop=True)
-    fresh = compute(units.iloc[missing]).reset_index(drop=True)
-    if kept is None or not len(kept):
-        values = fresh.iloc[np.zeros(len(units), dtype=np.int64)].reset_index(drop=True) if len(fresh) else fresh
     else:
-        values = kept.drop(columns="key").iloc[np.maximum(position, 0)].reset_index(drop=True)
-    for column in fresh.columns:
-        filled = values[column].to_numpy(copy=True)
-        filled[missing] = fresh[column].to_numpy()
-        values[column] = filled
-    added = fresh.assign(key=keys[missing]).drop_duplicates("key")
-    table = added if kept is None or not len(kept) else pd.concat([kept, added], ignore_index=True)
-    _write_unit_values(file, table, prefix=f"{name}-")
-    log.info("step %s computed for %d of %d units", name, len(missing), len(units))
-    return values
-
-
-def _write_unit_values(file: Path, table: pd.DataFrame, *, prefix: str) -> None:
-    try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=file.parent, prefix=".tmp-", suffix=".parquet", delete=False) as handle:
-            table.to_parquet(handle.name, index=False)
-        os.replace(handle.name, file)
-        older = sorted(file.parent.glob(f"{prefix}*.parquet"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
-        for stale in older[KEEP_PER_STEP:]:
-            stale.unlink(missing_ok=True)
-    except (OSError, ValueError, ImportError) as exc:
-        log.debug("per-unit values not written to %s: %s", file, exc)
+        fresh = compute(units.iloc[missing]).reset_index(drop=True)
+        added = fresh.assign(key=keys[missing]).drop_duplicates("key")
+        kept = added if kept is None else pd.concat([kept, added], ignore_index=True)
+        try:
+            _replace(file, lambda path: kept.to_parquet(path, index=False))
+            _prune(file.parent, f"{name}-*.parquet")
+        except (OSError, ValueError, ImportError) as exc:
+            log.debug("per-unit values not written to %s: %s", file, exc)
+        position = pd.Index(kept["key"]).get_indexer(keys)
+        log.info("step %s computed for %d of %d units", name, len(missing), len(units))
+    return kept.drop(columns="key").iloc[position].reset_index(drop=True)

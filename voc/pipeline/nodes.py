@@ -374,6 +374,11 @@ def settle_themes(
     """What later steps read (themes at the ranked level), and what the registry keeps.
 
     The records' scores tell which sub-themes are far costlier than their group (ranked apart).
+    Unhappy here is the ratings' clear tone (detractors, low CSAT or stars, hard effort against
+    promoters and the satisfied), passives and middling scores left out, unlike the priority
+    list's bands where a passive counts as not unhappy: the standout test contrasts two shares,
+    and passives on both sides only dilute the contrast. Counting them as not unhappy was tried:
+    the sample's planted blind-spot issue was no longer ranked on its own.
     """
     from voc.themes.pipeline import settle
 

@@ -73,3 +73,12 @@ def test_sentence_transformers_package_errors_name_the_setting(model, message):
 def test_sentence_transformers_needs_a_model():
     with pytest.raises(ValueError, match="embedding.model"):
         get_embedder(EmbeddingSettings(backend="sentence-transformers"))
+
+
+def test_cached_and_new_vectors_come_back_in_the_texts_order(embedder):
+    store = Store(":memory:")
+    embed_with_cache(["y"], embedder, lookup=store.get_embeddings, save=store.put_embeddings)
+    texts = ["x", "y", "x", "z", "y", "w"]
+    got = embed_with_cache(texts, embedder, lookup=store.get_embeddings, save=store.put_embeddings, batch_size=2)
+    assert got.shape == (6, embedder.dim) and got.dtype == np.float32
+    np.testing.assert_allclose(got, embedder.encode(texts), atol=1e-5)

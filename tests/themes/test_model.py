@@ -153,6 +153,24 @@ def test_aligner_unknown_language_uses_pooled_mean():
     np.testing.assert_allclose(out, expected, atol=1e-5)
 
 
+def test_aligner_gives_the_same_rows_a_chunk_at_a_time(monkeypatch):
+    """Chunking bounds memory on a night of many units; it must not change a single row."""
+    import voc.themes.crosslingual as crosslingual
+
+    x, _, lang = synthetic(per_cell=5)
+    aligner = LanguageAligner().fit(x, lang)
+    whole = aligner.transform(x, lang)
+    monkeypatch.setattr(crosslingual, "TRANSFORM_CHUNK", 7)
+    chunked = aligner.transform(x, lang)
+    idx = np.array([aligner.languages_.index(str(g)) for g in lang])
+    expected = crosslingual.normalise_rows(
+        (crosslingual.normalise_rows(x) - aligner.means_[idx]) / aligner.scales_[idx]
+    )
+    np.testing.assert_allclose(chunked, whole, atol=1e-6)
+    np.testing.assert_allclose(chunked, expected, atol=1e-6)
+    assert chunked.dtype == np.float32 and len(x) > 7
+
+
 def test_balanced_knn_takes_neighbours_from_every_language():
     x, _, lang = synthetic(per_cell=6)
     idx, dist = balanced_knn(x, lang, n_neighbors=11)

@@ -49,6 +49,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: units matched to the catalogue at once (their vectors are copied a chunk at a time)
+MATCH_CHUNK = 16_384
+
 
 @dataclass
 class Ingested:
@@ -298,8 +301,16 @@ def match_catalogue(
 
     def match(part: pd.DataFrame) -> np.ndarray:
         rows = vectors_at.loc[part.index].to_numpy()
-        index, _ = matcher.match(theme_embeddings[rows], part["language"].astype(str).tolist())
-        return np.asarray(index, dtype=np.int64)
+        languages = part["language"].astype(str).tolist()
+        index = np.empty(len(rows), dtype=np.int64)
+        # a chunk of vectors at a time: a first night's copy of every unit vector would cost as
+        # much memory as the embeddings themselves
+        for start in range(0, len(rows), MATCH_CHUNK):
+            chunk = rows[start : start + MATCH_CHUNK]
+            index[start : start + len(chunk)], _ = matcher.match(
+                theme_embeddings[chunk], languages[start : start + MATCH_CHUNK]
+            )
+        return index
 
     # a unit's match is a function of its text (its vector under this encoder) and language
     context = (catalogue, embedder.model_id)

@@ -26,6 +26,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from voc.schemas import UNASSIGNED_THEME
+from voc.themes.crosslingual import row_norms
 from voc.themes.registry import event_row, next_theme_id, normalise_registry
 
 #: Centroid cosine two themes need to be called the same theme across a refit.
@@ -69,8 +70,14 @@ class Tracked:
 
 
 def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Unit-length float32 rows; rows already of unit length come back as they are (no copy)."""
     vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    if vectors.ndim == 2 and vectors.size:
+        norms = row_norms(vectors)
+        if np.all(np.abs(norms - 1.0) < 1e-5):
+            return vectors
+    else:
+        norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
     return vectors / np.where(norms == 0, 1.0, norms)
 
 

@@ -30,15 +30,10 @@ POOLED = "*"
 TRANSFORM_CHUNK = 16_384
 
 
-def row_norms(x: np.ndarray) -> np.ndarray:
-    """(n, 1) Euclidean norm of each row, without an (n, d) temporary of squares."""
-    return np.sqrt(np.einsum("ij,ij->i", x, x))[:, None]
-
-
 def normalise_rows(x: np.ndarray) -> np.ndarray:
     """Unit rows (zero rows stay zero) so dot products are cosines."""
     x = np.asarray(x, dtype=np.float32)
-    norms = row_norms(x)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
     return x / np.where(norms == 0, 1.0, norms)
 
 

@@ -402,9 +402,7 @@ class ThemeModel:
         Centroids live in this space, so anything compared with them (new units, another night's
         centroids) must go through it first.
         """
-        x = np.asarray(embeddings, dtype=np.float32)
-        if getattr(self, "tone_eraser_", None) is not None or self.aligner_ is None:
-            x = self._tone_erased(x)  # unit rows; the aligner makes its own, a chunk at a time
+        x = self._tone_erased(np.asarray(embeddings, dtype=np.float32))
         aligned = x if self.aligner_ is None else self.aligner_.transform(x, languages)
         eraser = getattr(self, "eraser_", None)
         return aligned if eraser is None else normalise_rows(eraser.transform(aligned))

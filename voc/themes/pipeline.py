@@ -261,7 +261,7 @@ def fit_or_assign(
             batch_size=settings.assign_batch_size,
             anchors=anchors if settings.zeroshot else None,
         )
-        vectors = unit_rows(model.correct(embeddings, languages=languages))
+        vectors = unit_rows(model.correct(embeddings, languages=languages), copy=False)
         if settings.anchor_parents and anchors is not None and len(getattr(model, "centroids_", ())):
             model.parents_ = anchored_parents(
                 vectors,
@@ -287,7 +287,7 @@ def fit_or_assign(
     else:
         assert stored is not None  # a refit is always due without a stored model
         model = model_cls.from_state(stored.state)
-        vectors = unit_rows(model.correct(embeddings, languages=languages))
+        vectors = unit_rows(model.correct(embeddings, languages=languages), copy=False)
         # leftovers the last refit judged noise are not clustered again, nor anything on a night with nothing new
         recent = (is_new | (previous["run_id"].to_numpy(dtype=object) != stored.run_id)) & bool(is_new.any())
         tracked = _assign_new_units(
@@ -692,7 +692,8 @@ def load_unit_vectors(
         raise LookupError(f"{len(missing)} units have no cached embedding for model {model_id!r} (e.g. {missing[:3]})")
     model = (model_cls or _default_model_cls()).from_state(stored.state)
     embeddings = np.vstack([found[h] for h in hashes])
-    return unit_rows(model.correct(embeddings, languages=assignments["language"].fillna("und").astype(str).to_numpy()))
+    languages = assignments["language"].fillna("und").astype(str).to_numpy()
+    return unit_rows(model.correct(embeddings, languages=languages), copy=False)
 
 
 def unit_texts(store: Store, assignments: pd.DataFrame) -> pd.DataFrame:

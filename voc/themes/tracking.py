@@ -26,7 +26,6 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from voc.schemas import UNASSIGNED_THEME
-from voc.themes.crosslingual import row_norms
 from voc.themes.registry import event_row, next_theme_id, normalise_registry
 
 #: Centroid cosine two themes need to be called the same theme across a refit.
@@ -69,16 +68,15 @@ class Tracked:
     changed: set[int] = field(default_factory=set)
 
 
-def unit_rows(vectors: np.ndarray) -> np.ndarray:
-    """Unit-length float32 rows; rows already of unit length come back as they are (no copy)."""
+def unit_rows(vectors: np.ndarray, *, copy: bool = True) -> np.ndarray:
+    """Unit-length float32 rows; ``copy=False`` divides a float32 array in place (no second copy
+    of every unit vector when the caller owns it, as with a model's freshly corrected rows)."""
     vectors = np.asarray(vectors, dtype=np.float32)
-    if vectors.ndim == 2 and vectors.size:
-        norms = row_norms(vectors)
-        if np.all(np.abs(norms - 1.0) < 1e-5):
-            return vectors
-    else:
-        norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    return vectors / np.where(norms == 0, 1.0, norms)
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    norms = np.where(norms == 0, 1.0, norms)
+    if copy:
+        return vectors / norms
+    return np.divide(vectors, norms, out=vectors)
 
 
 def member_centroids(vectors: np.ndarray, labels: np.ndarray, ids: list[int]) -> tuple[np.ndarray, np.ndarray]:

@@ -403,7 +403,7 @@ class ThemeModel:
         centroids) must go through it first.
         """
         x = self._tone_erased(np.asarray(embeddings, dtype=np.float32))
-        aligned = x if self.aligner_ is None else self.aligner_.transform(x, languages)
+        aligned = normalise_rows(x) if self.aligner_ is None else self.aligner_.transform(x, languages)
         eraser = getattr(self, "eraser_", None)
         return aligned if eraser is None else normalise_rows(eraser.transform(aligned))
 

@@ -208,7 +208,7 @@ def _read(file: Path) -> tuple[Any] | None:
 
 def _write(file: Path, result: Any, *, prefix: str) -> None:
     try:
-        _replace(file, lambda path: path.write_bytes(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)))
+        _replace_pickled(file, result)
         _prune(file.parent, f"{prefix}*.pkl")
     except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
         log.debug("kept outputs not written to %s: %s", file, exc)
@@ -224,6 +224,11 @@ def _replace(file: Path, dump: Callable[[Path], Any]) -> None:
         os.replace(temporary, file)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _replace_pickled(file: Path, value: Any) -> None:
+    """:func:`_replace` with ``value`` pickled: kept step outputs and parsed blocks alike."""
+    _replace(file, lambda path: path.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)))
 
 
 def _prune(folder: Path, pattern: str, *, keep: int = KEEP_PER_STEP) -> None:
@@ -296,7 +301,7 @@ class ParseCache:
         if file is None:
             return
         try:
-            _replace(file, lambda path: path.write_bytes(pickle.dumps(parsed, protocol=pickle.HIGHEST_PROTOCOL)))
+            _replace_pickled(file, parsed)
         except (OSError, pickle.PicklingError, TypeError, AttributeError) as exc:
             log.debug("parsed block not kept in %s: %s", file, exc)
             return

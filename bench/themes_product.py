@@ -257,7 +257,13 @@ def failing_labels(priorities: pd.DataFrame) -> list[str]:
     written = {theme.name for area in catalogue.areas for theme in area.themes}
     written |= {name for area in catalogue.areas for theme in area.themes for name in theme.names.values()}
     labels = priorities.get("theme_label", pd.Series(dtype=object)).dropna().astype(str)
-    return [label for label in labels if label not in written and label_problems(label, language="en")]
+
+    def generated(label: str) -> str:
+        # a sub-theme's label is its group's catalogue name, ": ", then its own keyphrases
+        head, sep, rest = label.partition(": ")
+        return rest if sep and head in written else label
+
+    return [label for label in labels if label not in written and label_problems(generated(label), language="en")]
 
 
 def language_rows(records: pd.DataFrame, found: pd.Series, priorities: pd.DataFrame) -> dict[str, object]:

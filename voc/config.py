@@ -135,6 +135,11 @@ class ThemeSettings(_Section):
     assign_batch_size: int = Field(50_000, gt=0)
     #: centroid similarity above which two themes are merged as near duplicates
     merge_threshold: float = Field(0.92, ge=-1, le=1)
+    #: how the reduced vectors are cut into themes: "hdbscan" (density clusters; units left as
+    #: noise then join the nearest theme they are close enough to), "hybrid" (a Ward tree cut at
+    #: HDBSCAN's number of themes: compact borders that also take in neighbouring issues),
+    #: "hdbscan_leaf" (HDBSCAN's finest clusters), "agglomerative" (Ward cut at the best silhouette)
+    clusterer: Literal["hdbscan", "hybrid", "hdbscan_leaf", "agglomerative"] = "hdbscan"
     n_keywords: int = 8
     n_verbatims: int = 3
     #: split records into sentences so one record can raise several themes

@@ -153,6 +153,18 @@ def test_aligner_unknown_language_uses_pooled_mean():
     np.testing.assert_allclose(out, expected, atol=1e-5)
 
 
+def test_aligner_fitted_on_no_rows_is_the_identity_without_warnings():
+    """A night with nothing to theme (a header-only file) fits the aligner on zero rows."""
+    import warnings
+
+    x, _, lang = synthetic(per_cell=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        aligner = LanguageAligner().fit(x[:0], [])
+        out = aligner.transform(x[:3], lang[:3])
+    np.testing.assert_allclose(out, x[:3] / np.linalg.norm(x[:3], axis=1, keepdims=True), atol=1e-6)
+
+
 def test_aligner_gives_the_same_rows_a_chunk_at_a_time(monkeypatch):
     """Chunking bounds memory on a night of many units; it must not change a single row."""
     import voc.themes.crosslingual as crosslingual

@@ -215,6 +215,7 @@ class StandInModel:
         distance=0.9,
         threshold=0.35,
         analyst_themes=None,
+        clusterer="average-linkage",  # the stand-in always clusters by average linkage
     ):
         self.min_theme_size = min_theme_size
         self.align = align

@@ -134,6 +134,10 @@ class LanguageAligner:
         self.languages_ = [str(n) for n, c in zip(names, counts) if c >= self.min_language_size] + [POOLED]
         lang_idx = _language_index(langs, self.languages_)
         n_lang = len(self.languages_)
+        if len(x) == 0:  # a night with nothing to theme: the identity alignment, without empty means
+            self.means_ = np.zeros((n_lang, x.shape[1]), dtype=np.float32)
+            self.scales_ = np.ones_like(self.means_)
+            return self
         pooled_mean = x.mean(axis=0)
         means = np.tile(pooled_mean, (n_lang, 1))
         for li in range(n_lang - 1):

@@ -108,7 +108,11 @@ class ThemeModel:
         Rounds of (cluster -> re-estimate language offsets on the clusters -> re-align); each
         round costs one more layout and clustering.
     clusterer : str
-        A key of :data:`voc.themes._model_cluster.CLUSTERERS`.
+        A key of :data:`voc.themes._model_cluster.CLUSTERERS`. "hdbscan" (the default) keeps
+        density clusters, whose units are the theme's own, and lets the rest join the nearest
+        theme afterwards; "hybrid" cuts a Ward tree at HDBSCAN's number of themes, whose compact
+        borders also take in neighbouring issues (a data-breach theme with invoice errors and
+        return labels in it on the demo).
     refine_iter : int
         Spherical k-means rounds in the aligned space after clustering (0 = none).
     outlier_quantile : float
@@ -160,7 +164,7 @@ class ThemeModel:
         n_epochs: int | None = None,
         exact_knn_limit: int = steps.EXACT_KNN_LIMIT,
         realign_rounds: int = 0,
-        clusterer: str = "hybrid",
+        clusterer: str = "hdbscan",
         refine_iter: int = 0,
         outlier_quantile: float = 0.02,
         assign_threshold: float | None = None,

@@ -97,6 +97,7 @@ def _make_model(model_cls: type[Any], settings: ThemeSettings, **extra: Any) -> 
         min_theme_size=settings.min_theme_size,
         seed=settings.seed,
         merge_threshold=settings.merge_threshold,
+        clusterer=settings.clusterer,
         analyst_themes=(settings.analyst_min_themes, settings.analyst_max_themes),
         **extra,
     )

@@ -64,6 +64,18 @@ def test_the_nightly_released_values_are_read_by_nightly_nodes_only_before_the_o
     assert max(readers) < min(writers)
 
 
+def test_the_vectors_of_all_units_are_gone_before_the_theme_fit():
+    """Sentiment is scored right after embedding, so no step from the theme fit on reads the
+    night's full set of vectors and the runner drops them before the fit makes its own copies."""
+    from voc.pipeline.pipeline import NIGHTLY, RELEASED
+
+    names = [node.name for node in NIGHTLY]
+    last_reader = max(i for i, node in enumerate(NIGHTLY) if "embeddings" in node.inputs)
+    assert "embeddings" in RELEASED
+    assert last_reader < names.index("fit_themes")
+    assert names.index("tone") < names.index("fit_themes") < names.index("sentiment")
+
+
 def test_missing_input_names_the_node():
     with pytest.raises(KeyError, match="needs"):
         run_nodes([Node("lonely", lambda z: z, ("z",), ("w",))], {})

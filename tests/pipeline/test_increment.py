@@ -292,7 +292,13 @@ def test_a_rerun_of_a_night_reuses_the_kept_steps_and_writes_the_same_outputs(tm
     parsed = sorted(p.name for p in (settings.cache_dir / PARSED_FOLDER).glob("*.pkl"))
     unit_values = {p.name: p.stat().st_mtime_ns for p in (settings.cache_dir / UNIT_VALUES_FOLDER).glob("*.parquet")}
     assert parsed and {name.split("-")[0] for name in unit_values} == {"boilerplate", "catalogue", "cues"}
-    assert {name.split("-")[0] for name in kept} >= {"build_units", "score_feedback", "measure_surveys", "rank_issues"}
+    assert {name.split("-")[0] for name in kept} >= {
+        "build_units",
+        "score_tone",
+        "score_feedback",
+        "measure_surveys",
+        "rank_issues",
+    }
     records = pd.read_parquet(first.paths["records"])
 
     rerun = run_pipeline(settings, night=night)

@@ -404,56 +404,96 @@ def settle_themes(
     )
 
 
-def score_feedback(
+@dataclass
+class Tone:
+    """Sentiment of every unit and record of the night, scored before the themes are fitted.
+
+    Scoring right after the embedding step lets the night drop the vectors of all units before
+    the theme fit, which keeps copies of its own (the largest arrays of a night).
+    """
+
+    #: ``sentiment``, ``sentiment_label``, one row per unit in the units' order (index 0..n-1)
+    units: pd.DataFrame
+    #: ``sentiment``, ``sentiment_label`` indexed by ``record_id`` (records with a unit only)
+    records: pd.DataFrame
+
+
+def score_tone(
     history: pd.DataFrame,
     units: pd.DataFrame,
     embeddings: np.ndarray,
-    theme_update: ThemeUpdate,
     embedder: Embedder,
     sentiment: SentimentSettings,
     compute: PartitionRunner | None = None,
-    cache_dir: Path | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """Sentiment per unit and record, effort/churn cues, and the joined record/theme tables.
+) -> tuple[Tone, dict[str, Any]]:
+    """Sentiment per unit and per record (its units' mean vector) with the night's head.
 
-    With a distributed ``compute`` runner, unit and record scores and cues are computed in
-    partitions on its workers (the same rows); the head is learned here, once. A record's cues
-    are a function of its text and language, kept per record in ``cache_dir``: a night finds
-    the cues of its new records only.
+    The head is the shipped one for this encoder or, when allowed and the records carry enough
+    ratings, one learned from them (learned here, once). With a distributed ``compute`` runner the
+    rows are scored in partitions on its workers (the same rows).
+
+    Parameters
+    ----------
+    history : DataFrame, the window's records (``record_id``, ``score``, ``score_type``, ...)
+    units : DataFrame, n rows (``record_id``)
+    embeddings : ndarray (n, d), the units' vectors, row-aligned with ``units``
+
+    Returns
+    -------
+    tone : Tone
+    sentiment_info : which head scored (default or learned from ratings) and its cross-validated AUC
+    """
+    from voc.compute.partitioned import score_sentiment_partitioned
+    from voc.sentiment import fit_from_ratings
+
+    runner = compute or InProcess()
+    record_vectors, record_index = _mean_vectors(units["record_id"].to_numpy(), embeddings)
+    scored = history.set_index("record_id")
+    vec_of = dict(zip(record_index, range(len(record_index))))
+    has_vec = scored.index.isin(record_index)
+    model, info = _sentiment_model(scored[has_vec], record_vectors, vec_of, embedder, sentiment, fit_from_ratings)
+    unit_sent = score_sentiment_partitioned(embeddings, model=model, neutral_band=sentiment.neutral_band, runner=runner)
+    rec_sent = score_sentiment_partitioned(
+        record_vectors, model=model, neutral_band=sentiment.neutral_band, runner=runner
+    )
+    rec_sent.index = pd.Index(record_index, name="record_id")
+    columns = ["sentiment", "sentiment_label"]
+    return Tone(units=unit_sent[columns].reset_index(drop=True), records=rec_sent), info
+
+
+def score_feedback(
+    history: pd.DataFrame,
+    units: pd.DataFrame,
+    tone: Tone,
+    theme_update: ThemeUpdate,
+    compute: PartitionRunner | None = None,
+    cache_dir: Path | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Records and units with their themes and tone, effort/churn cues, the record/theme table.
+
+    With a distributed ``compute`` runner, cues are found in partitions on its workers (the same
+    rows). A record's cues are a function of its text and language, kept per record in
+    ``cache_dir``: a night finds the cues of its new records only.
 
     Returns
     -------
     records : records + theme_id, theme_label, sentiment, sentiment_label, effort_cue, churn_cue
     units : units + theme_id, theme_similarity, sentiment, sentiment_label
     record_themes : RECORD_THEME_COLUMNS, with the mean sentiment of the record's units per theme
-    sentiment_info : which head scored (default or learned from ratings) and its cross-validated AUC
     """
-    from voc.compute.partitioned import detect_cues_partitioned, score_sentiment_partitioned
+    from voc.compute.partitioned import detect_cues_partitioned
     from voc.embed.cache import text_hash
     from voc.pipeline.fingerprint import cached_rows_per_unit
-    from voc.sentiment import fit_from_ratings
 
     runner = compute or InProcess()
-
-    record_vectors, record_index = _mean_vectors(units["record_id"].to_numpy(), embeddings)
     scored = history.set_index("record_id")
-    vec_of = dict(zip(record_index, range(len(record_index))))
-    has_vec = scored.index.isin(record_index)
-    model, info = _sentiment_model(scored[has_vec], record_vectors, vec_of, embedder, sentiment, fit_from_ratings)
-
-    unit_sent = score_sentiment_partitioned(embeddings, model=model, neutral_band=sentiment.neutral_band, runner=runner)
     units = units.reset_index(drop=True).copy()
     assigned = theme_update.units.set_index("unit_id")[["theme_id", "theme_similarity"]]
     units = units.join(assigned, on="unit_id")
     units["theme_id"] = units["theme_id"].fillna(UNASSIGNED_THEME).astype(int)
-    units[["sentiment", "sentiment_label"]] = unit_sent[["sentiment", "sentiment_label"]].to_numpy()
+    units[["sentiment", "sentiment_label"]] = tone.units[["sentiment", "sentiment_label"]].to_numpy()
     units["sentiment"] = units["sentiment"].astype(float)
-
-    rec_sent = score_sentiment_partitioned(
-        record_vectors, model=model, neutral_band=sentiment.neutral_band, runner=runner
-    )
-    rec_sent.index = record_index
-    scored = scored.join(rec_sent)
+    scored = scored.join(tone.records)
 
     def find_cues(part: pd.DataFrame) -> pd.DataFrame:
         return detect_cues_partitioned(
@@ -474,16 +514,26 @@ def score_feedback(
     scored["theme_id"] = primary.reindex(scored.index).fillna(UNASSIGNED_THEME).astype(int)
     labels = theme_update.themes.set_index("theme_id")["label"]
     scored["theme_label"] = scored["theme_id"].map(labels).fillna("unassigned")
-    return scored.reset_index(), units, record_themes, info
+    return scored.reset_index(), units, record_themes
+
+
+def score_tone_reads(
+    history: pd.DataFrame,
+    units: pd.DataFrame,
+    embeddings: np.ndarray,
+    embedder: Embedder,
+    sentiment: SentimentSettings,
+    compute: PartitionRunner | None = None,
+) -> tuple[Any, ...]:
+    """What :func:`score_tone` reads: where the work runs (``compute``) does not change the result."""
+    return history, units, embeddings, embedder, sentiment
 
 
 def score_feedback_reads(
     history: pd.DataFrame,
     units: pd.DataFrame,
-    embeddings: np.ndarray,
+    tone: Tone,
     theme_update: ThemeUpdate,
-    embedder: Embedder,
-    sentiment: SentimentSettings,
     compute: PartitionRunner | None = None,
 ) -> tuple[Any, ...]:
     """What :func:`score_feedback` reads: the theme update's tables, not tonight's events.
@@ -491,7 +541,7 @@ def score_feedback_reads(
     Where the work runs (``compute``) does not change the result, so it is not part of the key.
     """
     tables = (theme_update.units, theme_update.themes, theme_update.record_themes)
-    return history, units, embeddings, tables, embedder, sentiment
+    return history, units, tone.units, tone.records, tables
 
 
 def _sentiment_model(

@@ -57,6 +57,14 @@ NIGHTLY: tuple[Node, ...] = (
         ("embeddings",),
     ),
     Node(
+        "tone",
+        # scored before the themes, so the vectors of all units can go before the theme fit
+        memoised(nodes.score_tone, reads=nodes.score_tone_reads),
+        ("history", "units", "embeddings", "embedder", "params:sentiment", "compute", "cache_dir"),
+        ("tone", "sentiment_info"),
+        description="sentiment of every unit and record",
+    ),
+    Node(
         "theme_units",
         nodes.content_units,
         ("units", "embeddings", "cache_dir"),
@@ -112,17 +120,8 @@ NIGHTLY: tuple[Node, ...] = (
         "sentiment",
         # a rerun reuses unchanged steps
         memoised(nodes.score_feedback, reads=nodes.score_feedback_reads, with_cache_dir=True),
-        (
-            "history",
-            "units",
-            "embeddings",
-            "theme_update",
-            "embedder",
-            "params:sentiment",
-            "compute",
-            "cache_dir",
-        ),
-        ("records", "scored_units", "record_themes", "sentiment_info"),
+        ("history", "units", "tone", "theme_update", "compute", "cache_dir"),
+        ("records", "scored_units", "record_themes"),
     ),
     Node(
         "metrics",
@@ -205,13 +204,15 @@ NIGHTLY: tuple[Node, ...] = (
 
 
 #: Intermediate values dropped once their last reader has run (``run_pipeline(keep=...)`` holds
-#: some to the end): the night's units and their vectors, and the theme step's views of them
-#: (each as large as every unit vector, 0.5 GB at 10^5 records), are read by no step after
-#: ``sentiment``; the theme step's own by none after ``settle_themes``.
+#: some to the end): the vectors of all units (0.5 GB at 10^5 records) are read by no step after
+#: ``theme_units``, as ``tone`` scores them first, so they are gone before the theme fit makes its
+#: own copies; the theme step's views by none after ``settle_themes``; units and tone by none
+#: after ``sentiment``.
 RELEASED: frozenset[str] = frozenset(
     {
         "history",
         "units",
+        "tone",
         "embeddings",
         "theme_units",
         "theme_embeddings",

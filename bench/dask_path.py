@@ -3,7 +3,7 @@
 Both runs take the same generated sample, a fresh store (so every text is embedded) and a fresh
 cache folder (so both embed the taxonomy's and the catalogue's reference phrases), through
 ``run_pipeline`` as ``voc run --engine plain`` does; the Dask run sets ``compute.cluster: local``.
-Printed: seconds of the steps that go to the workers (ingest, embed, sentiment) and of the whole
+Printed: seconds of the steps that go to the workers (ingest, embed, tone and the cues of sentiment) and of the whole
 night, the ratio Dask / in process measured in the same invocation, and whether the records
 came out the same. On a machine with few cores the ratio mostly shows the cost of shipping
 partitions; the gain comes with more workers than the night's own process has cores.
@@ -24,7 +24,7 @@ from voc.config import ComputeSettings
 from voc.demo import demo_settings, prepare_demo
 from voc.pipeline import run_pipeline
 
-STEPS = ("compute", "ingest", "embed", "sentiment")
+STEPS = ("compute", "ingest", "embed", "tone", "sentiment")
 
 
 def measure(n_records: int, *, workers: int, processes: bool) -> list[dict[str, object]]:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from voc.themes.crosslingual import normalise_rows
 from voc.themes.registry import empty_registry
 from voc.themes.tracking import (
     assign_nearest,
@@ -17,7 +18,6 @@ from voc.themes.tracking import (
     match_centroids,
     member_centroids,
     refit_registry,
-    unit_rows,
 )
 
 NOW = datetime(2026, 3, 1)
@@ -29,9 +29,9 @@ def blobs(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unit vectors around ``n_themes`` random directions: (vectors, truth labels, centres)."""
     rng = np.random.default_rng(seed)
-    centres = unit_rows(rng.normal(size=(n_themes, DIM)))
+    centres = normalise_rows(rng.normal(size=(n_themes, DIM)))
     truth = np.repeat(np.arange(n_themes), per_theme)
-    vectors = unit_rows(centres[truth] + spread * rng.normal(size=(len(truth), DIM)))
+    vectors = normalise_rows(centres[truth] + spread * rng.normal(size=(len(truth), DIM)))
     return vectors, truth, centres
 
 
@@ -57,20 +57,20 @@ def test_match_centroids_recovers_a_permutation():
     _, _, centres = blobs(6, 1)
     rng = np.random.default_rng(1)
     order = rng.permutation(6)
-    noisy = unit_rows(centres[order] + 0.05 * rng.normal(size=centres.shape))
+    noisy = normalise_rows(centres[order] + 0.05 * rng.normal(size=centres.shape))
     pairs = match_centroids(centres, noisy, threshold=0.5)
     assert {(i, j) for i, j, _ in pairs} == {(int(order[j]), j) for j in range(6)}
 
 
 def test_match_centroids_drops_pairs_below_threshold():
     _, _, centres = blobs(3, 1)
-    other = unit_rows(np.random.default_rng(9).normal(size=(3, DIM)))
+    other = normalise_rows(np.random.default_rng(9).normal(size=(3, DIM)))
     assert match_centroids(centres, other, threshold=0.75) == []
 
 
 def test_assign_nearest_respects_each_themes_threshold():
     centroids = np.eye(2, DIM, dtype=np.float32)
-    vectors = unit_rows(
+    vectors = normalise_rows(
         np.array(
             [[1, 0.1] + [0] * (DIM - 2), [0.3, 1] + [0] * (DIM - 2), [0.6, 0.6] + [0] * (DIM - 2)], dtype=np.float32
         )
@@ -127,7 +127,7 @@ def test_refit_births_retirements_and_lineage():
     rng = np.random.default_rng(5)
     # push the split half away so it is a genuinely different direction
     moved = vectors.copy()
-    moved[half] = unit_rows(vectors[half] + 1.5 * unit_rows(rng.normal(size=(1, DIM))))
+    moved[half] = normalise_rows(vectors[half] + 1.5 * normalise_rows(rng.normal(size=(1, DIM))))
     second = refit_registry(
         first.themes,
         fitted(labels, moved),

@@ -30,11 +30,18 @@ POOLED = "*"
 TRANSFORM_CHUNK = 16_384
 
 
-def normalise_rows(x: np.ndarray) -> np.ndarray:
-    """Unit rows (zero rows stay zero) so dot products are cosines."""
+def normalise_rows(x: np.ndarray, *, copy: bool = True) -> np.ndarray:
+    """Unit-length float32 rows (zero rows stay zero) so dot products are cosines; a 1-d vector is one row.
+
+    ``copy=False`` divides a float32 array in place: no second copy of every unit vector when the
+    caller owns the array (a model's freshly corrected rows).
+    """
     x = np.asarray(x, dtype=np.float32)
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return x / np.where(norms == 0, 1.0, norms)
+    norms = np.linalg.norm(x, axis=-1, keepdims=True)
+    norms = np.where(norms == 0, 1.0, norms)
+    if copy:
+        return x / norms
+    return np.divide(x, norms, out=x)
 
 
 def _language_index(languages: Sequence[str] | np.ndarray, known: Sequence[str]) -> np.ndarray:

@@ -25,6 +25,7 @@ import pandas as pd
 from voc.config import ThemeSettings
 from voc.schemas import UNASSIGNED_THEME
 from voc.store import Store
+from voc.themes.crosslingual import normalise_rows
 from voc.themes.curation import load_edits, recount, replay_curation
 from voc.themes.hierarchy import anchored_parents
 from voc.themes.labels import describe_themes
@@ -49,7 +50,7 @@ from voc.themes.registry import (
 )
 from voc.themes.sampling import fit_on_sample
 from voc.themes.state import ThemeChanges, ThemeState, load_theme_state, save_theme_changes
-from voc.themes.tracking import EMERGING_MIN_UNITS, Tracked, assign_night, refit_registry, unit_rows
+from voc.themes.tracking import EMERGING_MIN_UNITS, Tracked, assign_night, refit_registry
 
 REQUIRED_UNIT_COLUMNS = ("unit_id", "record_id", "text", "language")
 
@@ -262,7 +263,7 @@ def fit_or_assign(
             batch_size=settings.assign_batch_size,
             anchors=anchors if settings.zeroshot else None,
         )
-        vectors = unit_rows(model.correct(embeddings, languages=languages), copy=False)
+        vectors = normalise_rows(model.correct(embeddings, languages=languages), copy=False)
         if settings.anchor_parents and anchors is not None and len(getattr(model, "centroids_", ())):
             model.parents_ = anchored_parents(
                 vectors,
@@ -288,7 +289,7 @@ def fit_or_assign(
     else:
         assert stored is not None  # a refit is always due without a stored model
         model = model_cls.from_state(stored.state)
-        vectors = unit_rows(model.correct(embeddings, languages=languages), copy=False)
+        vectors = normalise_rows(model.correct(embeddings, languages=languages), copy=False)
         # leftovers the last refit judged noise are not clustered again, nor anything on a night with nothing new
         recent = (is_new | (previous["run_id"].to_numpy(dtype=object) != stored.run_id)) & bool(is_new.any())
         tracked = _assign_new_units(
@@ -410,7 +411,7 @@ def curate(fit: ThemeFit, edits: Sequence[Mapping[str, Any]]) -> CuratedThemes:
         for row in moved:
             centroid = centroids.get(int(theme_ids[row]))
             if centroid is not None:
-                similarity[row] = float(vectors[row] @ unit_rows(np.asarray(centroid)))
+                similarity[row] = float(vectors[row] @ normalise_rows(np.asarray(centroid)))
     return CuratedThemes(registry=themes, theme_ids=theme_ids, similarity=similarity)
 
 
@@ -657,7 +658,7 @@ def theme_centroids(registry: pd.DataFrame, *, only: Iterable[int]) -> dict[int,
     """Unit-length centroid per theme id in ``only`` (themes without one are left out)."""
     wanted = {int(t) for t in only}
     return {
-        int(t): unit_rows(np.asarray(c, dtype=np.float32))
+        int(t): normalise_rows(np.asarray(c, dtype=np.float32))
         for t, c in zip(registry["theme_id"], registry["centroid"])
         if int(t) in wanted and c is not None and len(c)
     }
@@ -694,7 +695,7 @@ def load_unit_vectors(
     model = (model_cls or _default_model_cls()).from_state(stored.state)
     embeddings = np.vstack([found[h] for h in hashes])
     languages = assignments["language"].fillna("und").astype(str).to_numpy()
-    return unit_rows(model.correct(embeddings, languages=languages), copy=False)
+    return normalise_rows(model.correct(embeddings, languages=languages), copy=False)
 
 
 def unit_texts(store: Store, assignments: pd.DataFrame) -> pd.DataFrame:

@@ -26,6 +26,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from voc.schemas import UNASSIGNED_THEME
+from voc.themes.crosslingual import normalise_rows
 from voc.themes.registry import event_row, next_theme_id, normalise_registry
 
 #: Centroid cosine two themes need to be called the same theme across a refit.
@@ -68,17 +69,6 @@ class Tracked:
     changed: set[int] = field(default_factory=set)
 
 
-def unit_rows(vectors: np.ndarray, *, copy: bool = True) -> np.ndarray:
-    """Unit-length float32 rows; ``copy=False`` divides a float32 array in place (no second copy
-    of every unit vector when the caller owns it, as with a model's freshly corrected rows)."""
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    norms = np.where(norms == 0, 1.0, norms)
-    if copy:
-        return vectors / norms
-    return np.divide(vectors, norms, out=vectors)
-
-
 def member_centroids(vectors: np.ndarray, labels: np.ndarray, ids: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """Unit-length mean of each id's members.
 
@@ -94,7 +84,7 @@ def member_centroids(vectors: np.ndarray, labels: np.ndarray, ids: list[int]) ->
         counts[row] = int(members.sum())
         if counts[row]:
             centroids[row] = vectors[members].mean(axis=0)
-    return unit_rows(centroids), counts
+    return normalise_rows(centroids), counts
 
 
 def calibrate_threshold(member_similarity: np.ndarray, *, ceiling: float, base: float | None = None) -> float:
@@ -186,7 +176,7 @@ def _old_centroids(themes: pd.DataFrame, vectors: np.ndarray, previous: np.ndarr
     keep = []
     for row, stored in enumerate(themes["centroid"]):
         if counts[row] == 0 and stored is not None and len(stored) == vectors.shape[1]:
-            centroids[row] = unit_rows(np.asarray(stored))
+            centroids[row] = normalise_rows(np.asarray(stored))
         keep.append(bool(np.any(centroids[row])))
     keep_arr = np.asarray(keep, dtype=bool)
     return [i for i, k in zip(ids, keep) if k], centroids[keep_arr] if len(ids) else centroids
@@ -282,7 +272,7 @@ def refit_registry(
     parent_before = {int(t): int(p) for t, p in zip(themes["theme_id"], themes["parent_id"]) if pd.notna(p)}
     previous_parent = np.array([parent_before.get(int(t), -1) for t in previous], dtype=np.int64)
     labels = np.asarray(model.labels_, dtype=np.int64)
-    new_centroids = unit_rows(np.asarray(model.centroids_))
+    new_centroids = normalise_rows(np.asarray(model.centroids_))
     sizes = np.bincount(labels[labels >= 0], minlength=len(new_centroids))
     model_level = themes[themes["kind"].eq("theme") & themes["model_status"].isin(ATTRACTING)]
     id_of, matched, retired = _track_level(
@@ -432,7 +422,7 @@ def _similarity_to_assigned(vectors: np.ndarray, assigned: np.ndarray, themes: p
     if attracting.empty or len(vectors) == 0:
         return np.zeros(len(vectors))
     ids = attracting["theme_id"].astype(int).to_numpy()
-    centroids = unit_rows(np.vstack(attracting["centroid"].to_list()))
+    centroids = normalise_rows(np.vstack(attracting["centroid"].to_list()))
     sims = vectors @ centroids.T
     column = {t: i for i, t in enumerate(ids)}
     out = sims.max(axis=1).astype(float)
@@ -486,7 +476,9 @@ def assign_night(
         themes["kind"].eq("theme") & themes["model_status"].isin(ATTRACTING) & themes["centroid"].notna()
     ]
     ids = candidates["theme_id"].astype(int).to_numpy()
-    centroids = unit_rows(np.vstack(candidates["centroid"].to_list())) if len(ids) else np.zeros((0, vectors.shape[1]))
+    centroids = (
+        normalise_rows(np.vstack(candidates["centroid"].to_list())) if len(ids) else np.zeros((0, vectors.shape[1]))
+    )
     thresholds = candidates["assign_threshold"].fillna(1.0).to_numpy(dtype=float)
     new_rows = np.flatnonzero(is_new)
     index, sims = assign_nearest(vectors[new_rows], centroids, thresholds)
@@ -508,7 +500,7 @@ def assign_night(
             rows = pool[labels == cluster]
             if len(rows) < min_units:
                 continue
-            centroid = unit_rows(vectors[rows].mean(axis=0, keepdims=True))[0]
+            centroid = normalise_rows(vectors[rows].mean(axis=0, keepdims=True))[0]
             member_sims = vectors[rows] @ centroid
             threshold = calibrate_threshold(member_sims, ceiling=assign_ceiling, base=base_threshold)
             if np.median(member_sims) < threshold:
